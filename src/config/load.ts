@@ -1,0 +1,130 @@
+/**
+ * Resolve the configuration once: flags > environment > config file > defaults, validated with
+ * messages that name the file and the bad field.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { registerSecret } from '../redact.js';
+import { CONFIG_FILE_NAME, DEFAULT_FAMILIES, DEFAULT_TENANT } from './defaults.js';
+import { configSchema, type ConfigInput, type FamilyConfig, type ParsedConfig } from './schema.js';
+import { parseTemplate, type ParsedTemplate } from './template.js';
+
+export interface Family extends FamilyConfig {
+  name: string;
+  parsed: ParsedTemplate;
+}
+
+/** The resolved configuration every layer below the CLI works with. */
+export interface CachectlConfig extends Omit<ParsedConfig, 'families'> {
+  families: Record<string, Family>;
+  /** REDIS_PASSWORD, when set; never printed. */
+  password: string | undefined;
+  /** The file the settings came from, if any. */
+  source: string | undefined;
+}
+
+/** Settings given on the command line; they win over everything else. */
+export interface ConfigOverrides {
+  redis?: Partial<NonNullable<ConfigInput['redis']>>;
+  tenants?: string[];
+}
+
+export interface LoadConfigOptions {
+  /** Explicit config file (`--config` / CACHECTL_CONFIG); must exist. */
+  file?: string | undefined;
+  /** Where `cachectl.config.json` is looked up when `file` is not given. */
+  cwd?: string;
+  /** Environment to read REDIS_URL / REDIS_PASSWORD from (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  overrides?: ConfigOverrides;
+}
+
+/** Load, merge and validate the configuration. Throws `ConfigError` naming the bad field. */
+export function loadConfig(options: LoadConfigOptions = {}): CachectlConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const { raw, source } = readConfigFile(options.file, cwd);
+
+  const merged = structuredClone(raw) as Record<string, unknown> & ConfigInput;
+  const redis: Record<string, unknown> = { ...(merged.redis ?? {}) };
+  if (env.REDIS_URL) redis.url = env.REDIS_URL;
+  for (const [key, value] of Object.entries(options.overrides?.redis ?? {})) {
+    if (value !== undefined) redis[key] = value;
+  }
+  merged.redis = redis as ConfigInput['redis'];
+  if (options.overrides?.tenants) merged.tenants = options.overrides.tenants;
+  merged.families = { ...DEFAULT_FAMILIES, ...(merged.families ?? {}) };
+
+  const result = configSchema.safeParse(merged);
+  if (!result.success) throw configErrorFrom(result.error, source);
+  const password = env.REDIS_PASSWORD || undefined;
+  registerSecret(password);
+  return finish(result.data, password, source);
+}
+
+/** Validate an in-memory config object (library use); same rules and messages as files. */
+export function resolveConfig(input: ConfigInput = {}, password?: string): CachectlConfig {
+  const merged = { ...input, families: { ...DEFAULT_FAMILIES, ...(input.families ?? {}) } };
+  const result = configSchema.safeParse(merged);
+  if (!result.success) throw configErrorFrom(result.error, undefined);
+  registerSecret(password);
+  return finish(result.data, password, undefined);
+}
+
+function finish(data: ParsedConfig, password: string | undefined, source: string | undefined): CachectlConfig {
+  const families: Record<string, Family> = {};
+  for (const [name, family] of Object.entries(data.families)) {
+    if (family === false) continue;
+    families[name] = { ...family, name, parsed: parseTemplate(family.template) };
+  }
+  const tenants = [...new Set([...data.tenants, DEFAULT_TENANT])];
+  return { ...data, tenants, families, password, source };
+}
+
+function readConfigFile(file: string | undefined, cwd: string): { raw: ConfigInput; source: string | undefined } {
+  const explicit = file !== undefined && file !== '';
+  const target = explicit ? path.resolve(cwd, file) : path.join(cwd, CONFIG_FILE_NAME);
+  if (!existsSync(target)) {
+    if (!explicit) return { raw: {}, source: undefined };
+    throw new ConfigError(`Config file not found: ${file}`, {
+      hint: 'check the path given to --config or CACHECTL_CONFIG',
+    });
+  }
+  let text: string;
+  try {
+    text = readFileSync(target, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`Cannot read config file ${file ?? CONFIG_FILE_NAME}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
+      cause: error,
+      hint: 'check the file permissions',
+    });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`Config file ${path.basename(target)} is not valid JSON: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'see cachectl.config.example.json for the format',
+    });
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(`Config file ${path.basename(target)} must hold a JSON object`, {
+      hint: 'see cachectl.config.example.json for the format',
+    });
+  }
+  return { raw: raw as ConfigInput, source: target };
+}
+
+function configErrorFrom(error: z.ZodError, source: string | undefined): ConfigError {
+  const where = source ? `Config file ${path.basename(source)}` : 'Configuration';
+  const issue = error.issues[0]!;
+  const field = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem(s))` : '';
+  return new ConfigError(`${where}: ${field}: ${issue.message}${more}`, {
+    cause: error,
+    hint: 'see cachectl.config.example.json for every field and its type',
+  });
+}
