@@ -1,0 +1,89 @@
+/**
+ * Turn what ioredis and Node throw into cachectl errors with a cause and a hint.
+ */
+import {
+  AuthError,
+  CachectlError,
+  ConnectionError,
+  PermissionError,
+  TimeoutError,
+  TlsError,
+} from '../errors.js';
+import { redact } from '../redact.js';
+
+const TLS_CODES = new Set([
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_HAS_EXPIRED',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'EPROTO',
+]);
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE']);
+
+const CONNECT_HINT = 'is the server running and reachable? set REDIS_URL or --redis-url';
+
+/**
+ * Classify an error from a Redis operation against `target` (already redacted).
+ * Cachectl errors pass through unchanged.
+ */
+export function classifyRedisError(error: unknown, target: string): CachectlError {
+  if (error instanceof CachectlError) return error;
+  const err = error as NodeJS.ErrnoException & { command?: { name?: string } };
+  const message = redact(String(err?.message ?? error));
+  const code = err?.code ?? '';
+
+  if (/^NOPERM/.test(message)) {
+    const denied = /has no permissions to run the '([^']+)' command/.exec(message)?.[1] ?? err.command?.name;
+    return new PermissionError(
+      `Permission denied by the server's ACL at ${target}${denied ? ` for the '${denied}' command` : ''}`,
+      { cause: error, hint: 'grant the command to this ACL user (see README, "Least-privilege ACL users")' },
+    );
+  }
+  if (/WRONGPASS|invalid username-password pair|invalid password/i.test(message)) {
+    return new AuthError(`Authentication failed at ${target} (wrong user name or password)`, {
+      cause: error,
+      hint: 'check the credentials in REDIS_URL or REDIS_PASSWORD',
+    });
+  }
+  if (/NOAUTH|Authentication required/i.test(message)) {
+    return new AuthError(`Authentication required by ${target}`, {
+      cause: error,
+      hint: 'set REDIS_PASSWORD, or user:password in REDIS_URL',
+    });
+  }
+  if (/DB index is out of range|invalid DB index/i.test(message)) {
+    return new ConnectionError(`Database index is out of range at ${target}`, {
+      cause: error,
+      hint: 'the /db part of the URL must be below the server\'s "databases" setting (cluster: only 0)',
+    });
+  }
+  if (/Protocol error/i.test(message)) {
+    return new ConnectionError(`${target} did not answer in the Redis protocol`, {
+      cause: error,
+      hint: 'check the host and port; a TLS-only server needs rediss://',
+    });
+  }
+  if (TLS_CODES.has(code) || /certificate|ssl|tls/i.test(message)) {
+    return new TlsError(`TLS connection to ${target} failed (${code || message})`, {
+      cause: error,
+      hint: 'check --tls-ca and that the certificate matches the host name; use rediss:// only for TLS servers',
+    });
+  }
+  if (code === 'ETIMEDOUT' || /timed? ?out/i.test(message)) {
+    return new TimeoutError(`Timed out talking to ${target} (${message})`, {
+      cause: error,
+      hint: 'the server is slow, paused or unreachable; raise --connect-timeout / --command-timeout if it is just slow',
+    });
+  }
+  if (NETWORK_CODES.has(code)) {
+    return new ConnectionError(`Cannot connect to Redis at ${target} (${code})`, { cause: error, hint: CONNECT_HINT });
+  }
+  if (/Connection is closed|Stream isn't writeable|enableOfflineQueue|ended|Failed to refresh slots cache|None of startup nodes/i.test(message)) {
+    return new ConnectionError(`Lost the connection to ${target} (${message})`, { cause: error, hint: CONNECT_HINT });
+  }
+  return new CachectlError(`Redis error at ${target}: ${message}`, { cause: error });
+}
