@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// The cachectl executable: runs the built CLI (dist/) and turns Ctrl-C into a graceful stop.
+const controller = new AbortController();
+let interrupts = 0;
+process.on('SIGINT', () => {
+  interrupts += 1;
+  if (interrupts > 1) process.exit(130);
+  process.stderr.write('\ninterrupted: stopping after the current batch (Ctrl-C again to quit now)\n');
+  controller.abort();
+});
+process.on('SIGTERM', () => controller.abort());
+
+// A closed pipe (`cachectl keys … | head`) is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
+let cli;
+try {
+  cli = await import('../dist/cli/main.js');
+} catch (error) {
+  if (error && error.code === 'ERR_MODULE_NOT_FOUND') {
+    process.stderr.write('error: cachectl is not built yet\nhint: run "npm run build" in the cachectl folder\n');
+    process.exit(1);
+  }
+  throw error;
+}
+process.exitCode = await cli.run(process.argv.slice(2), { signal: controller.signal });

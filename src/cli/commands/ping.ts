@@ -1,0 +1,44 @@
+/**
+ * `cachectl ping`: is the server there, what is it, how fast does it answer.
+ */
+import { Command } from 'commander';
+import { collectPing, type PingResult } from '../../core/ping.js';
+import type { CliContext } from '../context.js';
+import type { Output } from '../output.js';
+
+export function pingCommand(ctx: CliContext): Command {
+  return new Command('ping')
+    .alias('info')
+    .description('check the connection: server version, mode (standalone / cluster masters / sentinel), latency, keys per master')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ cachectl ping
+  $ cachectl ping --redis-url rediss://cache:6380 --tls-ca ca.pem
+  $ cachectl ping --json | jq .totalKeys`,
+    )
+    .action(async () => {
+      const connection = await ctx.connection();
+      ctx.output.result(await collectPing(connection), printPing);
+    });
+}
+
+export function printPing(result: PingResult, out: Output): void {
+  const c = out.color;
+  const name = result.flavor === 'valkey' ? 'Valkey' : 'Redis';
+  const layout = result.mode === 'cluster' ? `cluster of ${result.masters.length} masters` : result.mode;
+  out.line(`${c.green('PONG')} from ${result.target}: ${name} ${result.version}, ${layout}, ${result.totalKeys} keys, ${result.latencyMs.toFixed(2)} ms`);
+  out.table(
+    ['master', 'server', 'keys', 'latency (ms)', 'uptime'],
+    result.masters.map((m) => [m.address, `${m.flavor} ${m.version}`, m.keys, m.latencyMs.toFixed(2), formatUptime(m.uptimeSeconds)]),
+    { align: ['left', 'left', 'right', 'right', 'right'] },
+  );
+}
+
+function formatUptime(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)}h`;
+  return `${Math.floor(seconds / 86400)}d`;
+}

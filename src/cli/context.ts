@@ -1,0 +1,140 @@
+/**
+ * What every command gets: the output, the resolved configuration and a lazily opened
+ * connection, all built once from the global options.
+ */
+import { loadConfig, type CachectlConfig } from '../config/load.js';
+import { connect, type RedisConnection } from '../redis/connect.js';
+import type { HostPort } from '../redis/options.js';
+import { Output, type CliStreams } from './output.js';
+
+/** Options every command accepts (see `cachectl --help`). */
+export interface GlobalOptions {
+  redisUrl?: string;
+  cluster?: boolean;
+  sentinel?: HostPort[];
+  sentinelName?: string;
+  tlsCa?: string;
+  tlsInsecure?: boolean;
+  connectTimeout?: number;
+  commandTimeout?: number;
+  config?: string;
+  json?: boolean;
+  color?: boolean;
+  quiet?: boolean;
+}
+
+export interface CliEnvironment {
+  streams: CliStreams;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Aborted on the first Ctrl-C: long operations stop after the batch in hand. */
+  signal: AbortSignal;
+}
+
+export class CliContext {
+  private globals: GlobalOptions = {};
+  private outputInstance: Output | undefined;
+  private configInstance: CachectlConfig | undefined;
+  private connectionPromise: Promise<RedisConnection> | undefined;
+
+  /** What the process should exit with when the command returns normally. */
+  exitCode: number = 0;
+
+  constructor(readonly environment: CliEnvironment) {}
+
+  /** Raise the exit code (a later, lower code never hides an earlier failure). */
+  fail(code: number): void {
+    if (code > this.exitCode) this.exitCode = code;
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    return this.environment.env;
+  }
+
+  get signal(): AbortSignal {
+    return this.environment.signal;
+  }
+
+  /** Called once the command line is parsed. */
+  init(globals: GlobalOptions): void {
+    this.globals = globals;
+    this.outputInstance = undefined;
+  }
+
+  get options(): Readonly<GlobalOptions> {
+    return this.globals;
+  }
+
+  get output(): Output {
+    if (!this.outputInstance) {
+      const { streams, env } = this.environment;
+      const noColor = this.globals.color === false || (env.NO_COLOR !== undefined && env.NO_COLOR !== '');
+      const forced = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0';
+      this.outputInstance = new Output(streams, {
+        json: this.globals.json === true,
+        quiet: this.globals.quiet === true,
+        color: !noColor && (forced || streams.stdout.isTTY === true),
+      });
+    }
+    return this.outputInstance;
+  }
+
+  /** The configuration (flags > env > file > defaults), loaded and validated once. */
+  config(): CachectlConfig {
+    if (!this.configInstance) {
+      const g = this.globals;
+      this.configInstance = loadConfig({
+        file: g.config ?? this.env.CACHECTL_CONFIG,
+        cwd: this.environment.cwd,
+        env: this.env,
+        overrides: {
+          redis: {
+            url: g.redisUrl,
+            cluster: g.cluster,
+            sentinels: g.sentinel?.map((s) => `${s.host}:${s.port}`),
+            sentinelName: g.sentinelName,
+            connectTimeoutMs: g.connectTimeout,
+            commandTimeoutMs: g.commandTimeout,
+            ...(g.tlsCa !== undefined || g.tlsInsecure !== undefined
+              ? { tls: { ca: g.tlsCa, insecure: g.tlsInsecure ?? false } }
+              : {}),
+          },
+        },
+      });
+    }
+    return this.configInstance;
+  }
+
+  /** The server connection, opened on first use and closed by `close()`. */
+  connection(): Promise<RedisConnection> {
+    if (!this.connectionPromise) {
+      const { redis, password } = this.config();
+      this.connectionPromise = connect({
+        url: redis.url,
+        password,
+        cluster: redis.cluster,
+        sentinels: redis.sentinels.map((s) => {
+          const at = s.lastIndexOf(':');
+          return { host: s.slice(0, at), port: Number(s.slice(at + 1)) };
+        }),
+        sentinelName: redis.sentinelName,
+        tlsCa: redis.tls.ca,
+        tlsInsecure: redis.tls.insecure,
+        connectTimeoutMs: redis.connectTimeoutMs,
+        commandTimeoutMs: redis.commandTimeoutMs,
+      });
+    }
+    return this.connectionPromise;
+  }
+
+  async close(): Promise<void> {
+    const pending = this.connectionPromise;
+    this.connectionPromise = undefined;
+    if (!pending) return;
+    try {
+      await (await pending).close();
+    } catch {
+      // a failed connect has nothing to close
+    }
+  }
+}

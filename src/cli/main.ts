@@ -1,0 +1,129 @@
+/**
+ * The `cachectl` program: global options, the commands, and the one error boundary that turns any
+ * failure into a one-line message, a hint and a documented exit code.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CachectlError, ExitCode } from '../errors.js';
+import { redact } from '../redact.js';
+import { parseHostList } from '../redis/options.js';
+import { commandFactories } from './commands/index.js';
+import { CliContext, type CliEnvironment, type GlobalOptions } from './context.js';
+import { durationParser } from './parsers.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface RunOptions extends Partial<CliEnvironment> {}
+
+/** Build the commander program bound to a context (exported for help-text tests). */
+export function buildProgram(ctx: CliContext): Command {
+  const out = ctx.environment.streams;
+  const program = new Command('cachectl')
+    .description('Operate the Redis / Valkey servers behind messaging back ends: inspect, clear exactly what you mean, keep queues healthy.')
+    .version(VERSION, '-V, --version')
+    .addOption(new Option('--redis-url <url>', 'server URL: redis://[user:pass@]host:port[/db], rediss:// for TLS').env('REDIS_URL'))
+    .option('--cluster', 'force cluster mode (default: detected from the server)')
+    .option('--no-cluster', 'never use cluster mode')
+    .option('--sentinel <host:port,...>', 'find the master through these sentinels', parseSentinels)
+    .option('--sentinel-name <name>', 'master set name watched by the sentinels')
+    .option('--tls-ca <file>', 'CA certificate (PEM) to verify a rediss:// server')
+    .option('--tls-insecure', 'do not verify the server certificate (testing only)')
+    .option('--connect-timeout <duration>', 'give up connecting after this long (default 5s)', durationParser('ms'))
+    .option('--command-timeout <duration>', 'give up on one command after this long (default 15s)', durationParser('ms'))
+    .addOption(new Option('--config <file>', 'config file (default: ./cachectl.config.json)').env('CACHECTL_CONFIG'))
+    .option('--json', 'print results as JSON on stdout')
+    .option('--no-color', 'no colors (also NO_COLOR=1)')
+    .option('-q, --quiet', 'no informational messages on stderr')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => out.stdout.write(s),
+      writeErr: (s) => out.stderr.write(s),
+      outputError: () => {
+        // the error boundary prints usage errors itself, once, with a hint
+      },
+    })
+    .addHelpText(
+      'after',
+      `
+Environment:
+  REDIS_URL         server URL (same as --redis-url)
+  REDIS_PASSWORD    password, when the URL has none (never printed)
+  CACHECTL_CONFIG   config file (same as --config)
+  NO_COLOR          disable colors
+
+Exit codes:
+  0 ok · 1 failed · 2 usage/config · 3 connection/auth/timeout · 4 refused for safety
+  5 partial (interrupted or some keys failed) · 6 lock held · 7 ACL permission denied
+
+Examples:
+  $ cachectl ping
+  $ REDIS_URL=redis://cache.internal:6379 cachectl ping --json
+`,
+    );
+  program.hook('preAction', (_root, action) => ctx.init(action.optsWithGlobals<GlobalOptions>()));
+  for (const make of commandFactories) {
+    const command = make(ctx);
+    command.exitOverride();
+    command.configureOutput(program.configureOutput());
+    program.addCommand(command);
+  }
+  return program;
+}
+
+/**
+ * Run the CLI with `argv` (arguments after the program name). Returns the exit code; never calls
+ * `process.exit`. Streams, environment and abort signal can be injected for in-process tests.
+ */
+export async function run(argv: string[], options: RunOptions = {}): Promise<number> {
+  const ctx = new CliContext({
+    streams: options.streams ?? { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin },
+    env: options.env ?? process.env,
+    cwd: options.cwd ?? process.cwd(),
+    signal: options.signal ?? new AbortController().signal,
+  });
+  const program = buildProgram(ctx);
+  // ioredis reports some conditions with console.warn; route them through our stderr (redacted).
+  const consoleWarn = console.warn;
+  console.warn = (...args: unknown[]) => ctx.output.warn(args.map(String).join(' ').replace(/^\[WARN\]\s*/, ''));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return ctx.exitCode;
+  } catch (error) {
+    return report(ctx, error);
+  } finally {
+    await ctx.close();
+    console.warn = consoleWarn;
+  }
+}
+
+/** The error boundary: one line, a hint, an exit code. */
+function report(ctx: CliContext, error: unknown): number {
+  const output = ctx.output;
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+      return ExitCode.OK;
+    }
+    const message = error.message.replace(/^error:\s*/, '');
+    output.error(`${message}`);
+    output.hint(`hint: run "cachectl --help" or "cachectl <command> --help" for usage`);
+    return ExitCode.USAGE;
+  }
+  if (error instanceof CachectlError) {
+    output.error(error.message);
+    if (error.hint) output.hint(`hint: ${error.hint}`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  output.error(`unexpected failure: ${redact(message)}`);
+  output.hint('hint: this is a bug in cachectl if the message does not explain it; please report it');
+  return ExitCode.FAILED;
+}
+
+function parseSentinels(value: string) {
+  try {
+    return parseHostList(value);
+  } catch (error) {
+    throw new InvalidArgumentError(`${(error as Error).message} (e.g. 10.0.0.1:26379,10.0.0.2:26379).`);
+  }
+}
