@@ -1,0 +1,172 @@
+/**
+ * Key families: from a family and placeholder values to what to delete, either exact keys (every
+ * placeholder bound, or `{tenant}` enumerated from the configured tenants) or one escaped MATCH
+ * pattern. Also the reverse: which family a key belongs to, and whether it is a queue key.
+ */
+import type { Family } from '../config/load.js';
+import { UsageError } from '../errors.js';
+import { escapeGlob } from './glob.js';
+
+/** Placeholder values; an array means "each of these" (e.g. two spellings of a phone number). */
+export type FamilyValues = Record<string, string | string[] | undefined>;
+
+/** What a command works on: exact keys, or keys matching a pattern. */
+export type Selection =
+  | { kind: 'exact'; family?: string; label: string; keys: Buffer[] }
+  | { kind: 'pattern'; family?: string; label: string; pattern: Buffer };
+
+export interface SelectOptions {
+  /** Tenants `{tenant}` enumerates when it is not given (from config; includes `default`). */
+  tenants: string[];
+  /** Scan instead of enumerating tenants (finds tenants the config does not list). */
+  scanTenants?: boolean;
+}
+
+export const TENANT_PLACEHOLDER = 'tenant';
+
+/**
+ * Resolve a family with values into selections. Unknown placeholders and empty values are usage
+ * errors. When every placeholder is bound (`{tenant}` by the configured tenants if not given) the
+ * result is one exact selection; otherwise one pattern per combination of the given values, with
+ * open placeholders as wildcards.
+ */
+export function selectFamily(family: Family, values: FamilyValues, options: SelectOptions): Selection[] {
+  const known = new Set(family.parsed.placeholders);
+  const given: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    if (!known.has(name)) {
+      throw new UsageError(`Family "${family.name}" has no placeholder "${name}"`, {
+        hint: `its template is ${family.template}; placeholders: ${family.parsed.placeholders.join(', ') || 'none'}`,
+      });
+    }
+    const list = Array.isArray(value) ? value : [value];
+    if (list.length === 0 || list.some((v) => v === '')) {
+      throw new UsageError(`Empty value for "${name}" in family "${family.name}"`, {
+        hint: 'give a non-empty value, or leave the placeholder out to match any value',
+      });
+    }
+    given[name] = [...new Set(list)];
+  }
+  const label = describe(family, values);
+
+  const bound: Record<string, string[]> = { ...given };
+  const tenantOpen = known.has(TENANT_PLACEHOLDER) && given[TENANT_PLACEHOLDER] === undefined;
+  if (tenantOpen && !options.scanTenants && options.tenants.length > 1) bound[TENANT_PLACEHOLDER] = options.tenants;
+  const allBound = family.parsed.placeholders.every((name) => bound[name] !== undefined);
+  if (allBound && !family.parsed.prefix) {
+    return [{ kind: 'exact', family: family.name, label, keys: expand(family, bound) }];
+  }
+  return combinations(given).map((combo) => ({
+    kind: 'pattern' as const,
+    family: family.name,
+    label,
+    pattern: buildPattern(family, combo),
+  }));
+}
+
+function combinations(given: Record<string, string[]>): Array<Record<string, string>> {
+  let out: Array<Record<string, string>> = [{}];
+  for (const [name, list] of Object.entries(given)) {
+    out = out.flatMap((combo) => list.map((value) => ({ ...combo, [name]: value })));
+  }
+  return out;
+}
+
+/** The MATCH pattern of a whole family (every placeholder a wildcard). */
+export function familyPattern(family: Family): Buffer {
+  return buildPattern(family, {});
+}
+
+/** Build a pattern: literals and given values escaped, open placeholders as `*`. */
+export function buildPattern(family: Family, values: Record<string, string | undefined>): Buffer {
+  const chunks: Buffer[] = [];
+  for (const part of family.parsed.parts) {
+    if (part.kind === 'literal') chunks.push(escapeGlob(part.text));
+    else {
+      const value = values[part.name];
+      chunks.push(value === undefined ? Buffer.from('*') : escapeGlob(value));
+    }
+  }
+  if (family.parsed.prefix) chunks.push(Buffer.from('*'));
+  return collapseStars(Buffer.concat(chunks));
+}
+
+/** Compiled matchers that tell which family a key belongs to (first match in config order). */
+export class FamilyMatcher {
+  private readonly matchers: Array<{ name: string; regex: RegExp }>;
+  private readonly queuePrefixes: Buffer[];
+
+  constructor(families: Family[], queuePrefixes: string[]) {
+    this.matchers = families.map((family) => ({ name: family.name, regex: familyRegex(family) }));
+    this.queuePrefixes = queuePrefixes.map((p) => Buffer.from(`${p}:`));
+  }
+
+  /** The family of `key`, or undefined for keys no family describes. */
+  familyOf(key: Buffer): string | undefined {
+    const text = key.toString('latin1');
+    for (const m of this.matchers) if (m.regex.test(text)) return m.name;
+    return undefined;
+  }
+
+  /** True for keys under a BullMQ prefix: cache commands never touch them. */
+  isQueueKey(key: Buffer): boolean {
+    return this.queuePrefixes.some((prefix) => key.length >= prefix.length && key.subarray(0, prefix.length).equals(prefix));
+  }
+}
+
+function familyRegex(family: Family): RegExp {
+  let source = '^';
+  for (const part of family.parsed.parts) {
+    source += part.kind === 'literal' ? escapeRegex(Buffer.from(part.text, 'utf8').toString('latin1')) : '[\\s\\S]*';
+  }
+  source += family.parsed.prefix ? '[\\s\\S]*$' : '$';
+  return new RegExp(source);
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+function expand(family: Family, bound: Record<string, string[]>): Buffer[] {
+  let keys: Buffer[][] = [[]];
+  for (const part of family.parsed.parts) {
+    const options = part.kind === 'literal' ? [part.text] : bound[part.name]!;
+    const next: Buffer[][] = [];
+    for (const prefix of keys) for (const option of options) next.push([...prefix, Buffer.from(option, 'utf8')]);
+    keys = next;
+  }
+  const seen = new Set<string>();
+  const out: Buffer[] = [];
+  for (const chunks of keys) {
+    const key = Buffer.concat(chunks);
+    const id = key.toString('latin1');
+    if (!seen.has(id)) {
+      seen.add(id);
+      out.push(key);
+    }
+  }
+  return out;
+}
+
+/** `**` matches what `*` matches; collapsing keeps patterns readable in summaries. */
+function collapseStars(pattern: Buffer): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    const b = pattern[i]!;
+    if (b === 0x5c && i + 1 < pattern.length) {
+      out.push(b, pattern[++i]!);
+      continue;
+    }
+    if (b === 0x2a && out[out.length - 1] === 0x2a && !(out.length >= 2 && out[out.length - 2] === 0x5c)) continue;
+    out.push(b);
+  }
+  return Buffer.from(out);
+}
+
+function describe(family: Family, values: FamilyValues): string {
+  const given = Object.entries(values).filter(([, v]) => v !== undefined);
+  if (given.length === 0) return family.name;
+  // Values are not logged (they can be personal data); only which placeholders were bound.
+  return `${family.name}(${given.map(([k]) => k).join(',')})`;
+}
