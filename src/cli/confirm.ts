@@ -34,8 +34,9 @@ function ask(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, questi
   const rl = createInterface({ input, output, terminal: true });
   return new Promise((resolve) => {
     rl.question(question, (answer) => {
-      rl.close();
+      // resolve before close(): 'close' fires synchronously and would settle with ''.
       resolve(answer);
+      rl.close();
     });
     rl.once('close', () => resolve(''));
   });

@@ -67,7 +67,7 @@ export function classifyRedisError(error: unknown, target: string): CachectlErro
       hint: 'check the host and port; a TLS-only server needs rediss://',
     });
   }
-  if (TLS_CODES.has(code) || /certificate|ssl|tls/i.test(message)) {
+  if (TLS_CODES.has(code) || /\b(certificate|ssl|tls)\b/i.test(message)) {
     return new TlsError(`TLS connection to ${target} failed (${code || message})`, {
       cause: error,
       hint: 'check --tls-ca and that the certificate matches the host name; use rediss:// only for TLS servers',
