@@ -14,6 +14,8 @@ export interface ScanOptions {
   type?: string;
   /** Stop between SCAN calls when aborted. */
   signal?: AbortSignal;
+  /** Called after every SCAN call, also those whose batch is empty (progress of sparse patterns). */
+  onStep?: (cursor: string) => void;
 }
 
 export const DEFAULT_SCAN_COUNT = 1000;
@@ -29,6 +31,7 @@ export async function* scanNode(node: Redis, options: ScanOptions = {}): AsyncGe
     if (options.signal?.aborted) return;
     const [next, keys] = (await node.callBuffer('SCAN', cursor, ...args)) as [Buffer, Buffer[]];
     cursor = next.toString();
+    options.onStep?.(cursor);
     if (keys.length > 0) yield keys;
   } while (cursor !== '0');
 }

@@ -1,0 +1,66 @@
+/**
+ * `cachectl clear-user` (alias `user`, the earlier tool's command line): remove everything cached
+ * about one user and print an erase report per family.
+ */
+import { Command } from 'commander';
+import { clearUser, planClearUser, type ClearUserSummary } from '../../core/operations/clear-user.js';
+import { assessSelections } from '../../core/operations/safety.js';
+import type { CliContext } from '../context.js';
+import { addDestructiveOptions, runDestructive, type DestructiveFlags } from '../destructive.js';
+import type { Output } from '../output.js';
+import { fmt } from '../progress.js';
+import { formatMs, printRunSummary } from '../run-summary.js';
+
+interface ClearUserFlags extends DestructiveFlags {
+  country?: string;
+}
+
+export function clearUserCommand(ctx: CliContext): Command {
+  const command = new Command('clear-user')
+    .alias('user')
+    .description('remove everything cached about one user (every family with a user placeholder) and print an erase report')
+    .argument('<user...>', 'phone number in any spelling (+27 82 123 4567, 27821234567) or a plain id')
+    .option('--country <code>', 'country of a number in national format (082 123 4567 --country ZA)')
+    .addHelpText(
+      'after',
+      `
+A phone number is normalized to E.164, and each family is searched under the spelling(s) it uses
+("userFormat": e164 +27821234567, digits 27821234567, or any = both). A value that is not a phone
+number is used as a plain id, literally. The report lists every family checked, with the keys
+removed and the time taken (--json for a record to keep).
+
+Examples:
+  $ cachectl clear-user +27 82 123 4567
+  $ cachectl clear-user 082 123 4567 --country ZA --dry-run
+  $ cachectl user 27821234567                 # the earlier "clear-cache.js user <phone>"
+  $ cachectl clear-user customer-4411 --json > erasure-record.json`,
+    )
+    .action(async (parts: string[], flags: ClearUserFlags) => {
+      const config = ctx.config();
+      const userId = parts.join(' ');
+      const options = flags.country !== undefined ? { country: flags.country } : {};
+      const plan = planClearUser({ config }, userId, { ...options, scanTenants: flags.scanTenants === true });
+      if (plan.user.note) ctx.output.warn(`"${plan.user.input}" is used as a plain id: ${plan.user.note}`);
+      await runDestructive<ClearUserSummary>(ctx, flags, {
+        command: 'clear-user',
+        describe: `delete everything cached about user ${plan.user.e164 ?? plan.user.input}`,
+        assessment: assessSelections(plan.selections, { confirmAbove: config.safety.confirmAbove }),
+        execute: async (run) => clearUser({ connection: await ctx.connection(), config }, userId, { ...run, ...options }),
+        render: printErasure,
+      });
+    });
+  return addDestructiveOptions(command);
+}
+
+/** The erase report: who, when, per family what was removed. */
+export function printErasure(summary: ClearUserSummary, out: Output): void {
+  const who = summary.user.kind === 'phone' ? `${summary.user.e164} (phone; also searched as ${summary.user.digits})` : `${summary.user.input} (plain id)`;
+  out.line(`${summary.dryRun ? 'Erase report (dry run: nothing was deleted)' : 'Erase report'} — user ${who}`);
+  out.line(`completed ${summary.completedAt}${summary.interrupted ? ' (interrupted)' : ''}`);
+  out.table(
+    ['family', 'template', 'lookup', summary.dryRun ? 'keys found' : 'keys removed', 'failed', 'time'],
+    summary.erasure.map((e) => [e.family, e.template, e.kind === 'exact' ? 'exact keys' : 'scan', fmt(e.keysRemoved), fmt(e.failed), formatMs(e.durationMs)]),
+    { align: ['left', 'left', 'left', 'right', 'right', 'right'] },
+  );
+  printRunSummary({ ...summary, byTarget: [] }, out);
+}

@@ -1,0 +1,99 @@
+/**
+ * `cachectl invalidate`: remove cache entries by family and values, by raw pattern, or a
+ * conversation's mappings in every tenant namespace.
+ */
+import { Command } from 'commander';
+import { displayKey } from '../../core/display.js';
+import type { Selection } from '../../core/families.js';
+import { getFamily } from '../../core/operations/execute.js';
+import { planConversation, planFamily, planPattern } from '../../core/operations/invalidate.js';
+import { executeSelections } from '../../core/operations/execute.js';
+import { assessSelections } from '../../core/operations/safety.js';
+import { UsageError } from '../../errors.js';
+import type { CliContext } from '../context.js';
+import { addDestructiveOptions, runDestructive, type DestructiveFlags } from '../destructive.js';
+import { parsePlaceholderArgs } from '../placeholder-args.js';
+
+interface InvalidateFlags extends DestructiveFlags {
+  wa?: string;
+}
+
+export function invalidateCommand(ctx: CliContext): Command {
+  const command = new Command('invalidate')
+    .description('remove cache entries: a family for given values, a raw glob, or a conversation in every tenant namespace')
+    .argument('<family>', 'a family name, or "pattern" (then a glob), or "conversation" (then its id)')
+    .argument('[args...]', '--<placeholder> value pairs for a family; the glob / the conversation id')
+    .option('--wa <waId>', 'with "conversation": also remove the mapping of this WhatsApp id')
+    .allowUnknownOption()
+    .addHelpText(
+      'after',
+      `
+Values are matched literally (a value of "*" removes only the key with a literal "*"). With every
+placeholder given (tenants enumerated from the config), keys are deleted directly without a scan;
+otherwise the matching keys are found with SCAN on every master. Queue keys are never touched.
+
+Examples:
+  $ cachectl invalidate convMapping --conversationId 0f8e-42 --dry-run
+  $ cachectl invalidate chatList --deviceId device-1
+  $ cachectl invalidate conversation 0f8e-42 --wa +27821234567
+  $ cachectl invalidate pattern 'context:STORY-0042*' --yes
+  $ cachectl invalidate context --storyId STORY-0042 --rate 5000 --json`,
+    )
+    .action(async (target: string, args: string[], flags: InvalidateFlags) => {
+      const config = ctx.config();
+      const plan = planInvalidation(ctx, target, args, flags);
+      await runDestructive(ctx, flags, {
+        command: plan.command,
+        describe: plan.describe,
+        assessment: assessSelections(plan.selections, { confirmAbove: config.safety.confirmAbove, ...(plan.always ? { always: plan.always } : {}) }),
+        execute: async (options) => executeSelections({ connection: await ctx.connection(), config }, plan.command, plan.selections, options),
+      });
+    });
+  return addDestructiveOptions(command);
+}
+
+interface InvalidationPlan {
+  command: string;
+  describe: string;
+  selections: Selection[];
+  always?: string;
+}
+
+function planInvalidation(ctx: CliContext, target: string, args: string[], flags: InvalidateFlags): InvalidationPlan {
+  const config = ctx.config();
+  const scanTenants = flags.scanTenants === true;
+  if (flags.wa !== undefined && target !== 'conversation') {
+    throw new UsageError('--wa only goes with "invalidate conversation"', { hint: `for family ${target}, give its placeholders as --<placeholder> value` });
+  }
+  if (target === 'pattern') {
+    const glob = single(args, 'glob after "pattern"', 'cachectl invalidate pattern \'context:STORY-1*\'');
+    return { command: 'invalidate', describe: `delete every key matching ${displayKey(glob)}`, selections: planPattern(glob) };
+  }
+  if (target === 'conversation') {
+    const id = single(args, 'conversation id after "conversation"', 'cachectl invalidate conversation 0f8e-42 [--wa +27821234567]');
+    return {
+      command: 'invalidate conversation',
+      describe: 'delete the cached mappings of one conversation in every tenant namespace',
+      selections: planConversation({ config }, id, { ...(flags.wa !== undefined ? { waId: flags.wa } : {}), scanTenants }),
+    };
+  }
+  const family = getFamily(config, target);
+  const values = parsePlaceholderArgs(args, family);
+  const selections = planFamily({ config }, family.name, values, { scanTenants });
+  const whole = family.parsed.placeholders.length > 0 && Object.keys(values).length === 0;
+  return {
+    command: 'invalidate',
+    describe: whole ? `delete every key of family ${family.name}` : `delete the keys of ${selections[0]?.label ?? family.name}`,
+    selections,
+    ...(whole ? { always: `no value given, so every key of family ${family.name} (${family.template})` } : {}),
+  };
+}
+
+/** The one operand after a keyword; `what` names it ("glob after \"pattern\""). */
+function single(args: string[], what: string, example: string): string {
+  const [value, ...extra] = args;
+  if (value === undefined || value.startsWith('--')) throw new UsageError(`Missing ${what}`, { hint: `e.g. ${example}` });
+  if (value === '') throw new UsageError(`Empty ${what}`, { hint: `e.g. ${example}` });
+  if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}"`, { hint: `e.g. ${example}; run "cachectl invalidate --help" for the options` });
+  return value;
+}

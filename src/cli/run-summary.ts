@@ -1,0 +1,62 @@
+/**
+ * Printing a clearing run's summary for people: one headline, a row per target and per node,
+ * and for dry runs a sample of the keys (escaped like redis-cli shows them).
+ */
+import type { RunSummary } from '../core/keyspace/summary.js';
+import type { Output } from './output.js';
+import { fmt } from './progress.js';
+
+/** The human rendering of a `RunSummary` (`--json` prints the object itself). */
+export function printRunSummary(summary: RunSummary, out: Output): void {
+  const c = out.color;
+  const time = formatMs(summary.durationMs);
+  if (summary.dryRun) {
+    out.line(`${c.bold('dry run')}: ${fmt(summary.matched)} key(s) would be deleted (nothing was deleted) · scanned ${fmt(summary.scanned)} · ${time}`);
+  } else {
+    const failed = summary.failed > 0 ? ` · ${c.red(`${fmt(summary.failed)} failed`)}` : '';
+    out.line(`${c.green('deleted')} ${fmt(summary.deleted)} of ${fmt(summary.matched)} matching key(s)${failed} · scanned ${fmt(summary.scanned)} · ${time}`);
+  }
+  if (summary.kept !== undefined) out.line(`kept ${fmt(summary.kept)} key(s) that are not old enough (or carry no timestamp)`);
+  if (summary.byTarget.length > 0) {
+    const head = ['target', 'kind', summary.dryRun ? 'would delete' : 'deleted', 'failed', 'time'];
+    if (summary.kept !== undefined) head.splice(3, 0, 'kept');
+    out.table(
+      head,
+      summary.byTarget.map((t) => {
+        const row: Array<string | number> = [t.target, t.kind, fmt(summary.dryRun ? t.matched : t.deleted), fmt(t.failed), formatMs(t.durationMs)];
+        if (summary.kept !== undefined) row.splice(3, 0, fmt(t.kept ?? 0));
+        return row;
+      }),
+      { align: head.map((_, i) => (i < 2 ? 'left' : 'right')) },
+    );
+  }
+  if (summary.nodes.length > 1) {
+    out.table(
+      ['node', 'scanned', 'matched', 'deleted', 'failed'],
+      summary.nodes.map((n) => [n.node, fmt(n.scanned), fmt(n.matched), fmt(n.deleted), fmt(n.failed)]),
+      { align: ['left', 'right', 'right', 'right', 'right'] },
+    );
+  }
+  if (summary.dryRun && summary.sample && summary.sample.length > 0) {
+    out.line(`sample (${summary.sample.length} of ${fmt(summary.matched)}):`);
+    for (const key of summary.sample) out.line(`  ${key}`);
+  }
+}
+
+/** Warnings and notes that belong on stderr after a run. */
+export function noteRun(summary: RunSummary, out: Output): void {
+  if (summary.skippedQueueKeys > 0) {
+    out.warn(`${fmt(summary.skippedQueueKeys)} queue key(s) matched and were left alone (queues.prefixes); use the queue commands for queues`);
+  }
+  if (summary.interrupted) out.warn(`interrupted: stopped after the batch in hand; ${fmt(summary.deleted)} key(s) were deleted before stopping`);
+  if (summary.limitReached) {
+    out.info(summary.dryRun ? 'note: more keys match than --limit allows; a real run would stop at the limit' : 'note: stopped at --limit; run again to continue');
+  }
+}
+
+/** "1.2 ms", "340 ms", "2.41 s". */
+export function formatMs(ms: number): string {
+  if (ms < 10) return `${ms.toFixed(1)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(2)} s`;
+}

@@ -1,0 +1,169 @@
+/**
+ * `CacheManager`: the library facade a service imports. Each method delegates to an operation
+ * function with this manager's connection and configuration, so other areas (stats, queues,
+ * maintenance) extend it by adding methods the same way. The static methods keep the earlier
+ * `clear-cache.js` API (`CacheManager.clearAllCaches()` …) working: connect, run, close.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import { loadConfig, resolveConfig, type CachectlConfig } from '../config/load.js';
+import type { ConfigInput } from '../config/schema.js';
+import { connect, fromClient, type RedisConnection } from '../redis/connect.js';
+import type { FamilyValues } from './families.js';
+import type { RunSummary } from './keyspace/summary.js';
+import { clearAll, type ClearAllOptions } from './operations/clear-all.js';
+import { clearOld, type ClearOldOptions } from './operations/clear-old.js';
+import { clearUser, type ClearUserOptions, type ClearUserSummary } from './operations/clear-user.js';
+import type { ClearOptions, OperationContext } from './operations/execute.js';
+import { invalidateConversation, invalidateFamily, invalidatePattern, planFamily, planPattern, type ConversationOptions } from './operations/invalidate.js';
+import { countKeys, listKeys, type KeysOptions, type ListedKey } from './operations/keys.js';
+
+export interface CacheManagerOptions {
+  /** A connection made with `connect()` / `fromClient()`; the manager does not close it. */
+  connection?: RedisConnection;
+  /** An ioredis client your service already has; the manager does not close it. */
+  redis?: Redis | Cluster;
+  /**
+   * Resolved config, or a config object validated like a config file. Default: `loadConfig()`
+   * (REDIS_URL / REDIS_PASSWORD, and CACHECTL_CONFIG or ./cachectl.config.json).
+   */
+  config?: CachectlConfig | ConfigInput;
+}
+
+/** What `keys()` selects: a family with values, or a raw glob. */
+export type KeysTarget = { family: string; values?: FamilyValues; scanTenants?: boolean } | { pattern: string | Buffer };
+
+export class CacheManager {
+  private readonly config: CachectlConfig;
+  private connectionPromise: Promise<RedisConnection> | undefined;
+  private readonly owned: boolean;
+
+  constructor(options: CacheManagerOptions = {}) {
+    this.config = isResolved(options.config)
+      ? options.config
+      : options.config
+        ? resolveConfig(options.config, process.env.REDIS_PASSWORD || undefined)
+        : loadConfig({ file: process.env.CACHECTL_CONFIG || undefined });
+    if (options.connection) this.connectionPromise = Promise.resolve(options.connection);
+    else if (options.redis) this.connectionPromise = Promise.resolve(fromClient(options.redis));
+    this.owned = !options.connection && !options.redis;
+  }
+
+  /** The connection (opened from the configuration on first use when none was given). */
+  async connection(): Promise<RedisConnection> {
+    if (!this.connectionPromise) {
+      const { redis, password } = this.config;
+      this.connectionPromise = connect({
+        url: redis.url,
+        password,
+        cluster: redis.cluster,
+        sentinels: redis.sentinels.map((s) => {
+          const at = s.lastIndexOf(':');
+          return { host: s.slice(0, at), port: Number(s.slice(at + 1)) };
+        }),
+        sentinelName: redis.sentinelName,
+        connectTimeoutMs: redis.connectTimeoutMs,
+        commandTimeoutMs: redis.commandTimeoutMs,
+        tlsCa: redis.tls.ca,
+        tlsInsecure: redis.tls.insecure,
+      });
+      // A failed connect must not stick: the next call tries again.
+      this.connectionPromise.catch(() => (this.connectionPromise = undefined));
+    }
+    return this.connectionPromise;
+  }
+
+  /** The resolved configuration this manager uses. */
+  get settings(): CachectlConfig {
+    return this.config;
+  }
+
+  protected async context(): Promise<OperationContext> {
+    return { connection: await this.connection(), config: this.config };
+  }
+
+  /** Remove a family's entries: `invalidate('convMapping', { conversationId: 'abc' })`. */
+  async invalidate(family: string, values: FamilyValues = {}, options: ClearOptions = {}): Promise<RunSummary> {
+    return invalidateFamily(await this.context(), family, values, options);
+  }
+
+  /** Remove every key matching a raw glob (queue keys excluded). */
+  async invalidatePattern(glob: string | Buffer, options: ClearOptions = {}): Promise<RunSummary> {
+    return invalidatePattern(await this.context(), glob, options);
+  }
+
+  /** Remove a conversation's mappings in every tenant namespace (`default` included). */
+  async invalidateConversation(conversationId: string, options: ConversationOptions = {}): Promise<RunSummary> {
+    return invalidateConversation(await this.context(), conversationId, options);
+  }
+
+  /**
+   * Remove every cache family. Accepts the earlier `{ clearUserStates, clearQueueJobs }`:
+   * `clearUserStates: false` keeps user-keyed families; `clearQueueJobs: true` is refused
+   * (queues are cleared by the queue commands).
+   */
+  async clearAllCaches(options: ClearAllOptions = {}): Promise<RunSummary> {
+    return clearAll(await this.context(), options);
+  }
+
+  /** Remove entries older than `olderThanHours` / `hours` (default: per family, else 24). */
+  async clearOldData(options: ClearOldOptions = {}): Promise<RunSummary> {
+    return clearOld(await this.context(), options);
+  }
+
+  /** Remove everything cached about one user (phone number in any spelling, or an id). */
+  async clearUserCache(userId: string, options: ClearUserOptions = {}): Promise<ClearUserSummary> {
+    return clearUser(await this.context(), userId, options);
+  }
+
+  /** List the keys a family selection or glob matches (read-only; queue keys excluded). */
+  async *keys(target: KeysTarget, options: KeysOptions = {}): AsyncGenerator<ListedKey> {
+    const ctx = await this.context();
+    yield* listKeys(ctx, selectionsOf(ctx, target), options);
+  }
+
+  /** Count the keys a family selection or glob matches, per node. */
+  async countKeys(target: KeysTarget, options: KeysOptions = {}): Promise<RunSummary> {
+    const ctx = await this.context();
+    return countKeys(ctx, selectionsOf(ctx, target), options);
+  }
+
+  /** Close the connection if this manager opened it. */
+  async close(): Promise<void> {
+    const pending = this.connectionPromise;
+    this.connectionPromise = undefined;
+    if (!pending || !this.owned) return;
+    await (await pending.catch(() => undefined))?.close();
+  }
+
+  /** Earlier API: connect (REDIS_URL / config file), clear every cache family, close. */
+  static async clearAllCaches(options: ClearAllOptions = {}): Promise<RunSummary> {
+    return CacheManager.once((m) => m.clearAllCaches(options));
+  }
+
+  /** Earlier API: connect, `clearOldData({ olderThanHours })`, close. */
+  static async clearOldData(options: ClearOldOptions = {}): Promise<RunSummary> {
+    return CacheManager.once((m) => m.clearOldData(options));
+  }
+
+  /** Earlier API: connect, `clearUserCache(userId)`, close. */
+  static async clearUserCache(userId: string, options: ClearUserOptions = {}): Promise<ClearUserSummary> {
+    return CacheManager.once((m) => m.clearUserCache(userId, options));
+  }
+
+  private static async once<T>(work: (manager: CacheManager) => Promise<T>): Promise<T> {
+    const manager = new CacheManager();
+    try {
+      return await work(manager);
+    } finally {
+      await manager.close();
+    }
+  }
+}
+
+function selectionsOf(ctx: OperationContext, target: KeysTarget) {
+  return 'pattern' in target ? planPattern(target.pattern) : planFamily(ctx, target.family, target.values ?? {}, { scanTenants: target.scanTenants === true });
+}
+
+function isResolved(config: CacheManagerOptions['config']): config is CachectlConfig {
+  return config !== undefined && 'password' in config && Object.values((config as CachectlConfig).families ?? {}).every((f) => typeof f === 'object' && f !== null && 'parsed' in f);
+}

@@ -1,0 +1,241 @@
+/**
+ * One clearing run: the options every delete path shares (dry run, limit, rate, batch, abort,
+ * progress, capture), the brakes shared by parallel node loops, and the summary they fill.
+ */
+import type { Redis } from 'ioredis';
+import { CachectlError, PartialError } from '../../errors.js';
+import type { RedisConnection } from '../../redis/connect.js';
+import { Budget, Pacer } from './pacing.js';
+import { SummaryBuilder, type RunSummary } from './summary.js';
+
+/** One key removed by a run, as the server had it just before deleting it (for backups). */
+export interface CaptureEntry {
+  key: Buffer;
+  /** Remaining time to live in milliseconds; 0 = no expiry (what RESTORE expects). */
+  ttlMs: number;
+  /** `DUMP` payload (RESTORE-able on a server of the same or a newer version). */
+  dump: Buffer;
+}
+
+/** Receives every deleted key, batch by batch, before the run goes on (backpressure). */
+export type CaptureSink = (entries: CaptureEntry[]) => Promise<void>;
+
+/** Progress of a run, reported after every server call. */
+export interface ProgressEvent {
+  /** Label of the target being worked on. */
+  target: string;
+  /** Keys covered by SCAN so far (estimate while a pass runs). */
+  scanned: number;
+  /** Estimated keys to cover in all passes started so far (sum of DBSIZE). */
+  total: number;
+  matched: number;
+  deleted: number;
+  elapsedMs: number;
+}
+
+/** Options every clearing operation accepts. */
+export interface RunOptions {
+  /** Count and sample, delete nothing. */
+  dryRun?: boolean;
+  /** Stop after this many deletions (over all nodes and targets). */
+  limit?: number;
+  /** Ceiling on deletions per second (over all nodes). */
+  rate?: number;
+  /**
+   * Most keys deleted per server call or pipeline (default: config scan.serverBatch for the
+   * server-side pattern step, scan.batch for pipelines and scripts given keys).
+   */
+  batch?: number;
+  /** Initial SCAN COUNT hint (default: config scan.count); pattern passes adapt it. */
+  count?: number;
+  /** Abort: stop after the call in flight; the summary says `interrupted`. */
+  signal?: AbortSignal;
+  onProgress?: (event: ProgressEvent) => void;
+  /** Receive DUMP + PTTL of exactly the keys deleted (taken in the same server step). */
+  capture?: CaptureSink;
+  /** Dry runs: how many keys to keep as a sample (default 10). */
+  sampleSize?: number;
+}
+
+export interface RunContext {
+  connection: RedisConnection;
+  command: string;
+  /** Key prefixes never touched (queue prefixes, each ending in ":"). */
+  excluded: Buffer[];
+  /** Deletions per client pipeline / script call with keys (config scan.batch). */
+  batch: number;
+  /** Deletions per server-side pattern step (config scan.serverBatch). */
+  serverBatch: number;
+  /** Initial SCAN COUNT (config scan.count). */
+  count: number;
+}
+
+export class KeyspaceRun {
+  readonly summary: SummaryBuilder;
+  readonly budget: Budget;
+  readonly pacer: Pacer;
+  readonly batch: number;
+  /** Deletions per server-side pattern step. */
+  readonly serverBatch: number;
+  /** Keys the passes started so far will cover (sum of DBSIZE per pass), for progress. */
+  total = 0;
+  private firstError: unknown;
+  private readonly started = performance.now();
+
+  constructor(
+    readonly context: RunContext,
+    readonly options: RunOptions,
+  ) {
+    this.summary = new SummaryBuilder(context.command, options.dryRun === true, options.sampleSize ?? 10);
+    this.budget = new Budget(options.dryRun ? undefined : options.limit);
+    this.pacer = new Pacer(options.dryRun ? undefined : options.rate);
+    this.batch = options.batch ?? context.batch;
+    this.serverBatch = options.batch ?? context.serverBatch;
+  }
+
+  get connection(): RedisConnection {
+    return this.context.connection;
+  }
+
+  get signal(): AbortSignal | undefined {
+    return this.options.signal;
+  }
+
+  /** True once the run must not start another call: aborted, failed, or out of budget. */
+  shouldStop(): boolean {
+    if (this.options.signal?.aborted) {
+      this.summary.interrupted = true;
+      return true;
+    }
+    if (this.firstError !== undefined) return true;
+    if (this.budget.exhausted) {
+      this.summary.limitReached = true;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Book the next server call: up to `want` deletions from the budget (capped for the rate), then
+   * wait for the rate. Returns 0 when the run must stop (aborted, failed, or limit reached).
+   */
+  async acquire(want: number): Promise<number> {
+    if (this.shouldStop()) return 0;
+    const granted = this.budget.take(this.pacer.cap(want));
+    if (granted === 0) {
+      this.summary.limitReached = true;
+      return 0;
+    }
+    await this.pacer.reserve(granted, this.options.signal);
+    if (this.options.signal?.aborted || this.firstError !== undefined) {
+      if (this.options.signal?.aborted) this.summary.interrupted = true;
+      this.release(granted, 0);
+      return 0;
+    }
+    return granted;
+  }
+
+  /** After a call booked with `acquire`: give back what it did not delete. */
+  release(granted: number, deleted: number): void {
+    this.budget.giveBack(granted - deleted);
+    this.pacer.settle(granted, deleted);
+  }
+
+  /** Record a node's failure; the run stops starting new calls and ends as partial. */
+  fail(node: string, cause: unknown): void {
+    const error = cause ?? new Error('delete failed');
+    const wrapped = this.connection.wrapError(error);
+    if (this.firstError === undefined) this.firstError = error;
+    this.summary.errors.push(`${node}: ${wrapped.message}`);
+  }
+
+  /** Keys under a queue prefix are never touched by cache commands. */
+  isExcluded(key: Buffer): boolean {
+    return this.context.excluded.some((p) => key.length >= p.length && key.subarray(0, p.length).equals(p));
+  }
+
+  /** Drop queue keys from a scanned batch, counting them. */
+  withoutQueueKeys(keys: Buffer[]): Buffer[] {
+    return keys.filter((key) => {
+      if (!this.isExcluded(key)) return true;
+      this.summary.skippedQueueKeys++;
+      return false;
+    });
+  }
+
+  /**
+   * SCAN-coverage bookkeeping of one node pass: `step()` after each SCAN step adds its COUNT (capped
+   * at the node's size) to `scanned` and reports progress for `target`; `complete()` tops it up to
+   * the node's DBSIZE when the pass ends.
+   */
+  coverage(node: string, size: number, count: number, target: string): { step: (stepCount?: number) => void; complete: () => void } {
+    let covered = 0;
+    return {
+      step: (stepCount = count) => {
+        const add = Math.min(stepCount, Math.max(0, size - covered));
+        covered += add;
+        this.summary.add(node, { scanned: add });
+        this.progress(target);
+      },
+      complete: () => this.summary.add(node, { scanned: Math.max(0, size - covered) }),
+    };
+  }
+
+  /** Report progress (after every server call). */
+  progress(target: string): void {
+    const { onProgress } = this.options;
+    if (!onProgress) return;
+    const totals = this.summary.totals();
+    onProgress({
+      target,
+      scanned: this.summary.scanned,
+      total: Math.max(this.total, this.summary.scanned),
+      matched: totals.matched,
+      deleted: totals.deleted,
+      elapsedMs: performance.now() - this.started,
+    });
+  }
+
+  /**
+   * Hand captured entries to the sink. If the sink fails, the keys of this batch are put back
+   * (RESTORE, skipping keys re-created meanwhile) and the run fails: nothing is lost unseen.
+   */
+  async deliver(node: Redis | RedisConnection['client'], entries: CaptureEntry[]): Promise<void> {
+    const sink = this.options.capture;
+    if (!sink || entries.length === 0) return;
+    try {
+      await sink(entries);
+    } catch (error) {
+      let restored = 0;
+      for (const entry of entries) {
+        try {
+          await node.callBuffer('RESTORE', entry.key, entry.ttlMs, entry.dump);
+          restored++;
+        } catch {
+          // BUSYKEY: the application wrote the key again; its new value wins.
+        }
+      }
+      throw new CachectlError(`Backup capture failed (${(error as Error)?.message ?? error}); ${restored} of ${entries.length} keys of the last batch were restored`, {
+        cause: error,
+        hint: 'check where the backup is written (disk space, permissions), then run again',
+      });
+    }
+  }
+
+  /**
+   * The summary, or a `PartialError` carrying it when a node failed part-way. When a failure
+   * happened before anything matched, the original error is thrown as is (e.g. connection lost).
+   */
+  finish(targets: string[], conditional = false): RunSummary {
+    const summary = this.summary.finish(targets, conditional);
+    // A dry run counts everything; it says whether a real run would stop at the limit.
+    if (summary.dryRun && this.options.limit !== undefined && summary.matched > this.options.limit) summary.limitReached = true;
+    if (this.firstError === undefined) return summary;
+    const wrapped = this.connection.wrapError(this.firstError);
+    if (summary.matched === 0 && summary.deleted === 0) throw wrapped;
+    throw new PartialError(`${summary.command} stopped part-way: ${wrapped.message}`, summary, {
+      cause: this.firstError,
+      hint: `${summary.deleted} keys were deleted before the failure; run again to finish`,
+    });
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * `clear-all`: every cache family, one SCAN pass per family, masters in parallel. Queue keys are
+ * never touched; keys no family describes only with `includeUnknown` (one pass over everything
+ * except the queue prefixes).
+ */
+import { UsageError } from '../../errors.js';
+import { familyPattern, type Selection } from '../families.js';
+import type { RunSummary } from '../keyspace/summary.js';
+import { executeSelections, getFamily, type ClearOptions, type OperationContext } from './execute.js';
+
+export interface ClearAllOptions extends ClearOptions {
+  /** Also delete keys that belong to no family (still never queue keys). */
+  includeUnknown?: boolean;
+  /** Only these families (default: every configured family). */
+  families?: string[];
+  /** Compatibility with the earlier `CacheManager.clearAllCaches`: `false` keeps user-keyed families. */
+  clearUserStates?: boolean;
+  /** Compatibility: queue jobs are cleared by the queue commands, never by clear-all (see docs). */
+  clearQueueJobs?: boolean;
+}
+
+/** Label of the everything-but-queues pass of `includeUnknown`. */
+export const ALL_KEYS_LABEL = 'all keys (unknown included, queues excluded)';
+
+/** Plan clear-all (no I/O). */
+export function planClearAll(ctx: Pick<OperationContext, 'config'>, options: ClearAllOptions = {}): Selection[] {
+  if (options.clearQueueJobs) {
+    throw new UsageError('clear-all does not clear queues', {
+      hint: 'queue jobs are removed by the queue commands (cachectl queues …), which drain them safely',
+    });
+  }
+  const names = options.families ?? Object.keys(ctx.config.families);
+  const families = names
+    .map((name) => getFamily(ctx.config, name))
+    .filter((family) => options.clearUserStates !== false || family.user === undefined);
+  if (options.includeUnknown) {
+    if (options.families || options.clearUserStates === false) {
+      throw new UsageError('includeUnknown cannot be combined with a family selection', {
+        hint: 'it removes every non-queue key; choose either',
+      });
+    }
+    return [{ kind: 'pattern', label: ALL_KEYS_LABEL, pattern: Buffer.from('*') }];
+  }
+  return families.map((family) => ({ kind: 'pattern' as const, family: family.name, label: family.name, pattern: familyPattern(family) }));
+}
+
+/** Remove every cache family (and, with `includeUnknown`, every other non-queue key). */
+export async function clearAll(ctx: OperationContext, options: ClearAllOptions = {}): Promise<RunSummary> {
+  return executeSelections(ctx, 'clear-all', planClearAll(ctx, options), options);
+}
