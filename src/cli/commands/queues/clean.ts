@@ -1,0 +1,124 @@
+/**
+ * `cachectl queues clean <name|--all> --state … --grace … [--limit N] [--max-time 60s]`.
+ */
+import { Command, Option } from 'commander';
+import { assertOperable, clusterProblem, CLEANABLE_STATES, type CleanableState } from '../../../core/queues/bull.js';
+import { cleanQueue, DEFAULT_MAX_TIME_MS, type CleanResult } from '../../../core/queues/clean.js';
+import { UsageError } from '../../../errors.js';
+import { confirmOrRefuse } from '../../confirm.js';
+import type { CliContext } from '../../context.js';
+import type { Output } from '../../output.js';
+import { durationParser, integerParser } from '../../parsers.js';
+import { addSafetyOptions, audit, formatAge, formatMs, parseGrace, plural, stateParser, targetQueues, type CommonFlags } from './shared.js';
+
+interface CleanFlags extends CommonFlags {
+  state: CleanableState;
+  grace?: number;
+  limit?: number;
+  maxTime: number;
+}
+
+export interface CleanSummary {
+  state: CleanableState;
+  graceMs: number;
+  dryRun: boolean;
+  queues: CleanResult[];
+  skipped: Array<{ queue: string; reason: string }>;
+  total: number;
+}
+
+export function cleanCommand(ctx: CliContext): Command {
+  const command = new Command('clean')
+    .description('remove jobs older than a grace period from one state (never active jobs), in short bounded batches')
+    .argument('[name]', 'queue name (or <prefix>:<name>)')
+    .option('--all', 'every queue under the prefixes')
+    .option('--state <state>', `which jobs: ${CLEANABLE_STATES.join(' | ')}`, stateParser(CLEANABLE_STATES), 'completed')
+    .option('--grace <duration>', 'keep jobs younger than this (24h, 30m, 7d; 0 = none). Default for completed/failed: queues.completedRetentionHours / failedRetentionHours', parseGrace)
+    .option('--limit <n>', 'remove at most this many jobs per queue', integerParser(1))
+    .addOption(new Option('--max-time <duration>', 'stop starting new batches after this long (whole run)').argParser(durationParser('s')).default(DEFAULT_MAX_TIME_MS, '60s'))
+    .addHelpText(
+      'after',
+      `
+Ages: completed/failed jobs by when they finished; delayed by when they were processed or added;
+wait/prioritized by when they were added. Uses BullMQ's Queue.clean in batches sized to keep each
+server call short; "active" is not a state you can clean.
+
+Examples:
+  $ cachectl queues clean messages --state completed --grace 24h --dry-run
+  $ cachectl queues clean --all --state failed --grace 7d --yes
+  $ cachectl queues clean messages --state wait --grace 2d --limit 10000 --max-time 30s`,
+    );
+  return addSafetyOptions(command).action(async (name: string | undefined, flags: CleanFlags) => {
+    const config = ctx.config();
+    const graceMs = flags.grace ?? defaultGrace(flags.state, config.queues);
+    const connection = await ctx.connection();
+    const refs = await targetQueues(ctx, connection, name, flags);
+    if (name) assertOperable(connection, refs[0]!);
+    const skipped = refs.flatMap((ref) => {
+      const reason = clusterProblem(connection, ref);
+      return reason ? [{ queue: ref.key, reason }] : [];
+    });
+    const usable = refs.filter((ref) => !clusterProblem(connection, ref));
+    const common = { state: flags.state, graceMs, limit: flags.limit, signal: ctx.signal };
+
+    const estimates: CleanResult[] = [];
+    for (const ref of usable) estimates.push(await cleanQueue(connection, ref, { ...common, dryRun: true, maxTimeMs: flags.maxTime }));
+    const matched = estimates.reduce((n, r) => n + r.matched, 0);
+    const summary = (queues: CleanResult[], dryRun: boolean): CleanSummary => ({
+      state: flags.state,
+      graceMs,
+      dryRun,
+      queues,
+      skipped,
+      total: queues.reduce((n, r) => n + (dryRun ? r.matched : r.removed), 0),
+    });
+    if (flags.dryRun) {
+      await audit(ctx, 'clean', usable, true, { state: flags.state, graceMs, matched });
+      return ctx.output.result(summary(estimates, true), printClean);
+    }
+    const unprocessed = flags.state !== 'completed' && flags.state !== 'failed';
+    await confirmOrRefuse(ctx, {
+      action: `remove ${plural(matched, `${flags.state} job`)} older than ${formatAge(graceMs)} from ${plural(usable.length, 'queue')}${unprocessed ? ' (jobs that have not run yet, no backup)' : ''}`,
+      needed: matched > 0 && (unprocessed || matched > config.safety.confirmAbove),
+      yes: flags.yes === true,
+    });
+
+    const started = performance.now();
+    const results: CleanResult[] = [];
+    for (const ref of usable) {
+      const left = flags.maxTime - (performance.now() - started);
+      const result = await cleanQueue(connection, ref, {
+        ...common,
+        maxTimeMs: Math.max(0, left),
+        onProgress: ({ queue, removed }) => ctx.output.progress(`${queue}: ${removed.toLocaleString('en-US')} removed`),
+      });
+      results.push(result);
+      if (result.stoppedBy === 'signal' || result.stoppedBy === 'time') break;
+    }
+    ctx.output.clearProgress();
+    const done = summary(results, false);
+    await audit(ctx, 'clean', usable, false, { state: flags.state, graceMs, removed: done.total, stoppedBy: results.map((r) => r.stoppedBy) });
+    ctx.output.result(done, printClean);
+    if (results.some((r) => r.stoppedBy === 'signal')) ctx.fail(5);
+    else if (results.length < usable.length || results.some((r) => r.stoppedBy === 'time')) {
+      ctx.output.warn(`stopped at the --max-time budget (${formatMs(flags.maxTime)}): run again to continue`);
+    }
+  });
+}
+
+function defaultGrace(state: CleanableState, queues: { completedRetentionHours: number; failedRetentionHours: number }): number {
+  if (state === 'completed') return queues.completedRetentionHours * 3_600_000;
+  if (state === 'failed') return queues.failedRetentionHours * 3_600_000;
+  throw new UsageError(`--grace is required with --state ${state}`, { hint: 'e.g. --grace 48h (jobs added within it are kept)' });
+}
+
+export function printClean(s: CleanSummary, out: Output): void {
+  const verb = s.dryRun ? 'would remove' : 'removed';
+  out.table(
+    ['queue', 'state', verb, 'left in state', 'batches', 'time', 'stopped'],
+    s.queues.map((r) => [r.queue, r.state, s.dryRun ? r.matched : r.removed, r.remaining, r.batches, formatMs(r.elapsedMs), r.stoppedBy]),
+    { align: ['left', 'left', 'right', 'right', 'right', 'right', 'left'] },
+  );
+  out.line(`${s.dryRun ? 'Dry run: would remove' : 'Removed'} ${plural(s.total, `${s.state} job`)} older than ${formatAge(s.graceMs)}${s.dryRun ? '; nothing was changed' : ''}.`);
+  for (const k of s.skipped) out.warn(`skipped ${k.queue}: ${k.reason}`);
+}

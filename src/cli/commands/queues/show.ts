@@ -1,0 +1,102 @@
+/**
+ * `cachectl queues` (the table) and `cachectl queues inspect <name>`.
+ */
+import { Command } from 'commander';
+import { resolveQueue } from '../../../core/queues/bull.js';
+import { inspectQueue, type QueueInspection } from '../../../core/queues/inspect.js';
+import { listQueues, type QueueSummary } from '../../../core/queues/list.js';
+import type { CliContext } from '../../context.js';
+import type { Output } from '../../output.js';
+import { integerParser } from '../../parsers.js';
+import { formatAge, prefixesOf, type CommonFlags } from './shared.js';
+
+export interface QueueListResult {
+  prefixes: string[];
+  queues: QueueSummary[];
+}
+
+/** The default action of `queues`: one row per queue. */
+export async function listAction(ctx: CliContext, flags: CommonFlags): Promise<void> {
+  const connection = await ctx.connection();
+  const prefixes = prefixesOf(ctx, flags);
+  const queues = await listQueues(connection, { prefixes, signal: ctx.signal, count: ctx.config().scan.count });
+  ctx.output.result<QueueListResult>({ prefixes, queues }, printList);
+  if (ctx.signal.aborted) ctx.fail(5);
+}
+
+export function printList(result: QueueListResult, out: Output): void {
+  if (result.queues.length === 0) {
+    out.line(`No BullMQ queues under prefix ${result.prefixes.join(', ')}.`);
+    out.hint('hint: set queues.prefixes in the config (or --prefix) if your queues use another prefix, e.g. {bull} on a cluster');
+    return;
+  }
+  const c = out.color;
+  out.table(
+    ['queue', 'wait', 'active', 'delayed', 'prio', 'children', 'paused', 'completed', 'failed', 'state', 'workers', 'oldest wait', 'events'],
+    result.queues.map((q) => [
+      q.key,
+      q.counts.waiting,
+      q.counts.active,
+      q.counts.delayed,
+      q.counts.prioritized,
+      q.counts.waitingChildren,
+      q.counts.paused,
+      q.counts.completed,
+      q.counts.failed > 0 ? c.red(String(q.counts.failed)) : 0,
+      q.isPaused ? c.yellow('paused') : 'running',
+      q.workers === null ? 'unknown' : q.workers,
+      formatAge(q.oldestWaitingAgeMs),
+      q.eventsLength,
+    ]),
+    { align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'right', 'right'] },
+  );
+  if (result.queues.some((q) => q.workers === null)) out.hint('workers "unknown": CLIENT LIST is not permitted for this user');
+  for (const q of result.queues) if (q.problem) out.warn(`${q.key}: ${q.problem} (use a hash-tagged prefix such as {bull})`);
+}
+
+interface InspectFlags extends CommonFlags {
+  recent: number;
+  sample: number;
+}
+
+export function inspectCommand(ctx: CliContext): Command {
+  return new Command('inspect')
+    .description('one queue in detail: counts, workers, top failure reasons, the latest failed jobs')
+    .argument('<name>', 'queue name (or <prefix>:<name>)')
+    .option('--recent <n>', 'latest failed jobs to list', integerParser(0, 1000), 10)
+    .option('--sample <n>', 'failed jobs (newest first) the reasons are counted over', integerParser(1, 100_000), 1000)
+    .action(async (name: string, flags: InspectFlags) => {
+      const connection = await ctx.connection();
+      const ref = await resolveQueue(connection, name, prefixesOf(ctx, flags));
+      const result = await inspectQueue(connection, ref, { recent: flags.recent, sample: flags.sample });
+      ctx.output.result(result, printInspection);
+    });
+}
+
+export function printInspection(q: QueueInspection, out: Output): void {
+  const c = out.color;
+  out.line(`${c.bold(q.key)}  ${q.isPaused ? c.yellow('paused') : 'running'} · workers ${q.workers ?? 'unknown'} · oldest waiting ${formatAge(q.oldestWaitingAgeMs)} · events ${q.eventsLength}`);
+  const counts = q.counts;
+  out.table(
+    ['wait', 'active', 'delayed', 'prio', 'children', 'paused', 'completed', 'failed'],
+    [[counts.waiting, counts.active, counts.delayed, counts.prioritized, counts.waitingChildren, counts.paused, counts.completed, counts.failed]],
+    { align: Array(8).fill('right') },
+  );
+  if (q.problem) out.warn(q.problem);
+  const f = q.failures;
+  if (f.total === 0) {
+    out.line('No failed jobs.');
+    return;
+  }
+  const note = f.sampled < f.total ? ` (the ${f.sampled} most recent of ${f.total} failed jobs)` : ` (all ${f.total} failed jobs)`;
+  out.line(`Top failure reasons${note}:`);
+  out.table(['count', 'reason'], f.topReasons.map((r) => [r.count, r.reason]), { align: ['right', 'left'] });
+  if (f.recent.length > 0) {
+    out.line('Most recent failed jobs:');
+    out.table(
+      ['id', 'name', 'attempts', 'failed at', 'reason'],
+      f.recent.map((j) => [j.id, j.name, j.attemptsMade, j.finishedOn ? new Date(j.finishedOn).toISOString() : '-', j.failedReason.split('\n', 1)[0]!.slice(0, 100)]),
+      { align: ['left', 'left', 'right', 'left', 'left'] },
+    );
+  }
+}

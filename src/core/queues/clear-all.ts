@@ -1,0 +1,111 @@
+/**
+ * The queue half of `clear-all --queue` (the earlier tool's "clear caches and queue"), run after
+ * the cache families are cleared: clean finished jobs past their retention, back up then drain
+ * the waiting and delayed jobs. Active jobs are never removed.
+ */
+import path from 'node:path';
+import type { CachectlConfig } from '../../config/load.js';
+import type { RedisConnection } from '../../redis/connect.js';
+import { clusterProblem, resolveQueue } from './bull.js';
+import { cleanQueue, type CleanResult } from './clean.js';
+import { discoverQueues, type QueueRef } from './discovery.js';
+import { drainQueue, type DrainResult } from './drain.js';
+
+export interface ClearQueuesOptions {
+  /** Only these queues (names or `<prefix>:<name>`); default every queue under `queues.prefixes`. */
+  queues?: string[];
+  /** Logs folder; backups go to `<logsDir>/backups`. Default: `config.logs.dir` resolved from the process cwd. */
+  logsDir?: string;
+  /** Also drain delayed jobs (default true: "waiting/delayed jobs are exported, then drained"). */
+  delayed?: boolean;
+  dryRun?: boolean;
+  /** Budget for each clean step (ms). Default 60 s. */
+  maxTimeMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (event: { queue: string; step: 'clean-completed' | 'clean-failed' | 'backup' | 'remove'; done: number; total?: number }) => void;
+  now?: number;
+}
+
+export interface ClearedQueue {
+  queue: string;
+  completed: CleanResult;
+  failed: CleanResult;
+  drain: DrainResult;
+}
+
+export interface ClearQueuesResult {
+  dryRun: boolean;
+  backupDir: string;
+  queues: ClearedQueue[];
+  /** Queues left alone, and why (e.g. a non-hash-tagged prefix on a cluster). */
+  skippedQueues: Array<{ queue: string; reason: string }>;
+  totals: { cleaned: number; backedUp: number; drained: number; skippedJobs: number };
+  interrupted: boolean;
+}
+
+/** Clean and drain every queue (or the given ones), one queue at a time. */
+export async function clearQueuesAfterCaches(
+  connection: RedisConnection,
+  config: CachectlConfig,
+  options: ClearQueuesOptions = {},
+): Promise<ClearQueuesResult> {
+  const prefixes = config.queues.prefixes;
+  const refs: QueueRef[] = options.queues?.length
+    ? await Promise.all(options.queues.map((name) => resolveQueue(connection, name, prefixes)))
+    : await discoverQueues(connection, prefixes, { signal: options.signal, count: config.scan.count });
+  const backupDir = path.join(path.resolve(options.logsDir ?? config.logs.dir), 'backups');
+  const now = options.now ?? Date.now();
+  const result: ClearQueuesResult = {
+    dryRun: options.dryRun === true,
+    backupDir,
+    queues: [],
+    skippedQueues: [],
+    totals: { cleaned: 0, backedUp: 0, drained: 0, skippedJobs: 0 },
+    interrupted: false,
+  };
+  for (const ref of refs) {
+    if (options.signal?.aborted) {
+      result.interrupted = true;
+      break;
+    }
+    const problem = clusterProblem(connection, ref);
+    if (problem) {
+      result.skippedQueues.push({ queue: ref.key, reason: problem });
+      continue;
+    }
+    const clean = (state: 'completed' | 'failed', hours: number) =>
+      cleanQueue(connection, ref, {
+        state,
+        graceMs: hours * 3_600_000,
+        dryRun: options.dryRun,
+        maxTimeMs: options.maxTimeMs,
+        signal: options.signal,
+        now,
+        onProgress: ({ removed }) => options.onProgress?.({ queue: ref.key, step: `clean-${state}`, done: removed }),
+      });
+    const completed = await clean('completed', config.queues.completedRetentionHours);
+    const failed = await clean('failed', config.queues.failedRetentionHours);
+    const drain = await drainQueue(connection, ref, {
+      delayed: options.delayed ?? true,
+      backupDir,
+      dryRun: options.dryRun,
+      signal: options.signal,
+      now: new Date(now),
+      onProgress: ({ phase, done, total }) => options.onProgress?.({ queue: ref.key, step: phase, done, total }),
+    });
+    result.queues.push({ queue: ref.key, completed, failed, drain });
+    result.totals.cleaned += options.dryRun ? completed.matched + failed.matched : completed.removed + failed.removed;
+    result.totals.backedUp += drain.backedUp;
+    result.totals.drained += options.dryRun ? sum(drain.byState) : drain.removed;
+    result.totals.skippedJobs += drain.skipped;
+    if (completed.stoppedBy === 'signal' || failed.stoppedBy === 'signal' || drain.interrupted) {
+      result.interrupted = true;
+      break;
+    }
+  }
+  return result;
+}
+
+function sum(counts: Partial<Record<string, number>>): number {
+  return Object.values(counts).reduce<number>((a, b) => a + (b ?? 0), 0);
+}

@@ -1,0 +1,126 @@
+/**
+ * Finding BullMQ queues without BullMQ: there is no list-queues API, so every master is scanned
+ * for `<prefix>:*:meta` (one hash per queue), and counts are read with plain LLEN/ZCARD calls.
+ * Needs neither CLIENT LIST nor a BullMQ `Queue` object, so `stats`/`doctor` can use it cheaply.
+ */
+import type { RedisConnection } from '../../redis/connect.js';
+import { escapeGlob } from '../glob.js';
+import { DEFAULT_SCAN_COUNT, scanNode } from '../keyspace/scan.js';
+
+/** One queue found on the server. */
+export interface QueueRef {
+  /** The BullMQ prefix the queue lives under (`bull`, `{bull}`…). */
+  prefix: string;
+  /** The queue name (may contain `:`). */
+  name: string;
+  /** `<prefix>:<name>`, e.g. `"bull:messages"`: the stem of every key of the queue. */
+  key: string;
+}
+
+export interface DiscoverOptions {
+  /** Stop scanning (between SCAN calls) when aborted; the queues found so far are returned. */
+  signal?: AbortSignal;
+  /** COUNT hint per SCAN call (default 1000). */
+  count?: number;
+}
+
+const META_SUFFIX = ':meta';
+
+/**
+ * Every queue under any of `prefixes`, found by scanning `<prefix>:*:meta` on every master in
+ * parallel. Sorted by key, deduplicated (when two configured prefixes both match a key, the
+ * longer prefix wins, so `bull:x` claims `bull:x:q:meta` as queue `q`).
+ */
+export async function discoverQueues(
+  connection: RedisConnection,
+  prefixes: string[],
+  options: DiscoverOptions = {},
+): Promise<QueueRef[]> {
+  const unique = [...new Set(prefixes)].filter((p) => p.length > 0);
+  // Longest first, so the most specific prefix claims a key.
+  const byLength = [...unique].sort((a, b) => b.length - a.length);
+  const found = new Map<string, QueueRef>();
+  const patterns = unique.map((prefix) => Buffer.concat([escapeGlob(prefix), Buffer.from(`:*${META_SUFFIX}`)]));
+  await Promise.all(
+    connection.masters().flatMap((node) =>
+      patterns.map(async (match) => {
+        const scan = scanNode(node, { match, count: options.count ?? DEFAULT_SCAN_COUNT, signal: options.signal });
+        for await (const keys of scan) {
+          for (const raw of keys) {
+            const metaKey = raw.toString('utf8');
+            if (found.has(metaKey)) continue;
+            const ref = refFromMetaKey(metaKey, byLength);
+            if (ref) found.set(metaKey, ref);
+          }
+        }
+      }),
+    ),
+  );
+  return [...found.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/**
+ * The queue a `<prefix>:<name>:meta` key belongs to, trying prefixes in the given order; undefined
+ * when no prefix fits or the name would be empty.
+ */
+export function refFromMetaKey(metaKey: string, prefixes: string[]): QueueRef | undefined {
+  if (!metaKey.endsWith(META_SUFFIX)) return undefined;
+  const stem = metaKey.slice(0, -META_SUFFIX.length);
+  for (const prefix of prefixes) {
+    if (stem.length > prefix.length + 1 && stem.startsWith(`${prefix}:`)) {
+      return { prefix, name: stem.slice(prefix.length + 1), key: stem };
+    }
+  }
+  return undefined;
+}
+
+/** Build the ref of a named queue (no server call). */
+export function queueRef(prefix: string, name: string): QueueRef {
+  return { prefix, name, key: `${prefix}:${name}` };
+}
+
+/** Number of jobs per state. */
+export interface QueueCounts {
+  /** Jobs ready to run (the `wait` list) while the queue is not paused. */
+  waiting: number;
+  active: number;
+  delayed: number;
+  prioritized: number;
+  waitingChildren: number;
+  /** Jobs held by a paused queue (its `wait` list, plus the legacy `paused` list of older BullMQ). */
+  paused: number;
+  completed: number;
+  failed: number;
+}
+
+/**
+ * Read the job counts of one queue (read-only: LLEN/ZCARD/HGET, sent together). Works on a
+ * cluster whatever the prefix, since each key is routed on its own.
+ */
+export async function queueCounts(connection: RedisConnection, ref: QueueRef): Promise<QueueCounts> {
+  const c = connection.client;
+  const k = (suffix: string) => `${ref.key}:${suffix}`;
+  const [wait, legacyPaused, active, delayed, prioritized, waitingChildren, completed, failed, pausedFlag] =
+    await Promise.all([
+      c.llen(k('wait')),
+      c.llen(k('paused')),
+      c.llen(k('active')),
+      c.zcard(k('delayed')),
+      c.zcard(k('prioritized')),
+      c.zcard(k('waiting-children')),
+      c.zcard(k('completed')),
+      c.zcard(k('failed')),
+      c.hget(k('meta'), 'paused'),
+    ]);
+  const isPaused = pausedFlag === '1';
+  return {
+    waiting: isPaused ? 0 : wait,
+    active,
+    delayed,
+    prioritized,
+    waitingChildren,
+    paused: isPaused ? wait + legacyPaused : legacyPaused,
+    completed,
+    failed,
+  };
+}
