@@ -1,0 +1,157 @@
+/**
+ * `cachectl stats`: what is in the server, per family, per namespace and per queue, and whether
+ * maintenance runs. Tables, `--json`, or `--prometheus` for node_exporter's textfile collector.
+ */
+import { Command } from 'commander';
+import { UsageError } from '../../errors.js';
+import { renderPrometheus } from '../../core/metrics/stats-metrics.js';
+import { collectStats, DEFAULT_NAMESPACE_DEPTH, DEFAULT_SAMPLE, DEFAULT_TOP_NAMESPACES } from '../../core/stats/collect.js';
+import { humanBytes, humanDuration } from '../../core/stats/format.js';
+import type { FamilyStats, StatsProgress, StatsResult } from '../../core/stats/types.js';
+import type { CliContext } from '../context.js';
+import type { Output } from '../output.js';
+import { integerParser } from '../parsers.js';
+
+interface StatsFlags {
+  sample: number;
+  exact?: boolean;
+  depth: number;
+  top: number;
+  prometheus?: boolean;
+  queues: boolean;
+}
+
+export function statsCommand(ctx: CliContext): Command {
+  return new Command('stats')
+    .description('what is in the cache: server, memory, keys per family (share, TTL, memory, idle), unknown namespaces, queues, maintenance')
+    .option('--sample <n>', 'keys drawn at random to estimate counts, memory and idle time', integerParser(100, 10_000_000), DEFAULT_SAMPLE)
+    .option('--exact', 'count every key and check its TTL (one server-side pass over the keyspace)')
+    .option('--depth <n>', 'leading ":" segments that name a namespace of keys outside every family', integerParser(1, 10), DEFAULT_NAMESPACE_DEPTH)
+    .option('--top <n>', 'unknown namespaces to list', integerParser(1, 1000), DEFAULT_TOP_NAMESPACES)
+    .option('--no-queues', 'skip BullMQ queue discovery and job counts')
+    .option('--prometheus', 'print Prometheus text format (for node_exporter --collector.textfile)')
+    .addHelpText(
+      'after',
+      `
+Counts and shares are estimated from --sample random keys unless --exact is given (or the keyspace
+is smaller than the sample, when every key is inspected). Memory per family is always the mean
+MEMORY USAGE of the sampled keys times the family's key count.
+
+Examples:
+  $ cachectl stats
+  $ cachectl stats --exact --json | jq '.families[] | {name, keys, withoutTtl}'
+  $ cachectl stats --prometheus > /var/lib/node_exporter/textfile/cachectl.prom.$$ \\
+      && mv /var/lib/node_exporter/textfile/cachectl.prom.$$ /var/lib/node_exporter/textfile/cachectl.prom`,
+    )
+    .action(async (flags: StatsFlags) => {
+      if (flags.prometheus && ctx.output.json) {
+        throw new UsageError('--prometheus and --json cannot be combined', { hint: 'pick one output format' });
+      }
+      const config = ctx.config();
+      const connection = await ctx.connection();
+      const out = ctx.output;
+      const result = await collectStats(connection, config, {
+        sample: flags.sample,
+        exact: flags.exact === true,
+        namespaceDepth: flags.depth,
+        topNamespaces: flags.top,
+        skipQueues: !flags.queues,
+        signal: ctx.signal,
+        onProgress: (p) => out.progress(progressText(p)),
+      });
+      out.clearProgress();
+      for (const warning of result.warnings) out.warn(warning);
+      if (flags.prometheus) out.streams.stdout.write(renderPrometheus(result));
+      else out.result(result, printStats);
+    });
+}
+
+function progressText(p: StatsProgress): string {
+  if (p.phase === 'scan') return `counting keys: ${p.done.toLocaleString('en-US')} / ${p.total.toLocaleString('en-US')}`;
+  if (p.phase === 'sample') return `sampling keys: ${p.done.toLocaleString('en-US')} / ${p.total.toLocaleString('en-US')}`;
+  return `reading ${p.phase}…`;
+}
+
+const n = (value: number) => value.toLocaleString('en-US');
+const pct = (value: number) => `${(value * 100).toFixed(1)}%`;
+
+/** Render a stats result as tables. */
+export function printStats(s: StatsResult, out: Output): void {
+  const c = out.color;
+  const name = s.server.flavor === 'valkey' ? 'Valkey' : 'Redis';
+  const layout = s.mode === 'cluster' ? `cluster of ${s.server.masters.length} masters` : s.mode;
+  const how = s.sampling.method === 'exact'
+    ? s.sampling.everyKeyInspected ? 'every key inspected' : `exact counts, ${n(s.sampling.inspected)} keys sampled for memory/idle`
+    : `estimated from ${n(s.sampling.inspected)} sampled keys`;
+  out.line(`${c.bold(`${name} ${s.server.version}`)}, ${layout}, ${n(s.keyspace.keys)} keys (${how}), ${s.timestamp}, ${(s.durationMs / 1000).toFixed(2)} s`);
+  out.line();
+  out.table(
+    ['master', 'uptime', 'clients', 'used', 'peak', 'rss', 'frag', 'maxmemory', 'policy'],
+    s.server.masters.map((m) => [
+      m.address, humanDuration(m.uptimeSeconds), m.connectedClients, humanBytes(m.memory.usedBytes), humanBytes(m.memory.peakBytes),
+      humanBytes(m.memory.rssBytes), m.memory.fragmentationRatio.toFixed(2),
+      m.memory.maxmemoryBytes === null ? 'unknown' : m.memory.maxmemoryBytes === 0 ? 'none' : humanBytes(m.memory.maxmemoryBytes), m.memory.policy,
+    ]),
+    { align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'] },
+  );
+  out.table(
+    ['master', 'db', 'keys', 'with TTL', 'expired', 'evicted', 'hit ratio'],
+    s.server.masters.flatMap((m) => (m.dbs.length > 0 ? m.dbs : [{ db: 0, keys: 0, keysWithExpiry: 0 }]).map((d) => {
+      const lookups = m.keyspaceHits + m.keyspaceMisses;
+      return [m.address, d.db, n(d.keys), n(d.keysWithExpiry), n(m.expiredKeys), n(m.evictedKeys), lookups === 0 ? '-' : pct(m.keyspaceHits / lookups)];
+    })),
+    { align: ['left', 'right', 'right', 'right', 'right', 'right', 'right'] },
+  );
+  const est = s.sampling.method === 'exact' ? '' : '~';
+  out.table(
+    ['family', 'keys', 'share', 'no TTL', 'TTL min / median / max', 'memory (sampled keys)', 'oldest idle'],
+    s.families.map((f) => [
+      f.name, `${est}${n(f.keys)}`, pct(f.share), noTtlCell(f, out), ttlCell(f),
+      f.memory ? `${humanBytes(f.memory.bytes)} (${n(f.memory.sampleSize)})` : '-', idleCell(f),
+    ]),
+    { align: ['left', 'right', 'right', 'right', 'right', 'right', 'left'] },
+  );
+  out.line(`queue keys: ${est}${n(s.queueKeys.keys)} (${pct(s.queueKeys.share)})    keys of no family: ${est}${n(s.unknown.keys)} (${pct(s.unknown.share)})`);
+  if (s.unknown.namespaces.length > 0) {
+    const rows = s.unknown.namespaces.map((ns) => [ns.namespace, `${est}${n(ns.keys)}`, pct(ns.share)]);
+    if (s.unknown.otherKeys > 0) rows.push([`(${n(s.unknown.otherNamespaces)} more namespaces)`, `${est}${n(s.unknown.otherKeys)}`, '']);
+    out.table(['namespace (no family)', 'keys', 'share'], rows, { align: ['left', 'right', 'right'] });
+  }
+  if (s.queues.length > 0) {
+    out.table(
+      ['queue', 'waiting', 'active', 'delayed', 'prioritized', 'children', 'paused', 'completed', 'failed'],
+      s.queues.map((q) => [q.key, q.counts.waiting, q.counts.active, q.counts.delayed, q.counts.prioritized, q.counts.waitingChildren, q.counts.paused, q.counts.completed, q.counts.failed > 0 ? c.red(String(q.counts.failed)) : 0]),
+      { align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'] },
+    );
+  } else out.line('queues: none found');
+  printMaintenance(s, out);
+}
+
+function noTtlCell(f: FamilyStats, out: Output): string {
+  if (f.keys === 0) return '-';
+  const text = `${n(f.withoutTtl)} (${pct(f.withoutTtlShare)})`;
+  return f.ttlFlagged ? out.color.yellow(`${text} !`) : text;
+}
+
+function ttlCell(f: FamilyStats): string {
+  if (!f.ttl) return '-';
+  const median = f.ttl.medianSeconds === null ? '?' : humanDuration(f.ttl.medianSeconds);
+  return `${humanDuration(f.ttl.minSeconds)} / ${median} / ${humanDuration(f.ttl.maxSeconds)}`;
+}
+
+function idleCell(f: FamilyStats): string {
+  if (!f.idle) return '-';
+  if ('unavailable' in f.idle) return f.idle.unavailable;
+  return `${humanDuration(f.idle.maxSeconds)} ${f.idle.key}`;
+}
+
+function printMaintenance(s: StatsResult, out: Output): void {
+  const m = s.maintenance;
+  if (!m) return;
+  const c = out.color;
+  const last = m.lastRun
+    ? `last run ${m.lastRun.startedAt} ${m.lastRun.status === 'ok' ? c.green('ok') : c.yellow(m.lastRun.status)}, removed ${n(m.lastRun.removed)}${m.lastRun.errors.length > 0 ? `, ${m.lastRun.errors.length} error(s)` : ''}`
+    : 'never ran';
+  const next = m.scheduleError ? c.red(`schedule "${m.schedule}" invalid: ${m.scheduleError}`) : `next due ${m.nextRunAt} (${m.schedule} ${m.timezone})`;
+  out.line(`maintenance: ${last}; ${next}${m.overdue ? c.red(' — OVERDUE') : ''}`);
+}

@@ -1,0 +1,114 @@
+/**
+ * The two ways `stats` visits keys, each running bounded script steps on every master in
+ * parallel: a full SCAN pass (exact counts), and random draws spread over the masters by size
+ * (estimates). Each step blocks its node for a few milliseconds only.
+ */
+import type { Redis } from 'ioredis';
+import type { LuaMatcher } from './matchers.js';
+import { runStep } from './step.js';
+import { KeyTally } from './tally.js';
+
+/** Keys a scan step visits without inspecting them (about 10 ms of server time). */
+const SCAN_STEP_KEYS = 10_000;
+/** Keys a step visits when it also inspects them (MEMORY USAGE, OBJECT IDLETIME per key). */
+const INSPECT_STEP_KEYS = 2_000;
+
+export interface MasterPlan {
+  node: Redis;
+  /** DBSIZE when the run started. */
+  keys: number;
+  /** False under an LFU policy, where OBJECT IDLETIME is an error. */
+  idleAllowed: boolean;
+}
+
+export interface PassOptions {
+  matchers: LuaMatcher[];
+  familyCount: number;
+  depth: number;
+  /** SCAN COUNT hint. */
+  count: number;
+  signal?: AbortSignal;
+  /** Called after every step with the keys visited so far over all masters. */
+  onStep?: (done: number) => void;
+}
+
+export interface PassResult {
+  tally: KeyTally;
+  /** False when the signal stopped the pass early. */
+  complete: boolean;
+}
+
+/**
+ * Visit every key of every master once (SCAN). Every `inspectEvery`-th family key is also measured
+ * (1 = each one; SCAN order is hash order, so this is a fair systematic sample).
+ */
+export async function scanPass(masters: MasterPlan[], options: PassOptions, inspectEvery: number): Promise<PassResult> {
+  const tally = new KeyTally(options.familyCount);
+  let complete = true;
+  await Promise.all(
+    masters.map(async (master) => {
+      let cursor = '0';
+      do {
+        if (options.signal?.aborted) {
+          complete = false;
+          return;
+        }
+        const step = await runStep(master.node, {
+          source: 'scan',
+          cursor,
+          budget: inspectEvery === 1 ? INSPECT_STEP_KEYS : SCAN_STEP_KEYS,
+          count: options.count,
+          inspectEvery,
+          idleAllowed: master.idleAllowed,
+          depth: options.depth,
+          matchers: options.matchers,
+        });
+        tally.add(step, 1);
+        options.onStep?.(tally.visited);
+        cursor = step.cursor;
+      } while (cursor !== '0');
+    }),
+  );
+  return { tally, complete };
+}
+
+/**
+ * Draw `sample` random keys (RANDOMKEY), split over the masters in proportion to their size, and
+ * inspect the family keys drawn. Counts come out weighted to estimate the whole keyspace.
+ */
+export async function randomPass(masters: MasterPlan[], options: PassOptions, sample: number): Promise<PassResult> {
+  const tally = new KeyTally(options.familyCount);
+  const total = masters.reduce((sum, m) => sum + m.keys, 0);
+  let complete = true;
+  await Promise.all(
+    masters.map(async (master) => {
+      if (master.keys === 0 || total === 0) return;
+      const planned = Math.max(1, Math.round((sample * master.keys) / total));
+      // Each draw stands for keys/planned keys of this master (if the database empties while we
+      // draw, the few missing draws are simply not counted).
+      const weight = master.keys / planned;
+      for (let drawn = 0; drawn < planned; ) {
+        if (options.signal?.aborted) {
+          complete = false;
+          return;
+        }
+        const budget = Math.min(INSPECT_STEP_KEYS, planned - drawn);
+        const step = await runStep(master.node, {
+          source: 'random',
+          cursor: '0',
+          budget,
+          count: options.count,
+          inspectEvery: 1,
+          idleAllowed: master.idleAllowed,
+          depth: options.depth,
+          matchers: options.matchers,
+        });
+        tally.add(step, weight);
+        drawn += budget;
+        options.onStep?.(tally.visited);
+        if (step.visited < budget) return;
+      }
+    }),
+  );
+  return { tally, complete };
+}
