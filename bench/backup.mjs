@@ -1,0 +1,168 @@
+// Benchmark: `cachectl backup` and `cachectl restore` of N small keys on a throwaway redis-server,
+// each beside a minimal pipelined DUMP (resp. RESTORE) loop written here with ioredis, measured in
+// the same run. Peak RSS of the cachectl process from /usr/bin/time -v (or /proc VmHWM polling).
+//
+//   npm run build && node bench/backup.mjs [--keys 1000000] [--gzip]
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { startThrowawayServer } from '../scripts/lib/throwaway-server.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(ROOT, 'bin/cachectl.js');
+const BATCH = 1000;
+const RSS_LIMIT_MB = 200;
+const RATIO_LIMIT = 1.5;
+
+function flag(name, fallback) {
+  const at = process.argv.indexOf(`--${name}`);
+  if (at < 0) return fallback;
+  const value = process.argv[at + 1];
+  return value === undefined || value.startsWith('--') ? true : value;
+}
+
+const KEYS = Number(flag('keys', 1_000_000));
+const GZIP = flag('gzip', false) === true;
+if (!Number.isInteger(KEYS) || KEYS < 1) {
+  console.error('usage: node bench/backup.mjs [--keys N] [--gzip]');
+  process.exit(2);
+}
+if (!existsSync(path.join(ROOT, 'dist/cli/main.js'))) {
+  console.error('dist/ is missing: run "npm run build" first');
+  process.exit(2);
+}
+
+/** N small string keys, half of them with a TTL, written in pipelines. */
+async function seed(redis) {
+  for (let start = 0; start < KEYS; start += 10_000) {
+    const p = redis.pipeline();
+    for (let i = start; i < Math.min(KEYS, start + 10_000); i++) {
+      const value = `{"id":${i},"step":"menu","n":${i % 97}}`;
+      if (i % 2) p.set(`bench:user:${i}`, value, 'EX', 86_400);
+      else p.set(`bench:user:${i}`, value);
+    }
+    await p.exec();
+  }
+}
+
+/** Baseline backup: SCAN COUNT 1000 + pipelined DUMP/PTTL per page, payloads kept in memory. */
+async function baselineDump(redis) {
+  const out = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scanBuffer(cursor, 'MATCH', 'bench:*', 'COUNT', BATCH);
+    cursor = next.toString();
+    if (keys.length === 0) continue;
+    const p = redis.pipeline();
+    for (const key of keys) p.dumpBuffer(key).pttl(key);
+    const replies = await p.exec();
+    for (let i = 0; i < keys.length; i++) out.push([keys[i], replies[2 * i][1], replies[2 * i + 1][1]]);
+  } while (cursor !== '0');
+  return out;
+}
+
+/** Baseline restore: pipelined RESTORE of the payloads, BATCH per pipeline. */
+async function baselineRestore(redis, records) {
+  for (let start = 0; start < records.length; start += BATCH) {
+    const p = redis.pipeline();
+    for (const [key, dump, ttl] of records.slice(start, start + BATCH)) p.restore(key, ttl > 0 ? ttl : 0, dump);
+    await p.exec();
+  }
+}
+
+/** Run the built CLI; resolve with wall time, exit code, stdout and peak RSS (MB). */
+function runCachectl(args, cwd) {
+  const useTime = existsSync('/usr/bin/time');
+  const command = useTime ? '/usr/bin/time' : process.execPath;
+  const argv = useTime ? ['-v', process.execPath, BIN, ...args] : [BIN, ...args];
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    let polledKb = 0;
+    // Without /usr/bin/time: poll the high-water mark of the node process itself.
+    const timer = useTime
+      ? undefined
+      : setInterval(() => {
+          try {
+            const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+            if (m) polledKb = Math.max(polledKb, Number(m[1]));
+          } catch {
+            // exited between polls
+          }
+        }, 20);
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (timer) clearInterval(timer);
+      const seconds = (performance.now() - start) / 1000;
+      const timeKb = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+      const rssMb = (timeKb ? Number(timeKb[1]) : polledKb) / 1024;
+      resolve({ code, seconds, stdout, stderr, rssMb });
+    });
+  });
+}
+
+async function timed(fn) {
+  const start = performance.now();
+  const value = await fn();
+  return { seconds: (performance.now() - start) / 1000, value };
+}
+
+const server = await startThrowawayServer({ args: ['--maxmemory-policy', 'noeviction'] });
+const work = mkdtempSync(path.join(tmpdir(), 'cachectl-bench-backup-'));
+const redis = new Redis(server.url);
+const results = [];
+let failed = false;
+try {
+  console.log(`seeding ${KEYS.toLocaleString('en-US')} keys on ${server.url} …`);
+  await seed(redis);
+  const startup = await runCachectl(['--version'], work);
+
+  // --- backup -------------------------------------------------------------------------------
+  const base = await timed(() => baselineDump(redis));
+  const file = path.join(work, GZIP ? 'bench.cbk.gz' : 'bench.cbk');
+  const ours = await runCachectl(['backup', 'pattern', 'bench:*', '--out', file, '--json', '--redis-url', server.url], work);
+  if (ours.code !== 0) throw new Error(`cachectl backup exited ${ours.code}: ${ours.stderr}`);
+  const summary = JSON.parse(ours.stdout);
+  if (summary.keys !== KEYS || base.value.length !== KEYS) throw new Error(`backup counts differ: ${summary.keys} / ${base.value.length} / ${KEYS}`);
+  results.push({ step: 'backup', base: base.seconds, ours });
+
+  // --- restore ------------------------------------------------------------------------------
+  await redis.flushall(); // the bench's own throwaway server
+  const baseRestore = await timed(() => baselineRestore(redis, base.value));
+  if ((await redis.dbsize()) !== KEYS) throw new Error('baseline restore lost keys');
+  base.value.length = 0;
+  await redis.flushall();
+  const restored = await runCachectl(['restore', file, '--yes', '--json', '--redis-url', server.url], work);
+  if (restored.code !== 0) throw new Error(`cachectl restore exited ${restored.code}: ${restored.stderr}`);
+  const restoreResult = JSON.parse(restored.stdout);
+  if (restoreResult.restored !== KEYS || (await redis.dbsize()) !== KEYS) throw new Error(`restore count ${restoreResult.restored} ≠ ${KEYS}`);
+  results.push({ step: 'restore', base: baseRestore.seconds, ours: restored });
+
+  // --- report -------------------------------------------------------------------------------
+  const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))[1];
+  console.log(`\n${KEYS.toLocaleString('en-US')} keys, Redis ${redisVersion}, file ${path.basename(file)} ${(statSync(file).size / 1048576).toFixed(1)} MiB; cachectl process start-up ${startup.seconds.toFixed(2)} s (included below)`);
+  console.log('step     | ioredis loop | cachectl | ratio | ratio w/o start-up | peak RSS');
+  for (const r of results) {
+    const ratio = r.ours.seconds / r.base;
+    const net = (r.ours.seconds - startup.seconds) / r.base;
+    const okRatio = ratio <= RATIO_LIMIT;
+    const okRss = r.ours.rssMb < RSS_LIMIT_MB;
+    if (!okRatio || !okRss) failed = true;
+    console.log(
+      `${r.step.padEnd(8)} | ${r.base.toFixed(2).padStart(10)} s | ${r.ours.seconds.toFixed(2).padStart(6)} s | ${ratio.toFixed(2).padStart(4)}× ${okRatio ? '✓' : '✗'} | ${net.toFixed(2).padStart(17)}× | ${r.ours.rssMb.toFixed(0).padStart(4)} MB ${okRss ? '✓' : '✗'}`,
+    );
+  }
+  console.log(`targets: ratio ≤ ${RATIO_LIMIT}×, peak RSS < ${RSS_LIMIT_MB} MB`);
+} finally {
+  redis.disconnect();
+  await server.stop();
+  rmSync(work, { recursive: true, force: true });
+}
+process.exitCode = failed ? 1 : 0;

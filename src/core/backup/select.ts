@@ -1,0 +1,91 @@
+/**
+ * What a backup reads: families (whole, or with placeholder values) and raw patterns, resolved
+ * into exact keys and one SCAN plan that reads every matching key once, in a single pass.
+ */
+import type { CachectlConfig } from '../../config/load.js';
+import { UsageError } from '../../errors.js';
+import { displayKey } from '../display.js';
+import { selectFamily, type FamilyValues, type Selection } from '../families.js';
+import { escapeGlob, globMatch, literalPrefix } from '../glob.js';
+
+/** One thing to back up: a family (optionally with values), a raw glob, or a resolved selection. */
+export type BackupTarget =
+  | { family: string; values?: FamilyValues; scanTenants?: boolean }
+  | { pattern: string | Buffer }
+  | Selection;
+
+/** Resolve targets into selections; unknown families and empty patterns are usage errors. */
+export function resolveTargets(config: CachectlConfig, targets: readonly BackupTarget[]): Selection[] {
+  if (targets.length === 0) {
+    throw new UsageError('Nothing to back up', { hint: 'name one or more families, or "pattern <glob>"' });
+  }
+  return targets.flatMap((target): Selection[] => {
+    if ('kind' in target) return [target];
+    if ('pattern' in target) {
+      const pattern = Buffer.isBuffer(target.pattern) ? target.pattern : Buffer.from(target.pattern, 'utf8');
+      if (pattern.length === 0) throw new UsageError('Empty pattern', { hint: 'give a glob such as "context:*"' });
+      return [{ kind: 'pattern', label: `pattern ${displayKey(pattern)}`, pattern }];
+    }
+    const family = config.families[target.family];
+    if (!family) {
+      throw new UsageError(`Unknown family "${target.family}"`, {
+        hint: `families: ${Object.keys(config.families).join(', ') || 'none configured'}; or use "pattern <glob>"`,
+      });
+    }
+    return selectFamily(family, target.values ?? {}, { tenants: config.tenants, scanTenants: target.scanTenants });
+  });
+}
+
+/** How the selections are read: exact keys fetched directly, patterns by one SCAN pass per master. */
+export interface ReadPlan {
+  labels: string[];
+  /** Exact keys not covered by any pattern, without duplicates. */
+  exact: Buffer[];
+  /** MATCH for the SCAN pass (undefined: no pattern selected, no scan). */
+  match: Buffer | undefined;
+  /** Client-side filter when several patterns share one pass. */
+  accept: (key: Buffer) => boolean;
+}
+
+export function planRead(selections: readonly Selection[]): ReadPlan {
+  const labels = [...new Set(selections.map((s) => s.label))];
+  const patterns = dedupe(selections.flatMap((s) => (s.kind === 'pattern' ? [s.pattern] : [])));
+  const matchesPattern = (key: Buffer) => patterns.some((p) => globMatch(p, key));
+  const seen = new Set<string>();
+  const exact: Buffer[] = [];
+  for (const selection of selections) {
+    if (selection.kind !== 'exact') continue;
+    for (const key of selection.keys) {
+      const id = key.toString('latin1');
+      if (seen.has(id) || matchesPattern(key)) continue;
+      seen.add(id);
+      exact.push(key);
+    }
+  }
+  if (patterns.length === 0) return { labels, exact, match: undefined, accept: () => true };
+  if (patterns.length === 1) return { labels, exact, match: patterns[0], accept: () => true };
+  // Several patterns: one pass with their common literal prefix, each key checked here once.
+  const prefix = commonPrefix(patterns.map((p) => literalPrefix(p)));
+  const match = Buffer.concat([escapeGlob(prefix), Buffer.from('*')]);
+  return { labels, exact, match, accept: matchesPattern };
+}
+
+function dedupe(patterns: Buffer[]): Buffer[] {
+  const seen = new Set<string>();
+  return patterns.filter((p) => {
+    const id = p.toString('latin1');
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+function commonPrefix(values: Buffer[]): Buffer {
+  let length = Math.min(...values.map((v) => v.length));
+  for (const value of values) {
+    let i = 0;
+    while (i < length && value[i] === values[0]![i]) i++;
+    length = i;
+  }
+  return values[0]!.subarray(0, length);
+}
