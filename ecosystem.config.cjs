@@ -1,18 +1,83 @@
-// PM2 ecosystem for cachectl. Only options PM2 supports: PM2 silently drops unknown keys.
-// The maintenance, cleanup and listener apps are filled in by the unattended-operation work;
-// for now the file holds the daily maintenance slot so `pm2 start ecosystem.config.cjs` is valid.
+// PM2 ecosystem for cachectl. Only options PM2 supports: PM2 drops unknown keys without a word
+// (there is no `pre_restart`; cache work before a restart goes through `cachectl hook ...`).
+// Check this file with `cachectl schedule` (it lints the apps and shows the next cron runs).
+//
+// Notes that matter at 2 AM:
+// - `cron_restart` also starts the app once at `pm2 start`; the one-shot apps below then run
+//   on their schedule. PM2 evaluates cron in the PM2 daemon's local time zone.
+// - A script that exits needs `autorestart: false`, or PM2 restarts it in a loop.
+// - `kill_timeout` is the SIGINT -> SIGKILL gap (PM2 default 1600 ms). cachectl stops after the
+//   batch in hand on SIGINT, releases its lock and writes its run record; give it time to.
 module.exports = {
   apps: [
     {
+      // Example application process (replace with your API server).
+      name: 'whatsapp_api',
+      script: './examples/app.js',
+      wait_ready: true,
+      listen_timeout: 10000,
+      kill_timeout: 5000,
+      out_file: './logs/whatsapp-api-out.log',
+      error_file: './logs/whatsapp-api-error.log',
+      time: true,
+    },
+    {
+      // Daily maintenance: clear-old per family, clean finished queue jobs, trim event streams,
+      // stats snapshot. Locked in Redis, so a manual run or a second host never overlaps it.
       name: 'cache_maintenance',
       script: './bin/cachectl.js',
-      args: 'ping --quiet',
+      args: 'maintenance --log-format json',
       cron_restart: '0 2 * * *',
       autorestart: false,
+      kill_timeout: 30000,
       out_file: './logs/cache-maintenance-out.log',
       error_file: './logs/cache-maintenance-error.log',
       log_file: './logs/cache-maintenance-combined.log',
       time: true,
     },
+    {
+      // Weekly deep cleanup: entries idle for more than a week.
+      name: 'cache_cleanup',
+      script: './bin/cachectl.js',
+      args: 'clear-old --hours 168 --yes',
+      cron_restart: '0 3 * * 0',
+      autorestart: false,
+      kill_timeout: 30000,
+      out_file: './logs/cache-cleanup-out.log',
+      error_file: './logs/cache-cleanup-error.log',
+      log_file: './logs/cache-cleanup-combined.log',
+      time: true,
+    },
+    {
+      // Long-running invalidation consumer (`cachectl listen`): turns invalidation events into
+      // deletions. On SIGINT it finishes the batch in hand within its --stop-timeout (default
+      // 1.2 s), well inside kill_timeout.
+      name: 'cache_listener',
+      script: './bin/cachectl.js',
+      args: 'listen --log-format json --stop-timeout 8s',
+      autorestart: true,
+      max_restarts: 10,
+      restart_delay: 2000,
+      kill_timeout: 10000,
+      out_file: './logs/cache-listener-out.log',
+      error_file: './logs/cache-listener-error.log',
+      log_file: './logs/cache-listener-combined.log',
+      time: true,
+    },
   ],
+
+  deploy: {
+    production: {
+      user: 'deploy',
+      host: ['app.example.com'],
+      ref: 'origin/main',
+      repo: 'git@example.com:org/app.git',
+      path: '/srv/app',
+      // Runs on the machine that deploys: back up and clear the clearOnDeploy families.
+      'pre-deploy-local': 'npx cachectl hook pre-deploy',
+      // Runs on the server after the code is in place: clear them again for the fresh release,
+      // then reload the processes.
+      'post-deploy': 'npm ci && npx cachectl hook deploy && pm2 reload ecosystem.config.cjs',
+    },
+  },
 };

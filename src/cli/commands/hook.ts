@@ -1,0 +1,85 @@
+/**
+ * `cachectl hook <pre-deploy|deploy|pm2-restart>`: what deploy scripts and restart wrappers call.
+ * Explicit by nature, so no confirmation; always a summary and an audit line. The earlier tool's
+ * flags `--pre-deploy`, `--deploy` and `--pm2-restart` are rewritten to these (see ../legacy-flags.ts).
+ */
+import path from 'node:path';
+import { Argument, Command } from 'commander';
+import { appendAudit } from '../../core/audit.js';
+import { HOOK_NAMES, runHook, type HookName, type HookResult } from '../../core/maintenance/hooks.js';
+import { ExitCode } from '../../errors.js';
+import type { CliContext } from '../context.js';
+import type { Output } from '../output.js';
+import { integerParser } from '../parsers.js';
+import { releaseIdleStdin } from './maintenance.js';
+
+interface HookFlags {
+  keepBackups: number;
+}
+
+export function hookCommand(ctx: CliContext): Command {
+  return new Command('hook')
+    .description('deploy / restart hooks: pre-deploy (backup + clear clearOnDeploy families), deploy (clear them), pm2-restart (clean finished queue jobs)')
+    .addArgument(new Argument('<name>', 'which hook').choices([...HOOK_NAMES]))
+    .option('--keep-backups <n>', 'pre-deploy: how many backups to keep in <logs.dir>/backups', integerParser(1, 10000), 10)
+    .addHelpText(
+      'after',
+      `
+Hooks never ask for confirmation (calling one is the decision). Each prints a summary and writes
+a line to <logs.dir>/audit.log.
+
+  pre-deploy   back up the clearOnDeploy families (exactly the keys removed) into
+               <logs.dir>/backups/pre-deploy-<time>.cbk.gz, then clear them
+  deploy       clear the clearOnDeploy families (fresh caches for the new release)
+  pm2-restart  remove completed/failed queue jobs past retention (queues.*RetentionHours);
+               never waiting, delayed or active jobs, never user state
+
+The earlier flags still work: --pre-deploy, --deploy, --pm2-restart.
+
+Exit codes: 0 done · 5 partly done · 1 nothing done · 3 server unreachable.
+
+Examples:
+  $ cachectl hook pre-deploy
+  $ cachectl hook deploy --json
+  $ cachectl --pm2-restart`,
+    )
+    .action(async (name: HookName, flags: HookFlags) => {
+      releaseIdleStdin(ctx);
+      const config = ctx.config();
+      const connection = await ctx.connection();
+      const logs = path.resolve(ctx.environment.cwd, config.logs.dir);
+      const result = await runHook(connection, config, name, {
+        signal: ctx.signal,
+        backupDir: path.join(logs, 'backups'),
+        keepBackups: flags.keepBackups,
+        progress: (message) => ctx.output.info(message),
+      });
+      await appendAudit(logs, {
+        command: `hook ${name}`,
+        targets: [...Object.keys(result.families), ...Object.keys(result.queues)],
+        dryRun: false,
+        result: {
+          status: result.status,
+          families: result.families,
+          queues: result.queues,
+          ...(result.backup ? { backup: { file: result.backup.file, keys: result.backup.keys } } : {}),
+          errors: result.errors,
+        },
+        server: connection.target,
+      });
+      for (const warning of result.warnings) ctx.output.warn(warning);
+      ctx.output.result(result, printHook);
+      ctx.fail(result.status === 'ok' ? ExitCode.OK : result.status === 'partial' ? ExitCode.PARTIAL : ExitCode.FAILED);
+    });
+}
+
+function printHook(result: HookResult, out: Output): void {
+  const c = out.color;
+  const status = result.status === 'ok' ? c.green('ok') : result.status === 'partial' ? c.yellow('partial') : c.red('failed');
+  out.line(`hook ${result.hook}: ${status} (${result.durationMs} ms)`);
+  if (result.backup) out.line(`  backup: ${result.backup.keys} key(s) in ${result.backup.file}${result.backup.prunedOld.length ? ` (${result.backup.prunedOld.length} old backup(s) pruned)` : ''}`);
+  for (const [family, n] of Object.entries(result.families)) out.line(`  ${family}: ${n} key(s) deleted`);
+  for (const [queue, n] of Object.entries(result.queues)) out.line(`  ${queue}: ${n} finished job(s) removed`);
+  if (result.hook === 'pm2-restart' && Object.keys(result.queues).length === 0 && result.errors.length === 0) out.line('  no finished jobs past retention');
+  for (const e of result.errors) out.line(`  ${c.red('error:')} ${e}`);
+}

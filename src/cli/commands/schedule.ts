@@ -1,0 +1,81 @@
+/**
+ * `cachectl schedule`: the cron jobs of the PM2 ecosystem file, their next runs (time-zone
+ * aware), and a lint of the file (keys PM2 ignores, restart loops, bad expressions).
+ */
+import { Command } from 'commander';
+import { UsageError } from '../../errors.js';
+import { formatInZone, isValidTimeZone } from '../../core/pm2/cron.js';
+import { loadEcosystem } from '../../core/pm2/ecosystem.js';
+import { scheduleReport, type ScheduleReport } from '../../core/pm2/schedule.js';
+import type { CliContext } from '../context.js';
+import { registeredCommands } from './index.js';
+import type { Output } from '../output.js';
+import { integerParser } from '../parsers.js';
+
+export const DEFAULT_ECOSYSTEM = 'ecosystem.config.cjs';
+
+interface ScheduleFlags {
+  ecosystem: string;
+  runs: number;
+  tz?: string;
+}
+
+export function scheduleCommand(ctx: CliContext): Command {
+  return new Command('schedule')
+    .description('list the cron jobs of the PM2 ecosystem file with their next runs, and check the file')
+    .option('--ecosystem <file>', 'PM2 ecosystem file', DEFAULT_ECOSYSTEM)
+    .option('--runs <n>', 'how many next runs to show per job', integerParser(1, 100), 3)
+    .option('--tz <zone>', 'IANA time zone for the times (default: maintenance.timezone, UTC)')
+    .addHelpText(
+      'after',
+      `
+PM2 fires cron_restart in the PM2 daemon's local time zone: give --tz (or maintenance.timezone)
+the zone the daemon runs in. Exit code 1 when an expression is invalid or the file has a
+problem PM2 would not report (e.g. pre_restart, or cron without autorestart: false).
+
+Examples:
+  $ cachectl schedule
+  $ cachectl schedule --runs 5 --tz Africa/Johannesburg
+  $ cachectl schedule --ecosystem deploy/ecosystem.config.cjs --json`,
+    )
+    .action(async function (this: Command, flags: ScheduleFlags) {
+      const tz = resolveZone(flags.tz ?? ctx.config().maintenance.timezone);
+      const eco = await loadEcosystem(flags.ecosystem, ctx.environment.cwd);
+      const report = scheduleReport(eco, {
+        tz,
+        runs: flags.runs,
+        commands: registeredCommands(),
+        maintenanceSchedule: ctx.config().maintenance.schedule,
+      });
+      ctx.output.result(report, printSchedule);
+      if (report.jobs.some((j) => !j.valid) || report.findings.some((f) => f.level === 'fail')) ctx.fail(1);
+    });
+}
+
+/** Validate a time zone name (UsageError with a hint otherwise). */
+export function resolveZone(zone: string): string {
+  if (!isValidTimeZone(zone)) throw new UsageError(`unknown time zone "${zone}"`, { hint: 'use an IANA name such as UTC, Europe/Berlin or Africa/Johannesburg' });
+  return zone;
+}
+
+function printSchedule(report: ScheduleReport, out: Output): void {
+  const c = out.color;
+  out.line(`${report.file} (times in ${report.timezone})`);
+  if (report.jobs.length === 0) out.line('no app has a cron_restart');
+  else {
+    out.table(
+      ['app', 'cron', 'runs', 'check', 'next runs'],
+      report.jobs.map((j) => [
+        j.app,
+        j.cron,
+        j.command !== undefined ? `cachectl ${j.args}`.trim() : j.args || '-',
+        j.valid ? c.green('ok') : c.red(`fail: ${j.error}`),
+        j.next.map((n) => formatInZone(new Date(n), report.timezone)).join('\n') || '-',
+      ]),
+    );
+  }
+  for (const f of report.findings) {
+    const tag = f.level === 'fail' ? c.red('fail') : c.yellow('warn');
+    out.line(`${tag} ${f.app}: ${f.message}`);
+  }
+}

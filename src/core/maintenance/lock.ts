@@ -1,0 +1,137 @@
+/**
+ * The maintenance lock: one key, SET NX PX with a value naming its holder and a random token,
+ * renewed while the run lasts and released only by its holder (both compare-and-act in Lua), so
+ * cron, a manual run and a second host never overlap.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { LockHeldError } from '../../errors.js';
+import type { RedisConnection } from '../../redis/connect.js';
+
+/** The lock key. */
+export const LOCK_KEY = 'cachectl:maintenance:lock';
+
+const RENEW_SCRIPT = readFileSync(new URL('./lock-renew.lua', import.meta.url), 'utf8');
+const RELEASE_SCRIPT = readFileSync(new URL('./lock-release.lua', import.meta.url), 'utf8');
+
+/** Who holds the lock (stored as JSON in the lock value). */
+export interface LockHolder {
+  token: string;
+  host: string;
+  pid: number;
+  startedAt: string;
+  runId?: string;
+}
+
+export interface AcquireOptions {
+  /** Lock key (default {@link LOCK_KEY}). */
+  key?: string;
+  /** Time to live; renewed every third of it while held. */
+  ttlMs: number;
+  runId?: string;
+  /** Called once if the lock is lost (taken over after expiry, or renewal impossible for a whole TTL). */
+  onLost?: (reason: string) => void;
+  /** Called after every successful renewal (for logs and tests). */
+  onRenewed?: () => void;
+}
+
+/** A held lock. Stop renewing and release with `release()`. */
+export interface HeldLock {
+  readonly key: string;
+  readonly holder: LockHolder;
+  /** Why the lock was lost, or undefined while it is still ours. */
+  readonly lost: string | undefined;
+  /** Extend now; false when the lock is no longer ours. */
+  renew(): Promise<boolean>;
+  /** Stop renewing and delete the lock if it is still ours. Never throws; true when deleted. */
+  release(): Promise<boolean>;
+}
+
+/**
+ * Take the lock or throw `LockHeldError` naming the current holder. The returned lock renews
+ * itself every `ttlMs / 3` until released.
+ */
+export async function acquireLock(connection: RedisConnection, options: AcquireOptions): Promise<HeldLock> {
+  const key = options.key ?? LOCK_KEY;
+  const ttlMs = Math.max(1000, Math.round(options.ttlMs));
+  const holder: LockHolder = {
+    token: randomBytes(16).toString('hex'),
+    host: os.hostname(),
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    ...(options.runId ? { runId: options.runId } : {}),
+  };
+  const value = JSON.stringify(holder);
+  const ok = await connection.client.set(key, value, 'PX', ttlMs, 'NX');
+  if (ok !== 'OK') throw await heldError(connection, key);
+
+  let lost: string | undefined;
+  let released = false;
+  let lastRenewal = Date.now();
+  const markLost = (reason: string) => {
+    if (lost !== undefined || released) return;
+    lost = reason;
+    clearInterval(timer);
+    options.onLost?.(reason);
+  };
+  const renew = async (): Promise<boolean> => {
+    if (lost !== undefined || released) return false;
+    try {
+      const result = await connection.client.eval(RENEW_SCRIPT, 1, key, value, String(ttlMs));
+      if (Number(result) === 1) {
+        lastRenewal = Date.now();
+        options.onRenewed?.();
+        return true;
+      }
+      markLost('the lock expired and is gone or held by another run');
+      return false;
+    } catch (error) {
+      // A blip is survivable; a whole TTL without renewal means another run may have taken over.
+      if (Date.now() - lastRenewal >= ttlMs) markLost(`could not renew the lock for ${ttlMs} ms: ${(error as Error).message}`);
+      return false;
+    }
+  };
+  const timer = setInterval(() => void renew(), Math.max(200, Math.floor(ttlMs / 3)));
+  timer.unref();
+
+  return {
+    key,
+    holder,
+    get lost() {
+      return lost;
+    },
+    renew,
+    async release() {
+      if (released) return false;
+      released = true;
+      clearInterval(timer);
+      try {
+        return Number(await connection.client.eval(RELEASE_SCRIPT, 1, key, value)) === 1;
+      } catch {
+        return false; // the server is gone: the lock expires by itself
+      }
+    },
+  };
+}
+
+/** The current holder of the lock, if any (undefined when free or not ours to parse). */
+export async function readLockHolder(connection: RedisConnection, key: string = LOCK_KEY): Promise<(LockHolder & { ttlMs: number }) | undefined> {
+  const [value, ttl] = await Promise.all([connection.client.get(key), connection.client.pttl(key)]);
+  if (value === null) return undefined;
+  try {
+    const holder = JSON.parse(value) as LockHolder;
+    return { ...holder, ttlMs: ttl };
+  } catch {
+    return { token: '', host: 'unknown', pid: 0, startedAt: '', ttlMs: ttl };
+  }
+}
+
+async function heldError(connection: RedisConnection, key: string): Promise<LockHeldError> {
+  const holder = await readLockHolder(connection, key).catch(() => undefined);
+  const who = holder ? `${holder.host} pid ${holder.pid}, started ${holder.startedAt}` : 'another run';
+  const expires = holder && holder.ttlMs > 0 ? `; expires in ${Math.ceil(holder.ttlMs / 1000)} s unless renewed` : '';
+  return new LockHeldError(`maintenance is already running (lock ${key} held by ${who}${expires})`, {
+    hint: 'wait for that run to finish; if its process is gone the lock expires by itself after maintenance.lockTtlSeconds',
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * The queue part of maintenance (and of `hook pm2-restart`): remove finished jobs past their
+ * retention, and trim each queue's events stream. Waiting, delayed and active jobs are never
+ * touched, nor anything outside the queue prefixes.
+ */
+import type { CachectlConfig } from '../../config/load.js';
+import { ConnectionError, PartialError } from '../../errors.js';
+import type { RedisConnection } from '../../redis/connect.js';
+import { clusterProblem } from '../queues/bull.js';
+import { cleanQueue } from '../queues/clean.js';
+import { discoverQueues, type QueueRef } from '../queues/discovery.js';
+import type { MaintenanceStep, StepResult } from './types.js';
+
+const HOUR_MS = 3_600_000;
+
+export interface QueueWorkOptions {
+  signal?: AbortSignal;
+  progress?: (message: string) => void;
+  /** Queues to work on (default: discovered under config.queues.prefixes). */
+  queues?: QueueRef[];
+  /** Wall-clock budget per queue and state (ms); the rest waits for the next run. Default 5 min. */
+  maxTimeMs?: number;
+}
+
+/**
+ * Remove completed jobs older than `queues.completedRetentionHours` and failed jobs older than
+ * `queues.failedRetentionHours` from every queue. `removed.queues` is keyed by queue (`bull:q`).
+ * Errors on one queue do not stop the others: they are reported, and the result is thrown as a
+ * `PartialError` when a connection-level failure ends the work early.
+ */
+export async function cleanFinishedJobs(connection: RedisConnection, config: CachectlConfig, options: QueueWorkOptions = {}): Promise<StepResult> {
+  const refs = options.queues ?? (await discoverQueues(connection, config.queues.prefixes, { signal: options.signal }));
+  const result: Required<Pick<StepResult, 'errors'>> & { removed: { queues: Record<string, number> } } = { removed: { queues: {} }, errors: [] };
+  const states = [
+    { state: 'completed' as const, graceMs: config.queues.completedRetentionHours * HOUR_MS },
+    { state: 'failed' as const, graceMs: config.queues.failedRetentionHours * HOUR_MS },
+  ];
+  for (const ref of refs) {
+    const problem = clusterProblem(connection, ref);
+    if (problem) {
+      result.errors.push(`${ref.key}: ${problem}`);
+      continue;
+    }
+    for (const { state, graceMs } of states) {
+      if (options.signal?.aborted) return result;
+      try {
+        const done = await cleanQueue(connection, ref, { state, graceMs, signal: options.signal, maxTimeMs: options.maxTimeMs ?? 300_000 });
+        if (done.removed > 0) result.removed.queues[ref.key] = (result.removed.queues[ref.key] ?? 0) + done.removed;
+        options.progress?.(`${ref.key}: removed ${done.removed} ${state} job(s) older than ${graceMs / HOUR_MS} h${done.stoppedBy === 'time' ? ` (time budget reached, ${done.remaining} left for the next run)` : ''}`);
+      } catch (error) {
+        const message = `${ref.key} ${state}: ${(error as Error).message}`;
+        if (isConnectionLoss(error)) throw new PartialError(message, { ...result, errors: [...result.errors] });
+        result.errors.push(message);
+      }
+    }
+  }
+  return result;
+}
+
+/**
+ * XTRIM MAXLEN ~ `queues.eventsMaxLen` on `<prefix>:<queue>:events` of every queue. Approximate
+ * trimming removes whole stream nodes only, so a stream may keep a little more than the cap.
+ * `removed.queues` is keyed by the events stream (`bull:q:events`) and counts entries.
+ */
+export async function trimEventStreams(connection: RedisConnection, config: CachectlConfig, options: QueueWorkOptions = {}): Promise<StepResult> {
+  const refs = options.queues ?? (await discoverQueues(connection, config.queues.prefixes, { signal: options.signal }));
+  const removed: Record<string, number> = {};
+  const errors: string[] = [];
+  for (const ref of refs) {
+    if (options.signal?.aborted) break;
+    const key = `${ref.key}:events`;
+    try {
+      const trimmed = Number(await connection.client.xtrim(key, 'MAXLEN', '~', config.queues.eventsMaxLen));
+      if (trimmed > 0) removed[key] = trimmed;
+    } catch (error) {
+      const message = `${key}: ${(error as Error).message}`;
+      if (isConnectionLoss(error)) throw new PartialError(message, { removed: { queues: removed }, errors });
+      errors.push(message);
+    }
+  }
+  return { removed: { queues: removed }, errors };
+}
+
+/** The two queue steps of maintenance. */
+export function queueSteps(): MaintenanceStep[] {
+  return [
+    {
+      name: 'clean-queues',
+      run: ({ connection, config, signal, progress }) => cleanFinishedJobs(connection, config, { signal, progress }),
+    },
+    {
+      name: 'trim-events',
+      run: ({ connection, config, signal }) => trimEventStreams(connection, config, { signal }),
+    },
+  ];
+}
+
+function isConnectionLoss(error: unknown): boolean {
+  return error instanceof ConnectionError || /Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|Stream isn't writeable/i.test(String((error as Error)?.message));
+}

@@ -1,0 +1,85 @@
+/**
+ * The maintenance run record: one entry per run in a capped Redis stream, read back by `stats`
+ * and `doctor` (last run, overdue?). On a cluster the stream key lives on one node; the cluster
+ * client routes it there.
+ */
+import type { RedisConnection } from '../../redis/connect.js';
+
+/** Stream holding the run records (newest last). */
+export const RUNS_STREAM = 'cachectl:maintenance:runs';
+/** Approximate cap on the number of records kept (XADD MAXLEN ~). */
+export const RUNS_MAX_LEN = 1000;
+
+export type MaintenanceStatus = 'ok' | 'partial' | 'failed' | 'running';
+
+/** What one maintenance run did. Times are ISO-8601 strings. */
+export interface MaintenanceRun {
+  id: string;
+  startedAt: string;
+  /** Absent while the run is still `running`. */
+  finishedAt?: string;
+  status: MaintenanceStatus;
+  /** The age threshold the run used by default (per-family `maxAgeHours` may differ). */
+  hours: number;
+  removed: { families: Record<string, number>; queues: Record<string, number> };
+  errors: string[];
+  /** `hostname` (and pid) of the process that ran it. */
+  host: string;
+  /** Optional per-step outcome and a compact stats snapshot; readers must tolerate absence. */
+  steps?: Array<{ name: string; status: 'ok' | 'partial' | 'failed' | 'skipped'; durationMs: number; errors?: string[] }>;
+  snapshot?: Record<string, unknown>;
+}
+
+/** Where the records live; tests on a shared server use their own stream. */
+export interface RecordOptions {
+  /** Stream key (default {@link RUNS_STREAM}). */
+  stream?: string;
+}
+
+/** Append `run` to the stream (capped at ~{@link RUNS_MAX_LEN} entries). Returns the stream entry id. */
+export async function recordRun(connection: RedisConnection, run: MaintenanceRun, options: RecordOptions = {}): Promise<string> {
+  const id = await connection.client.xadd(options.stream ?? RUNS_STREAM, 'MAXLEN', '~', String(RUNS_MAX_LEN), '*', 'run', JSON.stringify(run));
+  return id ?? '';
+}
+
+/** The most recent record, or `undefined` when no run was ever recorded. */
+export async function readLastRun(connection: RedisConnection, options: RecordOptions = {}): Promise<MaintenanceRun | undefined> {
+  const [last] = await readRuns(connection, 1, options);
+  return last;
+}
+
+/**
+ * Up to `count` most recent records, newest first. Entries that do not parse are skipped (a
+ * record written by a newer version must not break an older reader).
+ */
+export async function readRuns(connection: RedisConnection, count: number, options: RecordOptions = {}): Promise<MaintenanceRun[]> {
+  if (!Number.isInteger(count) || count <= 0) return [];
+  const entries = await connection.client.xrevrange(options.stream ?? RUNS_STREAM, '+', '-', 'COUNT', count);
+  const runs: MaintenanceRun[] = [];
+  for (const [, fields] of entries) {
+    const run = parseRun(fieldValue(fields, 'run'));
+    if (run) runs.push(run);
+  }
+  return runs;
+}
+
+function fieldValue(fields: string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
+
+/** Parse one `run` field; `undefined` when it is not a record. */
+export function parseRun(raw: string | undefined): MaintenanceRun | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const value = JSON.parse(raw) as MaintenanceRun;
+    if (!value || typeof value !== 'object' || typeof value.id !== 'string' || typeof value.startedAt !== 'string') return undefined;
+    value.removed ??= { families: {}, queues: {} };
+    value.removed.families ??= {};
+    value.removed.queues ??= {};
+    value.errors ??= [];
+    return value;
+  } catch {
+    return undefined;
+  }
+}
