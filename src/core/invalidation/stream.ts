@@ -1,0 +1,110 @@
+/**
+ * The Redis stream commands of the invalidation consumer, with their replies parsed. Every command
+ * names the stream key, so on a cluster client it routes to the node that holds the stream.
+ */
+import type { RedisClient } from '../../redis/connect.js';
+
+/** One stream entry; `fields` is null for an entry trimmed from the stream while still pending. */
+export interface StreamEntry {
+  id: string;
+  fields: string[] | null;
+}
+
+/** Where the consumer reads and who it is. */
+export interface GroupRef {
+  stream: string;
+  group: string;
+  consumer: string;
+}
+
+/**
+ * Create the consumer group (and the stream) if missing. The group starts at the beginning of the
+ * stream, so events published before the first listener ran are applied too. True when created.
+ */
+export async function ensureGroup(client: RedisClient, stream: string, group: string): Promise<boolean> {
+  try {
+    await client.call('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM');
+    return true;
+  } catch (error) {
+    if (/BUSYGROUP/.test(String((error as Error)?.message))) return false;
+    throw error;
+  }
+}
+
+/** XREADGROUP: `id` is `>` for new entries, or an id to re-read this consumer's pending ones after it. */
+export async function readGroup(client: RedisClient, ref: GroupRef, id: string, count: number, blockMs?: number): Promise<StreamEntry[]> {
+  const block = blockMs === undefined ? [] : ['BLOCK', String(blockMs)];
+  const reply = (await client.call('XREADGROUP', 'GROUP', ref.group, ref.consumer, 'COUNT', String(count), ...block, 'STREAMS', ref.stream, id)) as
+    | Array<[string, Array<[string, string[] | null]>]>
+    | null;
+  if (!reply || reply.length === 0) return [];
+  return parseEntries(reply[0]![1]);
+}
+
+/** XAUTOCLAIM entries idle at least `minIdleMs` (a dead consumer's) for `ref.consumer`. */
+export async function autoClaim(
+  client: RedisClient,
+  ref: GroupRef,
+  minIdleMs: number,
+  start: string,
+  count: number,
+): Promise<{ next: string; entries: StreamEntry[]; deleted: string[] }> {
+  const reply = (await client.call('XAUTOCLAIM', ref.stream, ref.group, ref.consumer, String(minIdleMs), start, 'COUNT', String(count))) as [
+    string,
+    Array<[string, string[] | null] | null>,
+    string[]?,
+  ];
+  return { next: reply[0], entries: parseEntries(reply[1]), deleted: reply[2] ?? [] };
+}
+
+/** Reset the idle time of entries this consumer is still working on (no delivery counted). */
+export async function touch(client: RedisClient, ref: GroupRef, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await client.call('XCLAIM', ref.stream, ref.group, ref.consumer, '0', ...ids, 'JUSTID');
+}
+
+/** XACK; returns how many were still pending. */
+export async function ack(client: RedisClient, ref: Omit<GroupRef, 'consumer'>, ids: string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  return (await client.call('XACK', ref.stream, ref.group, ...ids)) as number;
+}
+
+/** How many times an entry was delivered (XPENDING), or undefined when it is not pending. */
+export async function deliveries(client: RedisClient, ref: Omit<GroupRef, 'consumer'>, id: string): Promise<number | undefined> {
+  const reply = (await client.call('XPENDING', ref.stream, ref.group, id, id, '1')) as Array<[string, string, number, number]>;
+  return reply[0]?.[3];
+}
+
+/** Append a record to a capped stream (the dead letters). */
+export async function appendRecord(client: RedisClient, stream: string, maxLen: number, record: Record<string, string>): Promise<string> {
+  const fields = Object.entries(record).flat();
+  return ((await client.call('XADD', stream, 'MAXLEN', '~', String(maxLen), '*', ...fields)) as string) ?? '';
+}
+
+/**
+ * Remove consumers that hold nothing and have not been seen for `idleMs` (listeners that exited;
+ * with `<host>-<pid>` names every restart adds one). Returns the names removed.
+ */
+export async function pruneConsumers(client: RedisClient, ref: GroupRef, idleMs: number): Promise<string[]> {
+  const rows = (await client.call('XINFO', 'CONSUMERS', ref.stream, ref.group)) as unknown[][];
+  const removed: string[] = [];
+  for (const row of rows) {
+    const info: Record<string, unknown> = {};
+    for (let i = 0; i + 1 < row.length; i += 2) info[String(row[i])] = row[i + 1];
+    const name = String(info.name);
+    if (name === ref.consumer || Number(info.pending) !== 0 || Number(info.idle) < idleMs) continue;
+    // DELCONSUMER drops the consumer's pending entries too: only ever for consumers with none.
+    await client.call('XGROUP', 'DELCONSUMER', ref.stream, ref.group, name);
+    removed.push(name);
+  }
+  return removed;
+}
+
+function parseEntries(raw: Array<[string, string[] | null] | null> | null | undefined): StreamEntry[] {
+  const out: StreamEntry[] = [];
+  for (const item of raw ?? []) {
+    if (!item) continue;
+    out.push({ id: item[0], fields: item[1] ?? null });
+  }
+  return out;
+}
