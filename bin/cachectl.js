@@ -29,3 +29,6 @@ try {
   throw error;
 }
 process.exitCode = await cli.run(process.argv.slice(2), { signal: controller.signal });
+// Under PM2 stdin is a socket that is never closed; once opened it would keep a finished command
+// alive (and PM2 would show a cron app as still online). The run is over: let it go.
+if (!process.stdin.isTTY) process.stdin.unref?.();

@@ -7,7 +7,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { CachectlError, ExitCode } from '../errors.js';
 import { redact } from '../redact.js';
 import { parseHostList } from '../redis/options.js';
-import { commandFactories } from './commands/index.js';
+import { entriesFor, type CommandFactory } from './commands/index.js';
+import { rewriteLegacyHookFlags } from './legacy-flags.js';
 import { CliContext, type CliEnvironment, type GlobalOptions } from './context.js';
 import { durationParser } from './parsers.js';
 
@@ -16,7 +17,7 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 export interface RunOptions extends Partial<CliEnvironment> {}
 
 /** Build the commander program bound to a context (exported for help-text tests). */
-export function buildProgram(ctx: CliContext): Command {
+export function buildProgram(ctx: CliContext, factories: CommandFactory[]): Command {
   const out = ctx.environment.streams;
   const program = new Command('cachectl')
     .description('Operate the Redis / Valkey servers behind messaging back ends: inspect, clear exactly what you mean, keep queues healthy.')
@@ -62,7 +63,7 @@ Examples:
 `,
     );
   program.hook('preAction', (_root, action) => ctx.init(action.optsWithGlobals<GlobalOptions>()));
-  for (const make of commandFactories) {
+  for (const make of factories) {
     const command = make(ctx);
     command.exitOverride();
     command.configureOutput(program.configureOutput());
@@ -76,13 +77,16 @@ Examples:
  * `process.exit`. Streams, environment and abort signal can be injected for in-process tests.
  */
 export async function run(argv: string[], options: RunOptions = {}): Promise<number> {
+  // The earlier clear-cache.js flags (--pre-deploy, --deploy, --pm2-restart) are `hook <name>`.
+  argv = rewriteLegacyHookFlags(argv);
   const ctx = new CliContext({
     streams: options.streams ?? { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin },
     env: options.env ?? process.env,
     cwd: options.cwd ?? process.cwd(),
     signal: options.signal ?? new AbortController().signal,
   });
-  const program = buildProgram(ctx);
+  const factories = await Promise.all(entriesFor(argv).map((entry) => entry.load()));
+  const program = buildProgram(ctx, factories);
   // ioredis reports some conditions with console.warn; route them through our stderr (redacted).
   const consoleWarn = console.warn;
   console.warn = (...args: unknown[]) => ctx.output.warn(args.map(String).join(' ').replace(/^\[WARN\]\s*/, ''));

@@ -57,6 +57,101 @@ function parseSafe(value: string): string[] | undefined {
   }
 }
 
+// --- invalidation (event-driven invalidation: `listen`, `publish`, createInvalidator) ---------
+
+const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** One rule: events of type `event` invalidate `family` with placeholders filled from event fields. */
+export const invalidationRuleSchema = z
+  .object({
+    /** Event type, e.g. `planning.story.transitioned`. */
+    event: z.string().regex(/^[^\s]{1,200}$/, 'an event type is one word without spaces'),
+    /** Family (or families) to invalidate. */
+    family: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    /** Placeholder → event field (a top-level field name, or a dotted path such as `story.id`). */
+    map: z
+      .record(z.string().regex(identifier, 'placeholder names are identifiers'), z.string().min(1))
+      .refine((map) => Object.keys(map).length > 0, 'map at least one placeholder to an event field'),
+    description: z.string().optional(),
+  })
+  .strict();
+
+/** Rules used when the config has no `invalidation.rules` (minus rules whose family was removed). */
+export const DEFAULT_INVALIDATION_RULES: Array<z.input<typeof invalidationRuleSchema>> = [
+  { event: 'planning.story.transitioned', family: 'context', map: { storyId: 'story_id' } },
+  { event: 'whatsapp.message', family: 'chatList', map: { deviceId: 'deviceId' } },
+  {
+    event: 'conversation.correlated',
+    family: ['convMapping', 'waMapping'],
+    map: { conversationId: 'conversationId', waId: 'waId' },
+  },
+];
+
+const invalidationSchema = z
+  .object({
+    /** Stream `publish` appends to and `listen` consumes. */
+    stream: z.string().min(1).default('cachectl:invalidations'),
+    /** Approximate cap of the stream (XADD MAXLEN ~). */
+    maxLen: positiveInt.default(100000),
+    /** Also PUBLISH each event on this pub/sub channel (for in-memory caches). Off by default. */
+    channel: z.string().min(1).optional(),
+    group: z.string().min(1).default('cachectl'),
+    /** Consumer name; default `<host>-<pid>` (`<host>-pm2-<pm_id>` under PM2). */
+    consumer: z.string().min(1).optional(),
+    /** Pending entries idle this long (a dead consumer's) are reclaimed with XAUTOCLAIM. */
+    claimIdleMs: positiveInt.default(30000),
+    /** After this many failed deliveries an entry moves to the dead-letter stream. */
+    maxAttempts: positiveInt.max(1000).default(5),
+    deadLetterStream: z.string().min(1).default('cachectl:invalidations:dead'),
+    /** Entries per XREADGROUP. */
+    batch: positiveInt.max(10000).default(100),
+    /** XREADGROUP BLOCK time. */
+    blockMs: positiveInt.default(2000),
+    /** Absent: the default rules (see DEFAULT_INVALIDATION_RULES). */
+    rules: z.array(invalidationRuleSchema).optional(),
+  })
+  .strict()
+  .refine((inv) => inv.deadLetterStream !== inv.stream, { message: 'deadLetterStream must differ from stream', path: ['deadLetterStream'] })
+  .prefault({});
+
+/** Each configured rule must name existing families and their placeholders (checked at load). */
+function checkInvalidationRules(
+  config: { families: Record<string, { template: string } | false>; invalidation: { rules?: Array<z.output<typeof invalidationRuleSchema>> | undefined } },
+  ctx: z.RefinementCtx,
+): void {
+  const known = Object.entries(config.families).flatMap(([name, family]) => (family === false ? [] : [name]));
+  (config.invalidation.rules ?? []).forEach((rule, index) => {
+    const label = `rule ${index + 1} (${rule.event})`;
+    const path = ['invalidation', 'rules', index];
+    const families = Array.isArray(rule.family) ? rule.family : [rule.family];
+    const placeholders = new Map<string, string[]>();
+    for (const name of families) {
+      const family = config.families[name];
+      if (!family) {
+        ctx.addIssue({ code: 'custom', path: [...path, 'family'], message: `${label}: family "${name}" does not exist (families: ${known.join(', ') || 'none'})` });
+        continue;
+      }
+      const names = parseSafe(family.template);
+      if (names) placeholders.set(name, names);
+    }
+    if (placeholders.size !== families.length) return;
+    for (const key of Object.keys(rule.map)) {
+      if (![...placeholders.values()].some((names) => names.includes(key))) {
+        ctx.addIssue({ code: 'custom', path: [...path, 'map', key], message: `${label}: "{${key}}" is not a placeholder of ${families.join(' or ')}` });
+      }
+    }
+    for (const [name, names] of placeholders) {
+      if (names.length > 0 && !names.some((p) => p in rule.map)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'map'],
+          message: `${label}: maps no placeholder of family "${name}" (${names.join(', ')}); that would invalidate the whole family`,
+        });
+      }
+    }
+  });
+}
+
 export const configSchema = z
   .object({
     redis: z
@@ -108,6 +203,8 @@ export const configSchema = z
       .object({
         count: positiveInt.max(100000).default(1000),
         batch: positiveInt.max(100000).default(500),
+        /** Most keys one server-side pattern-delete step removes (`--batch` overrides); larger = fewer round trips. */
+        serverBatch: positiveInt.max(100000).default(5000),
       })
       .strict()
       .prefault({}),
@@ -115,8 +212,33 @@ export const configSchema = z
       .object({ dir: z.string().default('logs') })
       .strict()
       .prefault({}),
+    /** Thresholds of `cachectl doctor` (and of the overdue flag in `stats`). */
+    doctor: z
+      .object({
+        /** Round trip above this (ms) is a warning. */
+        latencyWarnMs: z.number().positive().default(50),
+        /** mem_fragmentation_ratio above these warns / fails… */
+        fragmentationWarn: z.number().positive().default(1.5),
+        fragmentationFail: z.number().positive().default(3),
+        /** …but only once used memory is at least this many MiB (a small heap always looks fragmented). */
+        fragmentationMinUsedMb: z.number().nonnegative().default(64),
+        /** Share of a TTL family's keys without a TTL that fails the check (any share above 0 warns). */
+        noTtlFailRatio: z.number().min(0).max(1).default(0.1),
+        /** Failed jobs in one queue that warn / fail. */
+        failedWarn: z.number().int().nonnegative().default(1000),
+        failedFail: z.number().int().nonnegative().default(10000),
+        /** Age of a queue's oldest waiting job that warns / fails (minutes). */
+        waitingAgeWarnMinutes: z.number().positive().default(30),
+        waitingAgeFailMinutes: z.number().positive().default(240),
+        /** A scheduled maintenance run counts as missed this long after its time (minutes). */
+        maintenanceGraceMinutes: z.number().nonnegative().default(60),
+      })
+      .strict()
+      .prefault({}),
+    invalidation: invalidationSchema,
   })
-  .strict();
+  .strict()
+  .superRefine(checkInvalidationRules);
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;

@@ -59,6 +59,13 @@ describe('loadConfig', () => {
     expect((caught as Error).message).toMatch(message);
   });
 
+  it('the shipped example config is valid and names every section', () => {
+    const config = loadConfig({ file: path.resolve(__dirname, '../../cachectl.config.example.json'), env: {} });
+    expect(Object.keys(config.families)).toContain('sessions');
+    expect(config.tenants).toEqual(['acme', 'globex', 'default']);
+    expect(config.invalidation.rules?.length).toBeGreaterThan(0);
+  });
+
   it('a missing explicit file is an error, a missing default file is not', () => {
     expect(() => loadConfig({ file: path.join(dir, 'nope.json'), env: {} })).toThrow(/not found/);
     expect(() => loadConfig({ cwd: dir, env: {} })).not.toThrow();
