@@ -4,6 +4,7 @@
  */
 import { loadConfig, type CachectlConfig } from '../config/load.js';
 import { connect, type RedisConnection } from '../redis/connect.js';
+import { connectionOptionsFrom } from '../redis/from-config.js';
 import type { HostPort } from '../redis/options.js';
 import { Output, type CliStreams } from './output.js';
 
@@ -108,21 +109,7 @@ export class CliContext {
   /** The server connection, opened on first use and closed by `close()`. */
   connection(): Promise<RedisConnection> {
     if (!this.connectionPromise) {
-      const { redis, password } = this.config();
-      this.connectionPromise = connect({
-        url: redis.url,
-        password,
-        cluster: redis.cluster,
-        sentinels: redis.sentinels.map((s) => {
-          const at = s.lastIndexOf(':');
-          return { host: s.slice(0, at), port: Number(s.slice(at + 1)) };
-        }),
-        sentinelName: redis.sentinelName,
-        tlsCa: redis.tls.ca,
-        tlsInsecure: redis.tls.insecure,
-        connectTimeoutMs: redis.connectTimeoutMs,
-        commandTimeoutMs: redis.commandTimeoutMs,
-      });
+      this.connectionPromise = connect(connectionOptionsFrom(this.config()));
     }
     return this.connectionPromise;
   }

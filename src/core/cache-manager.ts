@@ -8,6 +8,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { loadConfig, resolveConfig, type CachectlConfig } from '../config/load.js';
 import type { ConfigInput } from '../config/schema.js';
 import { connect, fromClient, type RedisConnection } from '../redis/connect.js';
+import { connectionOptionsFrom } from '../redis/from-config.js';
 import type { FamilyValues } from './families.js';
 import type { RunSummary } from './keyspace/summary.js';
 import { clearAll, type ClearAllOptions } from './operations/clear-all.js';
@@ -16,6 +17,15 @@ import { clearUser, type ClearUserOptions, type ClearUserSummary } from './opera
 import type { ClearOptions, OperationContext } from './operations/execute.js';
 import { invalidateConversation, invalidateFamily, invalidatePattern, planFamily, planPattern, type ConversationOptions } from './operations/invalidate.js';
 import { countKeys, listKeys, type KeysOptions, type ListedKey } from './operations/keys.js';
+import { backup, restore, type BackupOptions, type BackupSummary, type BackupTarget, type RestoreOptions, type RestoreResult } from './backup/index.js';
+import { runDoctor, type DoctorOptions, type DoctorResult } from './doctor/index.js';
+import { runMaintenance, type MaintenanceOutcome } from './maintenance/run.js';
+import { defaultSteps } from './maintenance/steps.js';
+import { cleanQueue, type CleanOptions, type CleanResult } from './queues/clean.js';
+import { resolveQueue } from './queues/bull.js';
+import { inspectQueue, type InspectOptions, type QueueInspection } from './queues/inspect.js';
+import { listQueues, type QueueSummary } from './queues/list.js';
+import { collectStats, type StatsOptions, type StatsResult } from './stats/index.js';
 
 export interface CacheManagerOptions {
   /** A connection made with `connect()` / `fromClient()`; the manager does not close it. */
@@ -51,21 +61,7 @@ export class CacheManager {
   /** The connection (opened from the configuration on first use when none was given). */
   async connection(): Promise<RedisConnection> {
     if (!this.connectionPromise) {
-      const { redis, password } = this.config;
-      this.connectionPromise = connect({
-        url: redis.url,
-        password,
-        cluster: redis.cluster,
-        sentinels: redis.sentinels.map((s) => {
-          const at = s.lastIndexOf(':');
-          return { host: s.slice(0, at), port: Number(s.slice(at + 1)) };
-        }),
-        sentinelName: redis.sentinelName,
-        connectTimeoutMs: redis.connectTimeoutMs,
-        commandTimeoutMs: redis.commandTimeoutMs,
-        tlsCa: redis.tls.ca,
-        tlsInsecure: redis.tls.insecure,
-      });
+      this.connectionPromise = connect(connectionOptionsFrom(this.config));
       // A failed connect must not stick: the next call tries again.
       this.connectionPromise.catch(() => (this.connectionPromise = undefined));
     }
@@ -127,6 +123,48 @@ export class CacheManager {
     return countKeys(ctx, selectionsOf(ctx, target), options);
   }
 
+  /** Statistics: server, memory, keyspace, families, queues, maintenance (`stats`). */
+  async getCacheStats(options: StatsOptions = {}): Promise<StatsResult> {
+    return collectStats(await this.connection(), this.config, options);
+  }
+
+  /** Health checks with pass / warn / fail (`doctor`). */
+  async doctor(options: DoctorOptions = {}): Promise<DoctorResult> {
+    return runDoctor(await this.connection(), this.config, options);
+  }
+
+  /** One maintenance run under the lock, with the configured policy (`maintenance`). */
+  async performMaintenance(options: { hours?: number; signal?: AbortSignal; logDir?: string } = {}): Promise<MaintenanceOutcome> {
+    return runMaintenance(await this.connection(), this.config, { steps: defaultSteps(this.config), ...options });
+  }
+
+  /** Write matching keys (DUMP + TTL) to a backup file (`backup`). */
+  async backup(targets: readonly BackupTarget[], options: BackupOptions): Promise<BackupSummary> {
+    return backup(await this.connection(), this.config, targets, options);
+  }
+
+  /** Put a backup file's keys back (`restore`). */
+  async restore(file: string, options: RestoreOptions = {}): Promise<RestoreResult> {
+    return restore(await this.connection(), file, options);
+  }
+
+  /** Every BullMQ queue under the configured prefixes, with counts (`queues`). */
+  async listQueues(): Promise<QueueSummary[]> {
+    return listQueues(await this.connection(), { prefixes: this.config.queues.prefixes });
+  }
+
+  /** One queue in detail: counts, failure reasons, recent failures (`queues inspect`). */
+  async inspectQueue(name: string, options: InspectOptions = {}): Promise<QueueInspection> {
+    const connection = await this.connection();
+    return inspectQueue(connection, await resolveQueue(connection, name, this.config.queues.prefixes), options);
+  }
+
+  /** Remove finished (or stale) jobs of one queue in bounded batches; never active ones (`queues clean`). */
+  async cleanQueue(name: string, options: CleanOptions): Promise<CleanResult> {
+    const connection = await this.connection();
+    return cleanQueue(connection, await resolveQueue(connection, name, this.config.queues.prefixes), options);
+  }
+
   /** Close the connection if this manager opened it. */
   async close(): Promise<void> {
     const pending = this.connectionPromise;
@@ -148,6 +186,16 @@ export class CacheManager {
   /** Earlier API: connect, `clearUserCache(userId)`, close. */
   static async clearUserCache(userId: string, options: ClearUserOptions = {}): Promise<ClearUserSummary> {
     return CacheManager.once((m) => m.clearUserCache(userId, options));
+  }
+
+  /** Earlier API: connect, `getCacheStats()`, close. */
+  static async getCacheStats(options: StatsOptions = {}): Promise<StatsResult> {
+    return CacheManager.once((m) => m.getCacheStats(options));
+  }
+
+  /** Earlier API: connect, `performMaintenance()`, close. */
+  static async performMaintenance(options: { hours?: number } = {}): Promise<MaintenanceOutcome> {
+    return CacheManager.once((m) => m.performMaintenance(options));
   }
 
   private static async once<T>(work: (manager: CacheManager) => Promise<T>): Promise<T> {
