@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { startThrowawayServer } from '../scripts/lib/throwaway-server.mjs';
+import { booleanFlag, numberFlag } from './lib/args.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin/cachectl.js');
@@ -17,15 +18,9 @@ const BATCH = 1000;
 const RSS_LIMIT_MB = 200;
 const RATIO_LIMIT = 1.5;
 
-function flag(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at < 0) return fallback;
-  const value = process.argv[at + 1];
-  return value === undefined || value.startsWith('--') ? true : value;
-}
 
-const KEYS = Number(flag('keys', 1_000_000));
-const GZIP = flag('gzip', false) === true;
+const KEYS = numberFlag('keys', 1_000_000);
+const GZIP = booleanFlag('gzip');
 if (!Number.isInteger(KEYS) || KEYS < 1) {
   console.error('usage: node bench/backup.mjs [--keys N] [--gzip]');
   process.exit(2);

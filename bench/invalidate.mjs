@@ -12,24 +12,19 @@ import { fileURLToPath } from 'node:url';
 import { startThrowawayServer } from '../scripts/lib/throwaway-server.mjs';
 import { startThrowawayCluster } from './lib/cluster.mjs';
 import { TENANTS, VALUE, benchKeyspace, matchKey, otherKey, peakRss } from './lib/keyspace.mjs';
+import { booleanFlag, numberFlag } from './lib/args.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin/cachectl.js');
 const PATTERN = 'context:*';
 
-function flag(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at < 0) return fallback;
-  const value = process.argv[at + 1];
-  return value === undefined || value.startsWith('--') ? true : value;
-}
-const N = Number(flag('keys', 1_000_000));
-const M = Number(flag('match', 100_000));
-const CLUSTER = flag('cluster', false) === true;
-const BINARY = flag('valkey', false) === true ? 'valkey-server' : 'redis-server';
+const N = numberFlag('keys', 1_000_000);
+const M = numberFlag('match', 100_000);
+const CLUSTER = booleanFlag('cluster');
+const BINARY = booleanFlag('valkey') ? 'valkey-server' : 'redis-server';
 // Rounds over all methods (interleaved, so noise from other work on the machine spreads evenly);
 // each row shows the median time and the worst GET latency over its rounds.
-const REPEAT = Number(flag('repeat', 3));
+const REPEAT = numberFlag('repeat', 3);
 if (!Number.isInteger(N) || !Number.isInteger(M) || M < 1 || M >= N || !Number.isInteger(REPEAT) || REPEAT < 1) {
   console.error('usage: node bench/invalidate.mjs [--keys N] [--match M (< N)] [--repeat R] [--cluster] [--valkey]');
   process.exit(2);

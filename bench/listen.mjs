@@ -22,23 +22,14 @@ import { resolveConfig } from '../dist/config/load.js';
 import { connect } from '../dist/redis/connect.js';
 import { createInvalidator } from '../dist/core/invalidation/invalidator.js';
 import { runListener } from '../dist/core/invalidation/listener.js';
+import { numberFlag } from './lib/args.mjs';
 
-function flag(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at < 0) return fallback;
-  const value = Number(process.argv[at + 1]);
-  if (!Number.isInteger(value) || value <= 0) {
-    console.error(`--${name} needs a positive whole number`);
-    process.exit(2);
-  }
-  return value;
-}
 
-const KEYS = flag('keys', 1_000_000);
-const EVENTS = flag('events', 1000);
-const RATE = flag('rate', 1000);
-const BASELINE_EVENTS = flag('baseline-events', 3);
-const SCAN_COUNT = flag('scan-count', 1000); // config scan.count: SCAN COUNT of each pass step
+const KEYS = numberFlag('keys', 1_000_000);
+const EVENTS = numberFlag('events', 1000);
+const RATE = numberFlag('rate', 1000);
+const BASELINE_EVENTS = numberFlag('baseline-events', 3);
+const SCAN_COUNT = numberFlag('scan-count', 1000); // config scan.count: SCAN COUNT of each pass step
 const STORIES = Math.floor(KEYS / 20); // each story has context:<id> and context:<id>:summary
 const PER_FAMILY = Math.floor((KEYS - 2 * STORIES) / 3);
 const TENANTS = ['acme', 'globex', 'default'];

@@ -14,6 +14,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { numberFlag, stringFlag } from './lib/args.mjs';
 
 const QUEUE = 'bench';
 const PREFIX = 'bull';
@@ -41,19 +42,13 @@ async function probe() {
   client.disconnect();
 }
 
-function flag(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = process.argv[i + 1];
-  return /^\d+$/.test(value ?? '') ? Number(value) : value;
-}
 
 async function main() {
-  const jobs = flag('jobs', 1_000_000);
-  const keys = flag('keys', 1_000_000);
-  const queues = flag('queues', 1000);
-  const rounds = flag('rounds', 1);
-  const only = flag('only', 'all');
+  const jobs = numberFlag('jobs', 1_000_000);
+  const keys = numberFlag('keys', 1_000_000);
+  const queues = numberFlag('queues', 1000);
+  const rounds = numberFlag('rounds', 1);
+  const only = stringFlag('only', 'all');
   const { startThrowawayServer } = await import('../scripts/lib/throwaway-server.mjs');
   const server = await startThrowawayServer({ args: ['--maxmemory-policy', 'noeviction'] });
   const admin = new Redis(server.url);

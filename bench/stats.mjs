@@ -12,21 +12,12 @@ import { connect } from '../dist/redis/connect.js';
 import { resolveConfig } from '../dist/config/load.js';
 import { collectStats } from '../dist/core/stats/collect.js';
 import { startThrowawayServer } from '../scripts/lib/throwaway-server.mjs';
+import { numberFlag } from './lib/args.mjs';
 
-function flag(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at < 0) return fallback;
-  const value = Number(process.argv[at + 1]);
-  if (!Number.isInteger(value) || value <= 0) {
-    console.error(`--${name} needs a positive whole number`);
-    process.exit(2);
-  }
-  return value;
-}
 
-const KEYS = flag('keys', 1_000_000);
-const ROUNDS = flag('rounds', 3);
-const SAMPLE = flag('sample', 10_000);
+const KEYS = numberFlag('keys', 1_000_000);
+const ROUNDS = numberFlag('rounds', 3);
+const SAMPLE = numberFlag('sample', 10_000);
 
 // Six families: name, key prefix the seed writes, share of the keyspace, share without TTL, TTL.
 const FAMILIES = [
