@@ -31,7 +31,8 @@ Examples:
   $ cachectl clear-old --dry-run
   $ cachectl clear-old --hours 168
   $ cachectl old --hours=48                 # the earlier "clear-cache.js old --hours=48"
-  $ cachectl clear-old userState --hours 12 --rate 2000`,
+  $ cachectl clear-old userState --hours 12 --rate 2000
+  $ cachectl clear-old --backup old-entries.cbk.gz      # keep exactly what was removed`,
     )
     .action(async (families: string[], flags: ClearOldFlags) => {
       const config = ctx.config();
@@ -40,6 +41,7 @@ Examples:
       await runDestructive(ctx, flags, {
         command: 'clear-old',
         describe: `delete entries of ${plan.length} families older than their threshold`,
+        selection: plan.map((p) => `${p.family.name} (older than ${p.hours} h)`),
         assessment: { confirm: false, requireYes: false, reasons: [] },
         execute: async (run) => clearOld({ connection: await ctx.connection(), config }, { ...run, ...options }),
       });

@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { clearUser, planClearUser, type ClearUserSummary } from '../../core/operations/clear-user.js';
+import { labelsOf } from '../../core/operations/execute.js';
 import { assessSelections } from '../../core/operations/safety.js';
 import type { CliContext } from '../context.js';
 import { addDestructiveOptions, runDestructive, type DestructiveFlags } from '../destructive.js';
@@ -44,6 +45,7 @@ Examples:
       await runDestructive<ClearUserSummary>(ctx, flags, {
         command: 'clear-user',
         describe: `delete everything cached about user ${plan.user.e164 ?? plan.user.input}`,
+        selection: labelsOf(plan.selections),
         assessment: assessSelections(plan.selections, { confirmAbove: config.safety.confirmAbove }),
         execute: async (run) => clearUser({ connection: await ctx.connection(), config }, userId, { ...run, ...options }),
         render: printErasure,

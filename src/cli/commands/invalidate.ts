@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { displayKey } from '../../core/display.js';
 import type { Selection } from '../../core/families.js';
-import { getFamily } from '../../core/operations/execute.js';
+import { getFamily, labelsOf } from '../../core/operations/execute.js';
 import { planConversation, planFamily, planPattern } from '../../core/operations/invalidate.js';
 import { executeSelections } from '../../core/operations/execute.js';
 import { assessSelections } from '../../core/operations/safety.js';
@@ -37,7 +37,8 @@ Examples:
   $ cachectl invalidate chatList --deviceId device-1
   $ cachectl invalidate conversation 0f8e-42 --wa +27821234567
   $ cachectl invalidate pattern 'context:STORY-0042*' --yes
-  $ cachectl invalidate context --storyId STORY-0042 --rate 5000 --json`,
+  $ cachectl invalidate context --storyId STORY-0042 --rate 5000 --json
+  $ cachectl invalidate pattern 'context:*' --yes --backup context.cbk.gz   # restore: cachectl restore context.cbk.gz`,
     )
     .action(async (target: string, args: string[], flags: InvalidateFlags) => {
       const config = ctx.config();
@@ -45,6 +46,7 @@ Examples:
       await runDestructive(ctx, flags, {
         command: plan.command,
         describe: plan.describe,
+        selection: labelsOf(plan.selections),
         assessment: assessSelections(plan.selections, { confirmAbove: config.safety.confirmAbove, ...(plan.always ? { always: plan.always } : {}) }),
         execute: async (options) => executeSelections({ connection: await ctx.connection(), config }, plan.command, plan.selections, options),
       });

@@ -15,6 +15,7 @@ import type { CachectlConfig } from '../../config/load.js';
 import { PartialError } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import { backupTimestamp, prune } from '../backup/directory.js';
+import { runCapturing } from '../backup/capture-run.js';
 import { openBackupSink, type BackupSink } from '../backup/sink.js';
 import type { RunSummary } from '../keyspace/summary.js';
 import { clearAll } from '../operations/clear-all.js';
@@ -98,29 +99,17 @@ async function clearFamilies(
     // Opened before anything is deleted: an unusable folder stops the hook here.
     sink = await openBackupSink(file, { connection, command: 'hook pre-deploy', selection: families });
   }
-  let summary: RunSummary | undefined;
-  let failure: unknown;
-  try {
-    summary = await clearAll({ connection, config }, { families, signal: options.signal, ...(sink ? { capture: sink.capture } : {}) });
-  } catch (error) {
-    failure = error;
-    if (error instanceof PartialError) summary = error.partial as RunSummary;
-  }
+  const { summary, failure, backup } = await runCapturing<RunSummary>(sink, (capture) =>
+    clearAll({ connection, config }, { families, signal: options.signal, ...(capture ? { capture } : {}) }),
+  );
   if (summary) {
     for (const t of summary.byTarget) if (t.family) result.families[t.family] = (result.families[t.family] ?? 0) + t.deleted;
     if (summary.interrupted) result.errors.push('interrupted');
     for (const e of summary.errors ?? []) result.errors.push(e);
   }
-  if (sink) {
-    const deleted = summary?.deleted ?? 0;
-    if (deleted > 0 || !failure) {
-      // Keep the file whenever something was deleted: it holds exactly those keys.
-      const closed = await sink.close();
-      const prunedOld = await prune(options.backupDir, label, options.keepBackups ?? 10);
-      result.backup = { file: closed.file, keys: closed.keys, bytes: closed.bytes, prunedOld };
-    } else {
-      await sink.abort();
-    }
+  if (backup) {
+    const prunedOld = await prune(options.backupDir, label, options.keepBackups ?? 10);
+    result.backup = { file: backup.file, keys: backup.keys, bytes: backup.bytes, prunedOld };
   }
   if (failure) {
     if (!(failure instanceof PartialError)) throw failure;
