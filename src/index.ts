@@ -87,7 +87,7 @@ export {
   type RestoreResult,
   type TtlMode,
 } from './core/backup/index.js';
-export { CacheManager, type CacheManagerOptions, type KeysTarget } from './core/cache-manager.js';
+export { CacheManager, type CacheManagerOptions, type ClearAllCachesOptions, type KeysTarget } from './core/cache-manager.js';
 export type { RunSummary, NodeSummary, TargetSummary } from './core/keyspace/summary.js';
 export type { RunOptions, CaptureEntry, CaptureSink, ProgressEvent } from './core/keyspace/run.js';
 export type { ClearOptions, OperationContext } from './core/operations/execute.js';

@@ -21,11 +21,20 @@ import { backup, restore, type BackupOptions, type BackupSummary, type BackupTar
 import { runDoctor, type DoctorOptions, type DoctorResult } from './doctor/index.js';
 import { runMaintenance, type MaintenanceOutcome } from './maintenance/run.js';
 import { defaultSteps } from './maintenance/steps.js';
+import { clearQueuesAfterCaches, type ClearQueuesOptions, type ClearQueuesResult } from './queues/clear-all.js';
 import { cleanQueue, type CleanOptions, type CleanResult } from './queues/clean.js';
 import { resolveQueue } from './queues/bull.js';
 import { inspectQueue, type InspectOptions, type QueueInspection } from './queues/inspect.js';
 import { listQueues, type QueueSummary } from './queues/list.js';
 import { collectStats, type StatsOptions, type StatsResult } from './stats/index.js';
+
+/** `clearAllCaches` options: the cache part, plus the earlier `clearQueueJobs`. */
+export interface ClearAllCachesOptions extends ClearAllOptions {
+  /** Also clear queues after the families (see `clearAllCaches`). */
+  clearQueueJobs?: boolean;
+  /** For the queue part: which queues, where backups go (default `<logs.dir>/backups`)… */
+  queueOptions?: Omit<ClearQueuesOptions, 'dryRun' | 'signal'>;
+}
 
 export interface CacheManagerOptions {
   /** A connection made with `connect()` / `fromClient()`; the manager does not close it. */
@@ -94,11 +103,22 @@ export class CacheManager {
 
   /**
    * Remove every cache family. Accepts the earlier `{ clearUserStates, clearQueueJobs }`:
-   * `clearUserStates: false` keeps user-keyed families; `clearQueueJobs: true` is refused
-   * (queues are cleared by the queue commands).
+   * `clearUserStates: false` keeps user-keyed families; `clearQueueJobs: true` then, once the
+   * families are cleared without failure, cleans finished jobs past retention and exports then
+   * drains waiting/delayed jobs of every queue (active jobs are never touched), like
+   * `cachectl clear-all --queue`; the result then carries `queues`.
    */
-  async clearAllCaches(options: ClearAllOptions = {}): Promise<RunSummary> {
-    return clearAll(await this.context(), options);
+  async clearAllCaches(options: ClearAllCachesOptions = {}): Promise<RunSummary & { queues?: ClearQueuesResult }> {
+    const { clearQueueJobs, queueOptions, ...cacheOptions } = options;
+    const ctx = await this.context();
+    const summary = await clearAll(ctx, cacheOptions);
+    if (!clearQueueJobs || summary.interrupted || summary.failed > 0) return summary;
+    const queues = await clearQueuesAfterCaches(ctx.connection, this.config, {
+      dryRun: options.dryRun,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...queueOptions,
+    });
+    return { ...summary, queues };
   }
 
   /** Remove entries older than `olderThanHours` / `hours` (default: per family, else 24). */
@@ -174,7 +194,7 @@ export class CacheManager {
   }
 
   /** Earlier API: connect (REDIS_URL / config file), clear every cache family, close. */
-  static async clearAllCaches(options: ClearAllOptions = {}): Promise<RunSummary> {
+  static async clearAllCaches(options: ClearAllCachesOptions = {}): Promise<RunSummary & { queues?: ClearQueuesResult }> {
     return CacheManager.once((m) => m.clearAllCaches(options));
   }
 

@@ -1,5 +1,5 @@
 // Every command line of the earlier clear-cache.js tool, run through cachectl with the default
-// families, against a server of its own (they clear whole families). docs/unattended.md has the table.
+// families, against a server of its own (they clear whole families). README has the table.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -69,10 +69,18 @@ describe('clear-cache.js command lines through cachectl', () => {
     expect(await connection.client.llen('bull:mig:wait')).toBe(2);
   });
 
-  it('all --queue is refused for now with a pointer to the queue commands (exit 2)', async () => {
-    const result = await cli(['all', '--queue', '--yes']);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/queue/);
+  it('all --queue: caches, then finished jobs past retention and waiting jobs (exported first)', async () => {
+    await seed();
+    await seedJobs(server.url, 'migq', { done: 2, failing: 1, waiting: 3 });
+    const result = await cli(['all', '--queue', '--yes', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.queues.totals).toMatchObject({ drained: 3 + 2, backedUp: 3 + 2 }); // migq, and mig's 2 waiting
+    expect(await connection.client.exists('context:STORY-1')).toBe(0);
+    expect(await connection.client.llen('bull:migq:wait')).toBe(0);
+    // Finished jobs are younger than their retention: kept.
+    expect(await connection.client.zcard('bull:migq:completed')).toBe(2);
+    expect(await connection.client.zcard('bull:migq:failed')).toBe(1);
   });
 
   it('maintenance', async () => {

@@ -50,7 +50,10 @@ describe.each(serverTargets())('CacheManager on $name', (target) => {
     const all = await manager.clearAllCaches({ clearUserStates: false });
     expect(all.targets).not.toContain('userState');
     expect(await countMatching(fx.connection, `${p}*`)).toBe(1);
-    await expect(manager.clearAllCaches({ clearQueueJobs: true })).rejects.toThrow(/does not clear queues/);
+    // clearQueueJobs: families first, then the queues under the fixture's prefixes (none here).
+    await setKeys(app, [`${p}chats:d:2`]);
+    const withQueues = await manager.clearAllCaches({ clearQueueJobs: true, clearUserStates: false, queueOptions: { logsDir: fx.dir } });
+    expect(withQueues).toMatchObject({ deleted: 1, queues: { queues: [], totals: { drained: 0 } } });
     expect(await countMatching(fx.connection, `${p}*`)).toBe(1);
 
     await manager.close();

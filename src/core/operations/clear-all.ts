@@ -15,7 +15,7 @@ export interface ClearAllOptions extends ClearOptions {
   families?: string[];
   /** Compatibility with the earlier `CacheManager.clearAllCaches`: `false` keeps user-keyed families. */
   clearUserStates?: boolean;
-  /** Compatibility: queue jobs are cleared by the queue commands, never by clear-all (see docs). */
+  /** Refused here: this operation clears caches only; `CacheManager.clearAllCaches` and `clear-all --queue` add the queue part. */
   clearQueueJobs?: boolean;
 }
 
