@@ -2,6 +2,8 @@
 // `npm run demo`: a throwaway Redis with a realistic messaging cache, and what cachectl shows of
 // it. The server is stopped at the end, on error and on Ctrl-C.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seedCache, seedQueue } from './lib/seed.mjs';
@@ -11,11 +13,18 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin/cachectl.js');
 const bold = (s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 
+const work = mkdtempSync(path.join(tmpdir(), 'cachectl-demo-run-'));
+const configFile = path.join(work, 'cachectl.config.json');
+
+function shown(arg) {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg}'`;
+}
+
 function cachectl(caption, args, url) {
-  console.log(`\n${bold(`# ${caption}`)}\n$ cachectl ${args.join(' ')}`);
+  console.log(`\n${bold(`# ${caption}`)}\n$ cachectl ${args.map(shown).join(' ')}`);
   const result = spawnSync(process.execPath, [bin, ...args], {
-    cwd: root,
-    env: { ...process.env, REDIS_URL: url },
+    cwd: work,
+    env: { ...process.env, REDIS_URL: url, CACHECTL_CONFIG: configFile },
     stdio: 'inherit',
   });
   if (result.status !== 0) console.log(`(exit code ${result.status})`);
@@ -33,8 +42,28 @@ try {
       `(${queue.done} completed, ${queue.failing} failed, ${queue.waiting} waiting).`,
   );
 
+  // The demo's config: the tenants are known, so a conversation resolves to exact keys.
+  writeFileSync(configFile, JSON.stringify({ tenants: facts.tenants, logs: { dir: path.join(work, 'logs') } }, null, 2));
+  const conversation = facts.staleConversation;
+  const wa = facts.samplePhone.replace(/^\+/, '');
+  const spaced = `+${wa.slice(0, 2)} ${wa.slice(2, 4)} ${wa.slice(4, 7)} ${wa.slice(7)}`;
+  const backupFile = path.join(work, 'stories.cbk');
+
   cachectl('Is the server there, what is it?', ['ping'], server.url);
+  cachectl('What is in the cache, per family? (sampled; --exact for a full pass)', ['stats'], server.url);
+  cachectl('Is it healthy? (exit code 1 when a check fails: for cron and CI)', ['doctor'], server.url);
+  cachectl('Where is this conversation cached? In its tenant, and the stale tenant:default copy', ['keys', 'convMapping', '--conversationId', conversation], server.url);
+  cachectl('What would invalidating it remove, in every tenant namespace?', ['invalidate', 'conversation', conversation, '--dry-run'], server.url);
+  cachectl('Remove them (exact keys, no scan)', ['invalidate', 'conversation', conversation], server.url);
+  cachectl('Erase one user, whatever the spelling of the number: a per-family erase report', ['clear-user', spaced], server.url);
+  cachectl('A pattern, deleted on the server in bounded steps, keeping a backup of what goes', ['invalidate', 'pattern', 'context:STORY-000*', '--yes', '--backup', backupFile], server.url);
+  cachectl('…and put back exactly what was removed', ['restore', backupFile, '--yes'], server.url);
+  cachectl('The BullMQ queue next to the cache', ['queues'], server.url);
+  cachectl('Every cache family, counted without deleting', ['clear-all', '--dry-run'], server.url);
+  cachectl('Clear every cache family: queues and keys of no family stay', ['clear-all', '--yes'], server.url);
+  cachectl('The queue is untouched', ['queues'], server.url);
 } finally {
+  rmSync(work, { recursive: true, force: true });
   await server.stop();
   console.log('\nStopped the throwaway server and removed its files.');
 }
