@@ -31,7 +31,8 @@ have() { command -v "$1" >/dev/null 2>&1; }
 
 missing_list() {
   local bin missing=()
-  for bin in redis-server redis-cli valkey-server; do
+  # openssl: the TLS tests make a throwaway CA with it (they are skipped, visibly, without it).
+  for bin in redis-server redis-cli valkey-server openssl; do
     have "$bin" || missing+=("$bin")
   done
   echo "${missing[*]}"
@@ -40,7 +41,7 @@ missing_list() {
 # Fast path (the common case, run before every `npm test`): three PATH lookups, nothing else.
 missing=$(missing_list)
 if [[ -z $missing ]]; then
-  say "redis-server, redis-cli and valkey-server are installed"
+  say "redis-server, redis-cli, valkey-server and openssl are installed"
   exit 0
 fi
 if [[ $check == 1 ]]; then
@@ -53,6 +54,8 @@ compute_needs() {
   need_valkey=0
   if [[ $missing == *redis-* ]]; then need_redis=1; fi
   if [[ $missing == *valkey-server* ]]; then need_valkey=1; fi
+  need_openssl=0
+  if [[ $missing == *openssl* ]]; then need_openssl=1; fi
 }
 compute_needs
 ci=0
@@ -100,6 +103,7 @@ if [[ $(id -u) != 0 ]] || ! have apt-get; then
       fi
       echo "  sudo apt-get update"
       if [[ $need_redis == 1 ]]; then echo "  sudo apt-get install -y redis-server redis-tools"; fi
+      if [[ $need_openssl == 1 ]]; then echo "  sudo apt-get install -y openssl"; fi
       if [[ $need_valkey == 1 && $bookworm == 1 ]]; then
         echo "  sudo apt-get install -y -t bookworm-backports valkey-server"
       elif [[ $need_valkey == 1 ]]; then
@@ -123,6 +127,9 @@ apt-get update # once, after any source change
 if [[ $need_redis == 1 ]]; then
   apt-get install -y redis-server redis-tools
 fi
+if [[ $need_openssl == 1 ]]; then
+  apt-get install -y openssl || warn "could not install openssl: the TLS tests will be skipped"
+fi
 if [[ $need_valkey == 1 ]]; then
   if [[ $bookworm == 1 ]]; then
     apt-get install -y -t bookworm-backports valkey-server || warn "could not install valkey-server from bookworm-backports"
@@ -135,7 +142,7 @@ fi
 
 missing=$(missing_list)
 if [[ -z $missing ]]; then
-  say "redis-server, redis-cli and valkey-server are installed"
+  say "redis-server, redis-cli, valkey-server and openssl are installed"
   exit 0
 fi
 warn "still missing after install: $missing"

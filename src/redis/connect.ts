@@ -4,6 +4,7 @@
  * no reconnect loop.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { CachectlError, UsageError } from '../errors.js';
 import { displayUrl, registerSecret } from '../redact.js';
@@ -44,6 +45,12 @@ export async function connect(options: ConnectionOptions = {}): Promise<RedisCon
   const sentinel = (options.sentinels?.length ?? 0) > 0;
   if (sentinel && !options.sentinelName) {
     throw new UsageError('--sentinel needs --sentinel-name', { hint: 'the name of the master set the sentinels watch, e.g. mymaster' });
+  }
+  if (!sentinel && !parsed.tls && (options.tlsCa || options.tlsInsecure)) {
+    // Silently connecting in clear text would defeat the point of giving a CA.
+    throw new UsageError(`${options.tlsCa ? '--tls-ca' : '--tls-insecure'} needs a rediss:// URL: ${displayUrl(url)} is not encrypted`, {
+      hint: 'use rediss://host:port for TLS, or drop the TLS option',
+    });
   }
   const target = sentinel
     ? `sentinel ${options.sentinelName} via ${options.sentinels!.map((s) => `${s.host}:${s.port}`).join(',')}`
@@ -210,6 +217,8 @@ function tlsOptions(host: string, options: ConnectionOptions): RedisOptions['tls
       });
     }
   }
-  return { ca, servername: host, rejectUnauthorized: !options.tlsInsecure };
+  // SNI takes host names only: Node warns (DEP0123, two lines on stderr) for an IP, and verifies
+  // the certificate against the host either way.
+  return { ca, servername: isIP(host) ? undefined : host, rejectUnauthorized: !options.tlsInsecure };
 }
 

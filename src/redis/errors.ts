@@ -24,6 +24,14 @@ const TLS_CODES = new Set([
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE']);
 
+/** An ACL denial inside a script: Redis 7.0 says "can't run this command", Redis 7.2+/Valkey "ACL failure in script". */
+const SCRIPT_ACL = /can't run this command or subcommand|ACL failure in script/i;
+
+/** True for a server reply that means the ACL denied a command (top level, in MULTI, or in a script). */
+export function isAclDenial(message: string): boolean {
+  return /(^|\s)NOPERM\b/.test(message) || SCRIPT_ACL.test(message);
+}
+
 const CONNECT_HINT = 'is the server running and reachable? set REDIS_URL or --redis-url';
 
 /**
@@ -36,12 +44,17 @@ export function classifyRedisError(error: unknown, target: string): CachectlErro
   const message = redact(String(err?.message ?? error));
   const code = err?.code ?? '';
 
-  if (/^NOPERM/.test(message)) {
-    const denied = /has no permissions to run the '([^']+)' command/.exec(message)?.[1] ?? err.command?.name;
-    return new PermissionError(
-      `Permission denied by the server's ACL at ${target}${denied ? ` for the '${denied}' command` : ''}`,
-      { cause: error, hint: 'grant the command to this ACL user (see README, "Least-privilege ACL users")' },
-    );
+  if (isAclDenial(message)) {
+    // Also inside MULTI (EXECABORT … NOPERM …) and scripts (Redis 7.0 does not name the command there).
+    const inScript = SCRIPT_ACL.test(message);
+    const denied = /no permissions to run the '([^']+)' command/i.exec(message)?.[1] ?? (inScript ? undefined : err.command?.name);
+    const what = denied ? ` for the '${denied}' command` : inScript ? ' for a command run inside a server-side script' : '';
+    return new PermissionError(`Permission denied by the server's ACL at ${target}${what}`, {
+      cause: error,
+      hint: denied
+        ? `grant '${denied}' to this ACL user (see README, "Least-privilege ACL users")`
+        : 'the server does not say which command: "ACL LOG" (as an admin) names it; grant this command group\'s commands (README, "Least-privilege ACL users")',
+    });
   }
   if (/WRONGPASS|invalid username-password pair|invalid password/i.test(message)) {
     return new AuthError(`Authentication failed at ${target} (wrong user name or password)`, {
@@ -68,9 +81,10 @@ export function classifyRedisError(error: unknown, target: string): CachectlErro
     });
   }
   if (TLS_CODES.has(code) || /\b(certificate|ssl|tls)\b/i.test(message)) {
-    return new TlsError(`TLS connection to ${target} failed (${code || message})`, {
+    const tls = tlsProblem(code, err as TlsFailure);
+    return new TlsError(`TLS connection to ${target} failed${tls ? `: ${tls.what}` : ''} (${code || message})`, {
       cause: error,
-      hint: 'check --tls-ca and that the certificate matches the host name; use rediss:// only for TLS servers',
+      hint: tls?.hint ?? 'check --tls-ca and that the certificate matches the host name; use rediss:// only for TLS servers',
     });
   }
   if (code === 'ETIMEDOUT' || /timed? ?out/i.test(message)) {
@@ -86,4 +100,32 @@ export function classifyRedisError(error: unknown, target: string): CachectlErro
     return new ConnectionError(`Lost the connection to ${target} (${message})`, { cause: error, hint: CONNECT_HINT });
   }
   return new CachectlError(`Redis error at ${target}: ${message}`, { cause: error });
+}
+
+/** What Node attaches to a failed certificate check. */
+interface TlsFailure {
+  host?: string;
+  cert?: { subjectaltname?: string; subject?: { CN?: string } };
+}
+
+const UNTRUSTED = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY']);
+const INSECURE = '--tls-insecure skips verification (testing only)';
+
+/** A plain-words cause and hint for the common certificate failures. */
+function tlsProblem(code: string, err: TlsFailure): { what: string; hint: string } | undefined {
+  if (UNTRUSTED.has(code)) {
+    return { what: "the server's certificate is not trusted (signed by a CA this machine does not know)", hint: `give the CA that signed it: --tls-ca ca.pem; ${INSECURE}` };
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    const names = (err.cert?.subjectaltname ?? (err.cert?.subject?.CN ? `DNS:${err.cert.subject.CN}` : ''))
+      .split(',')
+      .map((n) => n.trim().replace(/^(DNS|IP Address):/, ''))
+      .filter(Boolean);
+    return {
+      what: `the certificate is for ${names.join(', ') || 'another host'}, not ${err.host ?? 'this host'}`,
+      hint: `connect with a host name the certificate lists, or re-issue it with this host in subjectAltName; ${INSECURE}`,
+    };
+  }
+  if (code === 'CERT_HAS_EXPIRED') return { what: "the server's certificate has expired", hint: `renew the server certificate; ${INSECURE}` };
+  return undefined;
 }

@@ -3,7 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, rmSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createConnection, createServer, type Server } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
@@ -33,6 +34,11 @@ export interface StartServerOptions {
   persistence?: boolean;
   /** Fixed port; without it a free one is picked (and re-picked if the bind races). */
   port?: number;
+  /**
+   * Serve TLS only: the picked port becomes `--tls-port` (plain `--port 0`), with these PEM files
+   * and `--tls-auth-clients no`; readiness is probed over TLS (without verifying the certificate).
+   */
+  tls?: { certFile: string; keyFile: string; caFile: string };
 }
 
 /** Internal extras used by the cluster builder. */
@@ -138,9 +144,9 @@ export async function freePorts(count: number): Promise<number[]> {
  * -LOADING) and INFO's process_id is our child: otherwise a foreign process that holds the port
  * could answer for a server of ours that failed to bind.
  */
-function probe(port: number, pid: number, timeoutMs = 500): Promise<boolean> {
+function probe(port: number, pid: number, timeoutMs = 500, secure = false): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host: HOST, port });
+    const socket: Socket = secure ? tlsConnect({ host: HOST, port, rejectUnauthorized: false }) : createConnection({ host: HOST, port });
     let reply = '';
     const done = (ok: boolean): void => {
       socket.destroy();
@@ -148,7 +154,7 @@ function probe(port: number, pid: number, timeoutMs = 500): Promise<boolean> {
     };
     socket.setTimeout(timeoutMs, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\nINFO server\r\n'));
+    socket.once(secure ? 'secureConnect' : 'connect', () => socket.write('PING\r\nINFO server\r\n'));
     socket.on('data', (chunk: Buffer) => {
       reply += chunk.toString('utf8');
       if (!reply.includes('\r\n')) return;
@@ -232,13 +238,13 @@ class StartError extends Error {
 }
 
 /** Wait until the server answers PING, or fail with its log tail. */
-async function waitReady(running: Running, binary: ServerBinary, port: number, logFile: string): Promise<void> {
+async function waitReady(running: Running, binary: ServerBinary, port: number, logFile: string, secure = false): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let exited = false;
   void running.exited.then(() => (exited = true));
   const pid = running.child.pid ?? -1;
   while (!exited && Date.now() < deadline) {
-    if (await probe(port, pid)) return;
+    if (await probe(port, pid, 500, secure)) return;
     await sleep(25);
   }
   const status = exited
@@ -310,11 +316,14 @@ export async function startNode(opts: NodeOptions = {}): Promise<NodeHandle> {
     const picked = await freePorts(opts.cluster ? 2 : 1);
     port = opts.port ?? picked[0]!;
     busPort = opts.cluster ? picked[1] : undefined;
-    args = serverArgs({ port, dir, busPort, persistence, extra: opts.args ?? [] });
+    const tlsArgs = opts.tls
+      ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', opts.tls.certFile, '--tls-key-file', opts.tls.keyFile, '--tls-ca-cert-file', opts.tls.caFile, '--tls-auth-clients', 'no']
+      : [];
+    args = serverArgs({ port, dir, busPort, persistence, extra: [...tlsArgs, ...(opts.args ?? [])] });
     await writeFile(logFile, ''); // fresh log per attempt so errors quote this attempt only
     const candidate = launch(binary, args);
     try {
-      await waitReady(candidate, binary, port, logFile);
+      await waitReady(candidate, binary, port, logFile, opts.tls !== undefined);
       running = candidate;
       break;
     } catch (err) {
@@ -335,7 +344,7 @@ export async function startNode(opts: NodeOptions = {}): Promise<NodeHandle> {
     host: HOST,
     port,
     busPort,
-    url: `redis://${HOST}:${port}`,
+    url: `${opts.tls ? 'rediss' : 'redis'}://${HOST}:${port}`,
     dir,
     get pid(): number {
       return current.child.pid ?? -1;
@@ -355,7 +364,7 @@ export async function startNode(opts: NodeOptions = {}): Promise<NodeHandle> {
       await terminate(current, 'SIGTERM');
       const next = launch(binary, args);
       current = next;
-      await waitReady(next, binary, port, logFile);
+      await waitReady(next, binary, port, logFile, opts.tls !== undefined);
     },
   };
   return handle;

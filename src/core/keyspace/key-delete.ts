@@ -4,6 +4,7 @@
  * sink the same server step returns DUMP + PTTL of what it deleted (the delete-if script).
  */
 import { Cluster, type Redis } from 'ioredis';
+import { isAclDenial } from '../../redis/errors.js';
 import { deleteCommand, nodeFeatures, type NodeFeatures } from './features.js';
 import { int, loadScript, runScript } from './lua.js';
 import type { CaptureEntry } from './run.js';
@@ -85,7 +86,8 @@ async function transactionDelete(node: Redis, keys: Buffer[], features: NodeFeat
 /** EVALSHA/EVAL denied by the ACL (or scripting unavailable): callers fall back to plain commands. */
 export function isScriptDenied(error: unknown): boolean {
   const message = String((error as Error)?.message ?? error);
-  return /^NOPERM/.test(message) || /unknown command .?(evalsha|eval)/i.test(message);
+  // Also a command the script calls being denied: the plain-command path then names it.
+  return isAclDenial(message) || /unknown command .?(evalsha|eval)/i.test(message);
 }
 
 /** What the delete-if script decides on: existence only, idle time, or a timestamp in the value. */

@@ -27,10 +27,15 @@ export async function snapshotIds(
   signal?: AbortSignal,
 ): Promise<StateIds[]> {
   const result: StateIds[] = [];
-  for (const state of states) {
-    const key = `${ref.key}:${state}`;
-    const ids = LIST_STATES.has(state) ? await listIds(connection, key, signal) : await zsetIds(connection, key, signal);
-    result.push({ state, ids });
+  try {
+    for (const state of states) {
+      const key = `${ref.key}:${state}`;
+      const ids = LIST_STATES.has(state) ? await listIds(connection, key, signal) : await zsetIds(connection, key, signal);
+      result.push({ state, ids });
+    }
+  } catch (error) {
+    // A dry run reads here outside withQueue: classify (NOPERM → exit 7 naming the command).
+    throw connection.wrapError(error);
   }
   return result;
 }
