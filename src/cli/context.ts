@@ -19,6 +19,8 @@ export interface GlobalOptions {
   connectTimeout?: number;
   commandTimeout?: number;
   config?: string;
+  /** `--tenant <id>`: restrict the command to keys under `tenant:<id>:`. */
+  tenant?: string;
   json?: boolean;
   color?: boolean;
   quiet?: boolean;

@@ -112,6 +112,7 @@ export async function runDestructive<S extends RunSummary>(ctx: CliContext, flag
         ...(flags.rate !== undefined ? { rate: flags.rate } : {}),
         ...(flags.batch !== undefined ? { batch: flags.batch } : {}),
         ...(flags.scanTenants ? { scanTenants: true } : {}),
+        ...(ctx.options.tenant !== undefined ? { tenant: ctx.options.tenant } : {}),
         ...(capture ? { capture } : {}),
         signal: ctx.signal,
         onProgress: progress.onProgress,
@@ -137,9 +138,18 @@ export async function runDestructive<S extends RunSummary>(ctx: CliContext, flag
     follow?.render?.(out);
   });
   noteRun(summary, out);
+  noteTenant(summary, out);
   if (backup?.written && !done) out.warn(`the run stopped part-way: ${backup.file} holds the ${backup.keys.toLocaleString('en-US')} key(s) deleted so far (kept)`);
   if (partial) throw partial;
   if (!done || follow?.partial) ctx.fail(ExitCode.PARTIAL);
+}
+
+/** Under `--tenant`: which families were left out, and any key the engine refused (should be none). */
+export function noteTenant(summary: RunSummary, out: Output): void {
+  if (!summary.tenant) return;
+  const skipped = summary.tenant.skippedFamilies;
+  out.info(`restricted to tenant ${summary.tenant.id} (keys tenant:${summary.tenant.id}:…)${skipped.length > 0 ? `; skipped (not tenant-scoped): ${skipped.join(', ')}` : ''}`);
+  if (summary.skippedOutsidePrefix) out.warn(`${summary.skippedOutsidePrefix} matched key(s) outside tenant:${summary.tenant.id}: were left untouched`);
 }
 
 /** Resolve `--backup FILE` and refuse an existing one (without `--force`) before asking or connecting. */

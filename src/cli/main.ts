@@ -4,8 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CachectlError, ExitCode } from '../errors.js';
+import { tenantScope } from '../core/tenant.js';
+import { CachectlError, ExitCode, UsageError } from '../errors.js';
 import { redact } from '../redact.js';
+import { classifyRedisError } from '../redis/errors.js';
 import { parseHostList } from '../redis/options.js';
 import { entriesFor, type CommandFactory } from './commands/index.js';
 import { rewriteLegacyHookFlags } from './legacy-flags.js';
@@ -32,6 +34,7 @@ export function buildProgram(ctx: CliContext, factories: CommandFactory[]): Comm
     .option('--connect-timeout <duration>', 'give up connecting after this long (default 5s)', durationParser('ms'))
     .option('--command-timeout <duration>', 'give up on one command after this long (default 15s)', durationParser('ms'))
     .addOption(new Option('--config <file>', 'config file (default: ./cachectl.config.json)').env('CACHECTL_CONFIG'))
+    .option('--tenant <id>', 'work only on keys under tenant:<id>: (clear-*, invalidate, keys, backup, restore)', parseTenant)
     .option('--json', 'print results as JSON on stdout')
     .option('--no-color', 'no colors (also NO_COLOR=1)')
     .option('-q, --quiet', 'no informational messages on stderr')
@@ -53,6 +56,13 @@ Environment:
   CACHECTL_CONFIG   config file (same as --config)
   NO_COLOR          disable colors
 
+Restricting to one tenant (--tenant <id>):
+  Only keys starting with tenant:<id>: are touched. Families take part with {tenant} bound to <id>;
+  families not under tenant:{tenant}: are left out (reported as skipped). Raw patterns must start
+  with tenant:<id>: (glob characters of the id escaped), else exit 2. Commands with no
+  tenant-restricted meaning (queues, maintenance, hook, schedule, pm2-*, listen, publish, stats,
+  doctor, ping) refuse --tenant with exit 2.
+
 Exit codes:
   0 ok · 1 failed · 2 usage/config · 3 connection/auth/timeout · 4 refused for safety
   5 partial (interrupted or some keys failed) · 6 lock held · 7 ACL permission denied
@@ -60,9 +70,14 @@ Exit codes:
 Examples:
   $ cachectl ping
   $ REDIS_URL=redis://cache.internal:6379 cachectl ping --json
+  $ cachectl --tenant acme clear-all --dry-run
 `,
     );
-  program.hook('preAction', (_root, action) => ctx.init(action.optsWithGlobals<GlobalOptions>()));
+  program.hook('preAction', (_root, action) => {
+    const globals = action.optsWithGlobals<GlobalOptions>();
+    if (globals.tenant !== undefined) assertTenantCommand(program, action, globals.tenant);
+    ctx.init(globals);
+  });
   for (const make of factories) {
     const command = make(ctx);
     command.exitOverride();
@@ -94,7 +109,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
     await program.parseAsync(argv, { from: 'user' });
     return ctx.exitCode;
   } catch (error) {
-    return report(ctx, error);
+    return report(ctx, await classifyStray(ctx, error));
   } finally {
     await ctx.close();
     console.warn = consoleWarn;
@@ -108,7 +123,8 @@ function report(ctx: CliContext, error: unknown): number {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
       return ExitCode.OK;
     }
-    const message = error.message.replace(/^error:\s*/, '');
+    // One line: commander puts its "(Did you mean …?)" suggestion on a line of its own.
+    const message = error.message.replace(/^error:\s*/, '').replace(/\s*\n\s*/g, ' ').trim();
     output.error(`${message}`);
     output.hint(`hint: run "cachectl --help" or "cachectl <command> --help" for usage`);
     return ExitCode.USAGE;
@@ -122,6 +138,38 @@ function report(ctx: CliContext, error: unknown): number {
   output.error(`unexpected failure: ${redact(message)}`);
   output.hint('hint: this is a bug in cachectl if the message does not explain it; please report it');
   return ExitCode.FAILED;
+}
+
+/** Commands that have a tenant-restricted meaning (the others refuse `--tenant`). */
+const TENANT_COMMANDS = new Set(['clear-all', 'clear-old', 'clear-user', 'invalidate', 'keys', 'backup', 'restore']);
+
+/** `--tenant` once, valid, and only on a command that can honour it (else exit 2). */
+function assertTenantCommand(program: Command, action: Command, tenant: string): void {
+  tenantScope(tenant);
+  let top = action;
+  while (top.parent && top.parent !== program) top = top.parent;
+  if (!TENANT_COMMANDS.has(top.name())) {
+    throw new UsageError(`"${top.name()}" cannot be restricted to one tenant, so --tenant is refused`, {
+      hint: `--tenant works with ${[...TENANT_COMMANDS].join(', ')}; run "${top.name()}" without it`,
+    });
+  }
+}
+
+/** `--tenant` may be given once: a second one would silently win (it is a restriction, not a list). */
+function parseTenant(value: string, previous: string | undefined): string {
+  if (previous !== undefined) throw new InvalidArgumentError(`given twice ("${previous}", "${value}"): --tenant restricts to one tenant.`);
+  return value;
+}
+
+/**
+ * A Redis reply error that escaped a command unclassified (NOPERM, WRONGPASS, …) still gets its
+ * message, hint and exit code (7 for an ACL denial naming the command) instead of "unexpected failure".
+ */
+async function classifyStray(ctx: CliContext, error: unknown): Promise<unknown> {
+  if (error instanceof CachectlError || error instanceof CommanderError) return error;
+  if ((error as Error)?.name !== 'ReplyError' && !/^(NOPERM|WRONGPASS|NOAUTH)\b/.test(String((error as Error)?.message))) return error;
+  const connection = await ctx.connection().catch(() => undefined);
+  return connection ? connection.wrapError(error) : classifyRedisError(error, 'the server');
 }
 
 function parseSentinels(value: string) {

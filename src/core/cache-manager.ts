@@ -27,6 +27,8 @@ import { resolveQueue } from './queues/bull.js';
 import { inspectQueue, type InspectOptions, type QueueInspection } from './queues/inspect.js';
 import { listQueues, type QueueSummary } from './queues/list.js';
 import { collectStats, type StatsOptions, type StatsResult } from './stats/index.js';
+import { tenantMatch, tenantScope } from './tenant.js';
+import { UsageError } from '../errors.js';
 
 /** `clearAllCaches` options: the cache part, plus the earlier `clearQueueJobs`. */
 export interface ClearAllCachesOptions extends ClearAllOptions {
@@ -46,6 +48,13 @@ export interface CacheManagerOptions {
    * (REDIS_URL / REDIS_PASSWORD, and CACHECTL_CONFIG or ./cachectl.config.json).
    */
   config?: CachectlConfig | ConfigInput;
+  /**
+   * Restrict every method to keys under `tenant:<tenant>:` (like `cachectl --tenant`): only
+   * tenant-scoped families take part, raw patterns must stay inside, and the engine refuses any
+   * other key. Methods with no tenant-restricted meaning (stats, doctor, maintenance, queues,
+   * `clearQueueJobs`) throw a `UsageError`.
+   */
+  tenant?: string;
 }
 
 /** What `keys()` selects: a family with values, or a raw glob. */
@@ -55,8 +64,11 @@ export class CacheManager {
   private readonly config: CachectlConfig;
   private connectionPromise: Promise<RedisConnection> | undefined;
   private readonly owned: boolean;
+  private readonly tenant: string | undefined;
 
   constructor(options: CacheManagerOptions = {}) {
+    if (options.tenant !== undefined) tenantScope(options.tenant);
+    this.tenant = options.tenant;
     this.config = isResolved(options.config)
       ? options.config
       : options.config
@@ -82,23 +94,39 @@ export class CacheManager {
     return this.config;
   }
 
+  /** Options with the manager's tenant (a different per-call `tenant` is a usage error). */
+  private scoped<T extends { tenant?: string }>(options: T): T {
+    if (this.tenant === undefined) return options;
+    if (options.tenant !== undefined && options.tenant !== this.tenant) {
+      throw new UsageError(`tenant "${options.tenant}" differs from the manager's tenant "${this.tenant}"`, { hint: 'a tenant-restricted manager works on its own tenant only' });
+    }
+    return { ...options, tenant: this.tenant };
+  }
+
+  /** Refuse a method that cannot be restricted to one tenant. */
+  private unscoped(method: string): void {
+    if (this.tenant !== undefined) {
+      throw new UsageError(`${method}() cannot be restricted to tenant "${this.tenant}"`, { hint: 'use a CacheManager without the tenant option for it' });
+    }
+  }
+
   protected async context(): Promise<OperationContext> {
     return { connection: await this.connection(), config: this.config };
   }
 
   /** Remove a family's entries: `invalidate('convMapping', { conversationId: 'abc' })`. */
   async invalidate(family: string, values: FamilyValues = {}, options: ClearOptions = {}): Promise<RunSummary> {
-    return invalidateFamily(await this.context(), family, values, options);
+    return invalidateFamily(await this.context(), family, values, this.scoped(options));
   }
 
   /** Remove every key matching a raw glob (queue keys excluded). */
   async invalidatePattern(glob: string | Buffer, options: ClearOptions = {}): Promise<RunSummary> {
-    return invalidatePattern(await this.context(), glob, options);
+    return invalidatePattern(await this.context(), glob, this.scoped(options));
   }
 
   /** Remove a conversation's mappings in every tenant namespace (`default` included). */
   async invalidateConversation(conversationId: string, options: ConversationOptions = {}): Promise<RunSummary> {
-    return invalidateConversation(await this.context(), conversationId, options);
+    return invalidateConversation(await this.context(), conversationId, this.scoped(options));
   }
 
   /**
@@ -110,8 +138,9 @@ export class CacheManager {
    */
   async clearAllCaches(options: ClearAllCachesOptions = {}): Promise<RunSummary & { queues?: ClearQueuesResult }> {
     const { clearQueueJobs, queueOptions, ...cacheOptions } = options;
+    if (clearQueueJobs) this.unscoped('clearAllCaches({ clearQueueJobs })');
     const ctx = await this.context();
-    const summary = await clearAll(ctx, cacheOptions);
+    const summary = await clearAll(ctx, this.scoped(cacheOptions));
     if (!clearQueueJobs || summary.interrupted || summary.failed > 0) return summary;
     const queues = await clearQueuesAfterCaches(ctx.connection, this.config, {
       dryRun: options.dryRun,
@@ -123,64 +152,73 @@ export class CacheManager {
 
   /** Remove entries older than `olderThanHours` / `hours` (default: per family, else 24). */
   async clearOldData(options: ClearOldOptions = {}): Promise<RunSummary> {
-    return clearOld(await this.context(), options);
+    return clearOld(await this.context(), this.scoped(options));
   }
 
   /** Remove everything cached about one user (phone number in any spelling, or an id). */
   async clearUserCache(userId: string, options: ClearUserOptions = {}): Promise<ClearUserSummary> {
-    return clearUser(await this.context(), userId, options);
+    return clearUser(await this.context(), userId, this.scoped(options));
   }
 
   /** List the keys a family selection or glob matches (read-only; queue keys excluded). */
   async *keys(target: KeysTarget, options: KeysOptions = {}): AsyncGenerator<ListedKey> {
     const ctx = await this.context();
-    yield* listKeys(ctx, selectionsOf(ctx, target), options);
+    const scoped = this.scoped(options);
+    yield* listKeys(ctx, selectionsOf(ctx, target, scoped.tenant), scoped);
   }
 
   /** Count the keys a family selection or glob matches, per node. */
   async countKeys(target: KeysTarget, options: KeysOptions = {}): Promise<RunSummary> {
     const ctx = await this.context();
-    return countKeys(ctx, selectionsOf(ctx, target), options);
+    const scoped = this.scoped(options);
+    return countKeys(ctx, selectionsOf(ctx, target, scoped.tenant), scoped);
   }
 
   /** Statistics: server, memory, keyspace, families, queues, maintenance (`stats`). */
   async getCacheStats(options: StatsOptions = {}): Promise<StatsResult> {
+    this.unscoped('getCacheStats');
     return collectStats(await this.connection(), this.config, options);
   }
 
   /** Health checks with pass / warn / fail (`doctor`). */
   async doctor(options: DoctorOptions = {}): Promise<DoctorResult> {
+    this.unscoped('doctor');
     return runDoctor(await this.connection(), this.config, options);
   }
 
   /** One maintenance run under the lock, with the configured policy (`maintenance`). */
   async performMaintenance(options: { hours?: number; signal?: AbortSignal; logDir?: string } = {}): Promise<MaintenanceOutcome> {
+    this.unscoped('performMaintenance');
     return runMaintenance(await this.connection(), this.config, { steps: defaultSteps(this.config), ...options });
   }
 
   /** Write matching keys (DUMP + TTL) to a backup file (`backup`). */
   async backup(targets: readonly BackupTarget[], options: BackupOptions): Promise<BackupSummary> {
-    return backup(await this.connection(), this.config, targets, options);
+    return backup(await this.connection(), this.config, targets, this.scoped(options));
   }
 
   /** Put a backup file's keys back (`restore`). */
   async restore(file: string, options: RestoreOptions = {}): Promise<RestoreResult> {
-    return restore(await this.connection(), file, options);
+    const match = this.tenant !== undefined ? tenantMatch(options.match, tenantScope(this.tenant)) : options.match;
+    return restore(await this.connection(), file, { ...options, ...(match !== undefined ? { match } : {}) });
   }
 
   /** Every BullMQ queue under the configured prefixes, with counts (`queues`). */
   async listQueues(): Promise<QueueSummary[]> {
+    this.unscoped('listQueues');
     return listQueues(await this.connection(), { prefixes: this.config.queues.prefixes });
   }
 
   /** One queue in detail: counts, failure reasons, recent failures (`queues inspect`). */
   async inspectQueue(name: string, options: InspectOptions = {}): Promise<QueueInspection> {
+    this.unscoped('inspectQueue');
     const connection = await this.connection();
     return inspectQueue(connection, await resolveQueue(connection, name, this.config.queues.prefixes), options);
   }
 
   /** Remove finished (or stale) jobs of one queue in bounded batches; never active ones (`queues clean`). */
   async cleanQueue(name: string, options: CleanOptions): Promise<CleanResult> {
+    this.unscoped('cleanQueue');
     const connection = await this.connection();
     return cleanQueue(connection, await resolveQueue(connection, name, this.config.queues.prefixes), options);
   }
@@ -228,8 +266,9 @@ export class CacheManager {
   }
 }
 
-function selectionsOf(ctx: OperationContext, target: KeysTarget) {
-  return 'pattern' in target ? planPattern(target.pattern) : planFamily(ctx, target.family, target.values ?? {}, { scanTenants: target.scanTenants === true });
+function selectionsOf(ctx: OperationContext, target: KeysTarget, tenant: string | undefined) {
+  const scope = tenant !== undefined ? { tenant } : {};
+  return 'pattern' in target ? planPattern(target.pattern, scope) : planFamily(ctx, target.family, target.values ?? {}, { scanTenants: target.scanTenants === true, ...scope });
 }
 
 function isResolved(config: CacheManagerOptions['config']): config is CachectlConfig {

@@ -41,13 +41,15 @@ Examples:
     .action(async (tokens: string[], flags: BackupFlags) => {
       const config = ctx.config();
       // Resolve before connecting: a bad family or placeholder touches nothing.
-      const selections = resolveTargets(config, parseBackupTargets(tokens));
+      const tenant = ctx.options.tenant;
+      const selections = resolveTargets(config, parseBackupTargets(tokens), tenant);
       const connection = await ctx.connection();
       const out = ctx.output;
       const summary = await backup(connection, config, selections, {
         out: path.resolve(ctx.environment.cwd, flags.out),
         overwrite: flags.force === true,
         signal: ctx.signal,
+        ...(tenant !== undefined ? { tenant } : {}),
         onProgress: (p) => out.progress(`backup: ${p.keys.toLocaleString('en-US')} keys written`),
       });
       out.clearProgress();

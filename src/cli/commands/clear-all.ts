@@ -9,6 +9,7 @@ import { labelsOf } from '../../core/operations/execute.js';
 import { clearAll, planClearAll } from '../../core/operations/clear-all.js';
 import { assessSelections } from '../../core/operations/safety.js';
 import { clearQueuesAfterCaches, type ClearQueuesResult } from '../../core/queues/clear-all.js';
+import { UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { addDestructiveOptions, runDestructive, type DestructiveFlags } from '../destructive.js';
 import type { Output } from '../output.js';
@@ -45,10 +46,16 @@ Examples:
     .action(async (flags: ClearAllFlags) => {
       const config = ctx.config();
       const includeUnknown = flags.includeUnknown === true;
-      const selections = planClearAll({ config }, { includeUnknown });
+      const tenant = ctx.options.tenant;
+      if (tenant !== undefined && flags.queue) {
+        throw new UsageError('clear-all --queue cannot be restricted to one tenant', { hint: 'queues are shared by every tenant: run "clear-all --queue" without --tenant, or drop --queue' });
+      }
+      const selections = planClearAll({ config }, { includeUnknown, ...(tenant !== undefined ? { tenant } : {}) });
       const families = selections.length;
       const logsDir = path.resolve(ctx.environment.cwd, config.logs.dir);
-      const what = includeUnknown ? 'delete every key except queue keys' : `delete every key of ${families} cache ${families === 1 ? 'family' : 'families'}`;
+      const what =
+        (includeUnknown ? 'delete every key except queue keys' : `delete every key of ${families} cache ${families === 1 ? 'family' : 'families'}`) +
+        (tenant !== undefined ? ` in tenant ${tenant}` : '');
       const queuePlan = flags.queue ? await previewQueues(ctx, flags, logsDir) : '';
       await runDestructive(ctx, flags, {
         command: 'clear-all',

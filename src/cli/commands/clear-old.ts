@@ -36,7 +36,11 @@ Examples:
     )
     .action(async (families: string[], flags: ClearOldFlags) => {
       const config = ctx.config();
-      const options = { ...(families.length > 0 ? { families } : {}), ...(flags.hours !== undefined ? { hours: flags.hours } : {}) };
+      const options = {
+        ...(families.length > 0 ? { families } : {}),
+        ...(flags.hours !== undefined ? { hours: flags.hours } : {}),
+        ...(ctx.options.tenant !== undefined ? { tenant: ctx.options.tenant } : {}),
+      };
       const plan = planClearOld({ config }, options);
       await runDestructive(ctx, flags, {
         command: 'clear-old',

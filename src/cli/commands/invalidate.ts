@@ -64,24 +64,25 @@ interface InvalidationPlan {
 function planInvalidation(ctx: CliContext, target: string, args: string[], flags: InvalidateFlags): InvalidationPlan {
   const config = ctx.config();
   const scanTenants = flags.scanTenants === true;
+  const scope = ctx.options.tenant !== undefined ? { tenant: ctx.options.tenant } : {};
   if (flags.wa !== undefined && target !== 'conversation') {
     throw new UsageError('--wa only goes with "invalidate conversation"', { hint: `for family ${target}, give its placeholders as --<placeholder> value` });
   }
   if (target === 'pattern') {
     const glob = single(args, 'glob after "pattern"', 'cachectl invalidate pattern \'context:STORY-1*\'');
-    return { command: 'invalidate', describe: `delete every key matching ${displayKey(glob)}`, selections: planPattern(glob) };
+    return { command: 'invalidate', describe: `delete every key matching ${displayKey(glob)}`, selections: planPattern(glob, scope) };
   }
   if (target === 'conversation') {
     const id = single(args, 'conversation id after "conversation"', 'cachectl invalidate conversation 0f8e-42 [--wa +27821234567]');
     return {
       command: 'invalidate conversation',
       describe: 'delete the cached mappings of one conversation in every tenant namespace',
-      selections: planConversation({ config }, id, { ...(flags.wa !== undefined ? { waId: flags.wa } : {}), scanTenants }),
+      selections: planConversation({ config }, id, { ...(flags.wa !== undefined ? { waId: flags.wa } : {}), scanTenants, ...scope }),
     };
   }
   const family = getFamily(config, target);
   const values = parsePlaceholderArgs(args, family);
-  const selections = planFamily({ config }, family.name, values, { scanTenants });
+  const selections = planFamily({ config }, family.name, values, { scanTenants, ...scope });
   const whole = family.parsed.placeholders.length > 0 && Object.keys(values).length === 0;
   return {
     command: 'invalidate',

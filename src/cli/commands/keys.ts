@@ -44,11 +44,12 @@ Examples:
     .action(async (target: string, args: string[], flags: KeysFlags) => {
       const config = ctx.config();
       const selections = planKeys(ctx, target, args, flags.scanTenants === true);
+      const tenant = ctx.options.tenant !== undefined ? { tenant: ctx.options.tenant } : {};
       const connection = await ctx.connection();
       const op = { connection, config };
       const out = ctx.output;
       if (flags.count) {
-        const summary = await countKeys(op, selections, { signal: ctx.signal });
+        const summary = await countKeys(op, selections, { signal: ctx.signal, ...tenant });
         const data = { targets: summary.targets, count: summary.matched, skippedQueueKeys: summary.skippedQueueKeys, nodes: summary.nodes.map((n) => ({ node: n.node, count: n.matched })), interrupted: summary.interrupted };
         out.result(data, (d) => out.line(String(d.count)));
         if (summary.interrupted) ctx.fail(ExitCode.PARTIAL);
@@ -56,7 +57,7 @@ Examples:
       }
       let count = 0;
       if (out.json) out.line(`{"targets":${JSON.stringify(selections.map((s) => s.label))},"keys":[`);
-      for await (const { key } of listKeys(op, selections, { signal: ctx.signal, ...(flags.limit !== undefined ? { limit: flags.limit } : {}) })) {
+      for await (const { key } of listKeys(op, selections, { signal: ctx.signal, ...tenant, ...(flags.limit !== undefined ? { limit: flags.limit } : {}) })) {
         out.line(out.json ? `${count > 0 ? ',' : ''}${JSON.stringify(displayKey(key))}` : displayKey(key));
         count++;
       }
@@ -69,12 +70,13 @@ Examples:
 
 function planKeys(ctx: CliContext, target: string, args: string[], scanTenants: boolean): Selection[] {
   const config = ctx.config();
+  const scope = ctx.options.tenant !== undefined ? { tenant: ctx.options.tenant } : {};
   if (target === 'pattern') {
     const [glob, ...extra] = args;
     if (glob === undefined || glob === '') throw new UsageError('Missing a glob after "pattern"', { hint: "e.g. cachectl keys pattern 'context:*'" });
     if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}"`, { hint: 'run "cachectl keys --help" for the options' });
-    return planPattern(glob);
+    return planPattern(glob, scope);
   }
   const family = getFamily(config, target);
-  return planFamily({ config }, family.name, parsePlaceholderArgs(args, family), { scanTenants });
+  return planFamily({ config }, family.name, parsePlaceholderArgs(args, family), { scanTenants, ...scope });
 }

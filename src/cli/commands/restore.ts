@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import { appendAudit } from '../../core/audit.js';
 import { restore, type RestoreResult, type TtlMode } from '../../core/backup/restore.js';
 import { confirmOrRefuse } from '../confirm.js';
+import { tenantMatch, tenantScope } from '../../core/tenant.js';
 import type { CliContext } from '../context.js';
 import type { Output } from '../output.js';
 
@@ -46,6 +47,8 @@ Examples:
     )
     .action(async (file: string, flags: RestoreFlags) => {
       const config = ctx.config();
+      // --tenant: only keys under tenant:<id>: (a --match must stay inside it), checked before connecting.
+      const match = ctx.options.tenant !== undefined ? tenantMatch(flags.match, tenantScope(ctx.options.tenant)) : flags.match;
       const connection = await ctx.connection();
       const out = ctx.output;
       const absolute = path.resolve(ctx.environment.cwd, file);
@@ -53,7 +56,7 @@ Examples:
         replace: flags.replace === true,
         dryRun: flags.dryRun === true,
         ttlMode: flags.ttlMode,
-        match: flags.match,
+        ...(match !== undefined ? { match } : {}),
         signal: ctx.signal,
         confirm: async (plan) => {
           if (plan.dryRun) return;

@@ -19,6 +19,7 @@ interface StatsFlags {
   top: number;
   prometheus?: boolean;
   queues: boolean;
+  scanQueues?: boolean;
 }
 
 export function statsCommand(ctx: CliContext): Command {
@@ -29,23 +30,30 @@ export function statsCommand(ctx: CliContext): Command {
     .option('--depth <n>', 'leading ":" segments that name a namespace of keys outside every family', integerParser(1, 10), DEFAULT_NAMESPACE_DEPTH)
     .option('--top <n>', 'unknown namespaces to list', integerParser(1, 1000), DEFAULT_TOP_NAMESPACES)
     .option('--no-queues', 'skip BullMQ queue discovery and job counts')
+    .option('--scan-queues', 'find every BullMQ queue with a SCAN MATCH pass (sampled mode otherwise lists the queues the last maintenance run found plus those the sample shows)')
     .option('--prometheus', 'print Prometheus text format (for node_exporter --collector.textfile)')
     .addHelpText(
       'after',
       `
 Counts and shares are estimated from --sample random keys unless --exact is given (or the keyspace
 is smaller than the sample, when every key is inspected). Memory per family is always the mean
-MEMORY USAGE of the sampled keys times the family's key count.
+MEMORY USAGE of the sampled keys times the family's key count. Sampled mode lists the queues the
+last \`cachectl maintenance\` run found plus those the sample shows (a line under the queue table
+says so); --scan-queues or --exact finds every queue with a pass over the keyspace.
 
 Examples:
   $ cachectl stats
   $ cachectl stats --exact --json | jq '.families[] | {name, keys, withoutTtl}'
+  $ cachectl stats --scan-queues
   $ cachectl stats --prometheus > /var/lib/node_exporter/textfile/cachectl.prom.$$ \\
       && mv /var/lib/node_exporter/textfile/cachectl.prom.$$ /var/lib/node_exporter/textfile/cachectl.prom`,
     )
     .action(async (flags: StatsFlags) => {
       if (flags.prometheus && ctx.output.json) {
         throw new UsageError('--prometheus and --json cannot be combined', { hint: 'pick one output format' });
+      }
+      if (flags.scanQueues && !flags.queues) {
+        throw new UsageError('--scan-queues and --no-queues cannot be combined', { hint: 'drop --no-queues to list queues, or --scan-queues to skip them' });
       }
       const config = ctx.config();
       const connection = await ctx.connection();
@@ -56,6 +64,7 @@ Examples:
         namespaceDepth: flags.depth,
         topNamespaces: flags.top,
         skipQueues: !flags.queues,
+        scanQueues: flags.scanQueues === true,
         signal: ctx.signal,
         onProgress: (p) => out.progress(progressText(p)),
       });
@@ -124,7 +133,19 @@ export function printStats(s: StatsResult, out: Output): void {
       { align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'] },
     );
   } else out.line('queues: none found');
+  const sourceLine = queueSourceLine(s);
+  if (sourceLine) out.line(c.dim(sourceLine));
   printMaintenance(s, out);
+}
+
+/** Where the queue list came from, when it was not a full pass (undefined otherwise). */
+export function queueSourceLine(s: StatsResult): string | undefined {
+  const d = s.queueDiscovery;
+  if (!d || d.method === 'full-pass') return undefined;
+  const extra = [d.goneSinceRecord ? `${n(d.goneSinceRecord)} recorded queue(s) gone since` : '', d.method === 'sample' ? '' : (d.note ?? '')].filter(Boolean);
+  const tail = extra.length > 0 ? ` (${extra.join('; ')})` : '';
+  if (d.method === 'sample') return `queues: ${d.note ?? 'found from the sample only'}${tail}`;
+  return `queues: as found by maintenance at ${d.asOf} plus the sample${tail}; \`stats --scan-queues\` or \`cachectl queues\` lists every queue`;
 }
 
 function noTtlCell(f: FamilyStats, out: Output): string {

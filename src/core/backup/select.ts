@@ -7,6 +7,7 @@ import { UsageError } from '../../errors.js';
 import { displayKey } from '../display.js';
 import { selectFamily, type FamilyValues, type Selection } from '../families.js';
 import { escapeGlob, globMatch, literalPrefix } from '../glob.js';
+import { assertPatternInTenant, bindTenant, inTenant, tenantScope } from '../tenant.js';
 
 /** One thing to back up: a family (optionally with values), a raw glob, or a resolved selection. */
 export type BackupTarget =
@@ -14,16 +15,28 @@ export type BackupTarget =
   | { pattern: string | Buffer }
   | Selection;
 
-/** Resolve targets into selections; unknown families and empty patterns are usage errors. */
-export function resolveTargets(config: CachectlConfig, targets: readonly BackupTarget[]): Selection[] {
+/**
+ * Resolve targets into selections; unknown families and empty patterns are usage errors. With
+ * `tenant`, families get `{tenant}` bound (others are refused) and patterns must stay inside
+ * `tenant:<tenant>:`.
+ */
+export function resolveTargets(config: CachectlConfig, targets: readonly BackupTarget[], tenant?: string): Selection[] {
+  const scope = tenant !== undefined ? tenantScope(tenant) : undefined;
   if (targets.length === 0) {
     throw new UsageError('Nothing to back up', { hint: 'name one or more families, or "pattern <glob>"' });
   }
   return targets.flatMap((target): Selection[] => {
-    if ('kind' in target) return [target];
+    if ('kind' in target) {
+      if (scope) {
+        if (target.kind === 'pattern') assertPatternInTenant(target.pattern, scope);
+        else if (target.keys.some((key) => !inTenant(key, scope.prefix))) throw new UsageError(`Selection ${target.label} has keys outside tenant ${scope.id}`, { hint: 'select keys under tenant:<id>: only' });
+      }
+      return [target];
+    }
     if ('pattern' in target) {
       const pattern = Buffer.isBuffer(target.pattern) ? target.pattern : Buffer.from(target.pattern, 'utf8');
       if (pattern.length === 0) throw new UsageError('Empty pattern', { hint: 'give a glob such as "context:*"' });
+      if (scope) assertPatternInTenant(pattern, scope);
       return [{ kind: 'pattern', label: `pattern ${displayKey(pattern)}`, pattern }];
     }
     const family = config.families[target.family];
@@ -32,7 +45,8 @@ export function resolveTargets(config: CachectlConfig, targets: readonly BackupT
         hint: `families: ${Object.keys(config.families).join(', ') || 'none configured'}; or use "pattern <glob>"`,
       });
     }
-    return selectFamily(family, target.values ?? {}, { tenants: config.tenants, scanTenants: target.scanTenants });
+    const values = scope ? bindTenant(family, target.values ?? {}, scope) : (target.values ?? {});
+    return selectFamily(family, values, { tenants: config.tenants, scanTenants: target.scanTenants });
   });
 }
 

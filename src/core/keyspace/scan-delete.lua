@@ -13,12 +13,14 @@
   ARGV[4]  most keys this call may delete (>= 1): the batch / --limit budget
   ARGV[5]  delete command: "UNLINK", or "DEL" on servers without UNLINK (< 4.0)
   ARGV[6]  "1": also return DUMP payload and PTTL of every deleted key (backup capture)
-  ARGV[7…] excluded key prefixes (queue prefixes such as "bull:"); such keys are never touched
+  ARGV[7]  required key prefix ("tenant:<id>:" under --tenant, "" for none): a key that does not
+           start with it is never touched, only counted (defence in depth behind the pattern)
+  ARGV[8…] excluded key prefixes (queue prefixes such as "bull:"); such keys are never touched
 
-  Returns { next cursor, matched, deleted, skippedQueueKeys, pending, [key, pttl, dump]… }
+  Returns { next cursor, matched, deleted, skippedQueueKeys, pending, outsidePrefix, [key, pttl, dump]… }
   When the step has more matches than ARGV[4], the rest is left "pending" and the SAME cursor is
   returned: the caller repeats the step, and the keys already deleted do not reappear. Queue keys
-  of a step are counted only when the step completes, so repeats never count them twice.
+  (and keys outside the required prefix) of a step are counted only when the step completes, so repeats never count them twice.
   The shebang line is stripped for servers < 7.0, which do not know script flags.
 ]=]
 if redis.replicate_commands then pcall(redis.replicate_commands) end
@@ -26,15 +28,17 @@ if redis.replicate_commands then pcall(redis.replicate_commands) end
 local budget = tonumber(ARGV[4])
 local del = ARGV[5]
 local capture = ARGV[6] == '1'
+local only = ARGV[7]
 local excluded = {}
-for i = 7, #ARGV do excluded[#excluded + 1] = ARGV[i] end
+for i = 8, #ARGV do excluded[#excluded + 1] = ARGV[i] end
 
 local step = redis.call('SCAN', ARGV[1], 'MATCH', ARGV[2], 'COUNT', ARGV[3])
-local out = { step[1], 0, 0, 0, 0 }
-local matched, deleted, skipped, pending = 0, 0, 0, 0
-local n = 5
+local out = { step[1], 0, 0, 0, 0, 0 }
+local matched, deleted, skipped, pending, outside = 0, 0, 0, 0, 0
+local n = 6
 
 for _, key in ipairs(step[2]) do
+  local outsider = only ~= '' and string.sub(key, 1, #only) ~= only
   local queue = false
   for _, prefix in ipairs(excluded) do
     if string.sub(key, 1, #prefix) == prefix then
@@ -42,7 +46,9 @@ for _, key in ipairs(step[2]) do
       break
     end
   end
-  if queue then
+  if outsider then
+    outside = outside + 1
+  elseif queue then
     skipped = skipped + 1
   elseif matched >= budget then
     pending = pending + 1
@@ -64,9 +70,11 @@ end
 if pending > 0 then
   out[1] = ARGV[1]
   skipped = 0
+  outside = 0
 end
 out[2] = matched
 out[3] = deleted
 out[4] = skipped
 out[5] = pending
+out[6] = outside
 return out

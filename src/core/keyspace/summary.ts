@@ -47,6 +47,10 @@ export interface RunSummary {
   failed: number;
   /** Keys under a queue prefix that matched and were left alone. */
   skippedQueueKeys: number;
+  /** Tenant-restricted runs: matched keys outside `tenant:<id>:` that the engine refused to touch (should be 0). */
+  skippedOutsidePrefix?: number;
+  /** Tenant-restricted runs (`--tenant`): the tenant and the families left out. */
+  tenant?: { id: string; skippedFamilies: string[] };
   /** Conditional runs (`clear-old`): matched keys kept because they are too young or undated. */
   kept?: number;
   nodes: NodeSummary[];
@@ -71,6 +75,10 @@ export class SummaryBuilder {
   readonly errors: string[] = [];
   scanned = 0;
   skippedQueueKeys = 0;
+  /** Set (to 0) when the run has a tenant guard. */
+  skippedOutsidePrefix: number | undefined;
+  /** Set by tenant-restricted operations. */
+  tenant: { id: string; skippedFamilies: string[] } | undefined;
   kept = 0;
   interrupted = false;
   limitReached = false;
@@ -136,6 +144,8 @@ export class SummaryBuilder {
       interrupted: this.interrupted,
       limitReached: this.limitReached,
     };
+    if (this.skippedOutsidePrefix !== undefined) summary.skippedOutsidePrefix = this.skippedOutsidePrefix;
+    if (this.tenant) summary.tenant = this.tenant;
     if (conditional) summary.kept = this.kept;
     if (this.dryRun) summary.sample = this.sample;
     if (this.errors.length > 0) summary.errors = this.errors;

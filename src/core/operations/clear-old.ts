@@ -10,6 +10,7 @@ import { deleteConditional, lfuError, type AgeCondition, type BeforeDeleteHook }
 import { idlePolicy } from '../keyspace/features.js';
 import { readyMasters } from '../keyspace/masters.js';
 import type { RunSummary } from '../keyspace/summary.js';
+import { isTenantScoped, splitFamilies, tenantFamilyPattern, tenantScope } from '../tenant.js';
 import { getFamily, newRun, recordTarget, type ClearOptions, type OperationContext } from './execute.js';
 
 export interface ClearOldOptions extends ClearOptions {
@@ -29,6 +30,8 @@ export interface FamilyAgePlan {
   family: Family;
   hours: number;
   condition: AgeCondition;
+  /** MATCH pattern of the family (inside the tenant when restricted). */
+  pattern: Buffer;
 }
 
 /** Validate the options and decide, per family, the threshold and how age is measured (no I/O). */
@@ -37,15 +40,17 @@ export function planClearOld(ctx: Pick<OperationContext, 'config'>, options: Cle
   if (given !== undefined && !(Number.isFinite(given) && given > 0)) {
     throw new UsageError(`Invalid age: ${given} hours`, { hint: 'give a positive number of hours, e.g. --hours 48' });
   }
-  const names = options.families ?? Object.keys(ctx.config.families);
+  const scope = options.tenant !== undefined ? tenantScope(options.tenant) : undefined;
+  const names = (options.families ?? Object.keys(ctx.config.families)).filter((name) => !scope || isTenantScoped(getFamily(ctx.config, name)));
   const now = (options.now ?? Date.now)();
   return names.map((name) => {
     const family = getFamily(ctx.config, name);
+    const pattern = scope ? tenantFamilyPattern(family, scope) : familyPattern(family);
     const hours = given ?? family.maxAgeHours ?? ctx.config.maintenance.hours;
     const condition: AgeCondition = family.ageField
       ? { mode: 'field', field: family.ageField, maxAgeMs: hours * 3_600_000, now }
       : { mode: 'idle', seconds: hours * 3600 };
-    return { family, hours, condition };
+    return { family, hours, condition, pattern };
   });
 }
 
@@ -54,12 +59,13 @@ export async function clearOld(ctx: OperationContext, options: ClearOldOptions =
   const plan = planClearOld(ctx, options);
   await readyMasters(ctx.connection);
   await assertIdleTracked(ctx, plan);
-  const run = newRun(ctx, 'clear-old', options);
-  for (const { family, condition } of plan) {
+  const skipped = options.tenant === undefined ? [] : splitFamilies(ctx.config, options.families ?? Object.keys(ctx.config.families)).skipped;
+  const run = newRun(ctx, 'clear-old', options, skipped);
+  for (const { family, condition, pattern } of plan) {
     if (run.shouldStop()) break;
     const before = run.summary.totals();
     const began = performance.now();
-    const { kept } = await deleteConditional(run, familyPattern(family), condition, family.name, options.beforeDelete);
+    const { kept } = await deleteConditional(run, pattern, condition, family.name, options.beforeDelete);
     const after = run.summary.totals();
     recordTarget(run, {
       target: family.name,

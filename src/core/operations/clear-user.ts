@@ -8,6 +8,7 @@ import { selectFamily, type Selection } from '../families.js';
 import { readyMasters } from '../keyspace/masters.js';
 import type { RunSummary } from '../keyspace/summary.js';
 import { normalizeUser, userForms, type UserSubject } from '../phone.js';
+import { bindTenant, isTenantScoped, tenantScope } from '../tenant.js';
 import { labelsOf, newRun, runSelections, type ClearOptions, type OperationContext } from './execute.js';
 
 export interface ClearUserOptions extends ClearOptions {
@@ -39,26 +40,36 @@ export interface ClearUserSummary extends RunSummary {
 export interface ClearUserPlan {
   user: UserSubject;
   selections: Selection[];
+  /** User-keyed families a tenant-restricted run leaves out (not tenant-scoped). */
+  skippedFamilies: string[];
 }
 
 /** Normalize the user and plan the selections (no I/O). */
 export function planClearUser(ctx: Pick<OperationContext, 'config'>, userId: string, options: ClearUserOptions = {}): ClearUserPlan {
   const user = normalizeUser(userId, options.country !== undefined ? { country: options.country } : {});
-  const families = Object.values(ctx.config.families).filter((family) => family.user !== undefined);
-  if (families.length === 0) {
+  const scope = options.tenant !== undefined ? tenantScope(options.tenant) : undefined;
+  const keyed = Object.values(ctx.config.families).filter((family) => family.user !== undefined);
+  if (keyed.length === 0) {
     throw new UsageError('No family is keyed by user', { hint: 'set "user" (the placeholder holding the phone/id) on the families in the config file' });
   }
-  const selections = families.flatMap((family) =>
-    selectFamily(family, { [family.user!]: userForms(user, family.userFormat) }, { tenants: ctx.config.tenants, scanTenants: options.scanTenants === true }),
-  );
-  return { user, selections };
+  const families = scope ? keyed.filter((family) => isTenantScoped(family)) : keyed;
+  if (families.length === 0) {
+    throw new UsageError(`No user-keyed family is tenant-scoped, so --tenant ${scope!.id} leaves nothing to erase`, {
+      hint: `user-keyed families: ${keyed.map((f) => `${f.name} (${f.template})`).join(', ')}; run without --tenant`,
+    });
+  }
+  const selections = families.flatMap((family) => {
+    const values = { [family.user!]: userForms(user, family.userFormat) };
+    return selectFamily(family, scope ? bindTenant(family, values, scope) : values, { tenants: ctx.config.tenants, scanTenants: options.scanTenants === true });
+  });
+  return { user, selections, skippedFamilies: keyed.filter((f) => !families.includes(f)).map((f) => f.name) };
 }
 
 /** Remove every user-keyed family entry of `userId`; returns the summary and the erase report. */
 export async function clearUser(ctx: OperationContext, userId: string, options: ClearUserOptions = {}): Promise<ClearUserSummary> {
   const plan = planClearUser(ctx, userId, options);
   await readyMasters(ctx.connection);
-  const run = newRun(ctx, 'clear-user', options);
+  const run = newRun(ctx, 'clear-user', options, plan.skippedFamilies);
   await runSelections(run, plan.selections);
   try {
     return withErasure(run.finish(labelsOf(plan.selections)), plan, ctx);

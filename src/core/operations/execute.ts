@@ -12,6 +12,7 @@ import { deletePattern } from '../keyspace/pattern-delete.js';
 import { readyMasters } from '../keyspace/masters.js';
 import { KeyspaceRun, type RunOptions } from '../keyspace/run.js';
 import type { RunSummary, TargetSummary } from '../keyspace/summary.js';
+import { tenantScope } from '../tenant.js';
 
 /** What an operation works with: a connection and the resolved configuration. */
 export interface OperationContext {
@@ -23,6 +24,11 @@ export interface OperationContext {
 export interface ClearOptions extends RunOptions {
   /** Scan `tenant:*` namespaces instead of enumerating the configured tenants (finds unlisted ones). */
   scanTenants?: boolean;
+  /**
+   * Restrict the run to keys under `tenant:<tenant>:` (`--tenant`): only tenant-scoped families
+   * take part, with `{tenant}` bound; raw patterns must stay inside; the engine refuses any other key.
+   */
+  tenant?: string;
 }
 
 /** Queue prefixes as the byte prefixes the engine excludes (`bull` → `bull:`). */
@@ -30,9 +36,13 @@ export function excludedPrefixes(config: CachectlConfig): Buffer[] {
   return config.queues.prefixes.map((prefix) => Buffer.from(`${prefix}:`, 'utf8'));
 }
 
-/** A new run bound to the context's connection and configuration. */
-export function newRun(ctx: OperationContext, command: string, options: RunOptions): KeyspaceRun {
-  return new KeyspaceRun(
+/**
+ * A new run bound to the context's connection and configuration. With `tenant`, the engine's
+ * guard (`onlyPrefix`) is set and the summary reports the tenant and `skippedFamilies`.
+ */
+export function newRun(ctx: OperationContext, command: string, options: ClearOptions, skippedFamilies: string[] = []): KeyspaceRun {
+  const scope = options.tenant !== undefined ? tenantScope(options.tenant) : undefined;
+  const run = new KeyspaceRun(
     {
       connection: ctx.connection,
       command,
@@ -41,8 +51,10 @@ export function newRun(ctx: OperationContext, command: string, options: RunOptio
       serverBatch: ctx.config.scan.serverBatch,
       count: ctx.config.scan.count,
     },
-    options,
+    scope ? { ...options, onlyPrefix: options.onlyPrefix ?? scope.prefix } : options,
   );
+  if (scope) run.summary.tenant = { id: scope.id, skippedFamilies };
+  return run;
 }
 
 /** The family named `name`, or a usage error listing the configured ones. */
@@ -62,9 +74,10 @@ export async function executeSelections(
   command: string,
   selections: Selection[],
   options: ClearOptions,
+  skippedFamilies: string[] = [],
 ): Promise<RunSummary> {
   await readyMasters(ctx.connection);
-  const run = newRun(ctx, command, options);
+  const run = newRun(ctx, command, options, skippedFamilies);
   await runSelections(run, selections);
   return run.finish(labelsOf(selections));
 }

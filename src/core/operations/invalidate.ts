@@ -7,12 +7,14 @@ import { UsageError } from '../../errors.js';
 import { selectFamily, type FamilyValues, type Selection } from '../families.js';
 import type { RunSummary } from '../keyspace/summary.js';
 import { displayKey } from '../display.js';
+import { assertPatternInTenant, bindTenant, tenantScope } from '../tenant.js';
 import { executeSelections, getFamily, type ClearOptions, type OperationContext } from './execute.js';
 
 /** Plan an invalidation of `familyName` with `values` (no I/O). Unknown names/empty values throw. */
-export function planFamily(ctx: Pick<OperationContext, 'config'>, familyName: string, values: FamilyValues, options: Pick<ClearOptions, 'scanTenants'> = {}): Selection[] {
+export function planFamily(ctx: Pick<OperationContext, 'config'>, familyName: string, values: FamilyValues, options: Pick<ClearOptions, 'scanTenants' | 'tenant'> = {}): Selection[] {
   const family = getFamily(ctx.config, familyName);
-  return selectFamily(family, values, { tenants: ctx.config.tenants, scanTenants: options.scanTenants === true });
+  const bound = options.tenant !== undefined ? bindTenant(family, values, tenantScope(options.tenant)) : values;
+  return selectFamily(family, bound, { tenants: ctx.config.tenants, scanTenants: options.scanTenants === true });
 }
 
 /** Remove a family's entries for `values` (open placeholders match anything). */
@@ -20,16 +22,20 @@ export async function invalidateFamily(ctx: OperationContext, familyName: string
   return executeSelections(ctx, 'invalidate', planFamily(ctx, familyName, values, options), options);
 }
 
-/** Plan a raw-pattern invalidation. The pattern is used as given (it is the caller's glob). */
-export function planPattern(glob: string | Buffer): Selection[] {
+/**
+ * Plan a raw-pattern invalidation. The pattern is used as given (it is the caller's glob); with
+ * `tenant` it must provably stay inside `tenant:<tenant>:` (else a usage error).
+ */
+export function planPattern(glob: string | Buffer, options: Pick<ClearOptions, 'tenant'> = {}): Selection[] {
   const pattern = typeof glob === 'string' ? Buffer.from(glob, 'utf8') : Buffer.from(glob);
   if (pattern.length === 0) throw new UsageError('Empty pattern', { hint: 'give a glob such as "context:STORY-1*"' });
+  if (options.tenant !== undefined) assertPatternInTenant(pattern, tenantScope(options.tenant));
   return [{ kind: 'pattern', label: `pattern ${truncate(displayKey(pattern))}`, pattern }];
 }
 
 /** Remove every key matching the raw glob `glob` (queue keys excluded). */
 export async function invalidatePattern(ctx: OperationContext, glob: string | Buffer, options: ClearOptions = {}): Promise<RunSummary> {
-  return executeSelections(ctx, 'invalidate', planPattern(glob), options);
+  return executeSelections(ctx, 'invalidate', planPattern(glob, options), options);
 }
 
 export interface ConversationOptions extends ClearOptions {

@@ -5,10 +5,11 @@
 import { Cluster } from 'ioredis';
 import type { Selection } from '../families.js';
 import { existingKeys } from '../keyspace/key-delete.js';
-import { readyMasters } from '../keyspace/masters.js';
+import { coveredMasters, readyMasters } from '../keyspace/masters.js';
 import { scanNode } from '../keyspace/scan.js';
 import { masterOfKey } from '../keyspace/slot.js';
 import type { RunSummary } from '../keyspace/summary.js';
+import { inTenant, tenantScope } from '../tenant.js';
 import { excludedPrefixes, executeSelections, type OperationContext } from './execute.js';
 
 export interface KeysOptions {
@@ -17,6 +18,8 @@ export interface KeysOptions {
   signal?: AbortSignal;
   /** SCAN COUNT hint (default: config scan.count). */
   count?: number;
+  /** Only keys under `tenant:<tenant>:` are listed/counted, whatever the selections say. */
+  tenant?: string;
 }
 
 export interface ListedKey {
@@ -28,7 +31,9 @@ export interface ListedKey {
 /** Stream the matching keys (masters one after the other, SCAN order within a master). */
 export async function* listKeys(ctx: OperationContext, selections: Selection[], options: KeysOptions = {}): AsyncGenerator<ListedKey> {
   const excluded = excludedPrefixes(ctx.config);
-  const isQueue = (key: Buffer) => excluded.some((p) => key.length >= p.length && key.subarray(0, p.length).equals(p));
+  const only = options.tenant !== undefined ? tenantScope(options.tenant).prefix : undefined;
+  // Keys outside the tenant are dropped like queue keys: never listed.
+  const isQueue = (key: Buffer) => (only !== undefined && !inTenant(key, only)) || excluded.some((p) => key.length >= p.length && key.subarray(0, p.length).equals(p));
   const { connection } = ctx;
   await readyMasters(connection);
   // Only several selections can overlap; one SCAN pass rarely repeats a key, and a set would grow.
@@ -49,7 +54,8 @@ export async function* listKeys(ctx: OperationContext, selections: Selection[], 
       }
       continue;
     }
-    for (const node of connection.masters()) {
+    // Never a listing that silently misses the slots of a master the client lost.
+    for (const node of coveredMasters(connection)) {
       const name = connection.nodeName(node);
       for await (const batch of scanNode(node, { match: selection.pattern, count: options.count ?? ctx.config.scan.count, signal: options.signal })) {
         for (const key of batch) {
