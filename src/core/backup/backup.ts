@@ -4,10 +4,12 @@
  */
 import type { Redis } from 'ioredis';
 import type { CachectlConfig } from '../../config/load.js';
-import { CachectlError, PartialError } from '../../errors.js';
+import { CachectlError, ConnectionError, PartialError, type CachectlErrorOptions } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import { FamilyMatcher } from '../families.js';
+import { coveredMasters, readyMasters } from '../keyspace/masters.js';
 import { scanNode } from '../keyspace/scan.js';
+import { inTenant, tenantScope } from '../tenant.js';
 import { BatchSizer, dumpKeys, dumpPipelined } from './dump.js';
 import { FORMAT_VERSION, cachectlVersion, type BackupHeader, type BackupRecord } from './format.js';
 import { createRouter } from './route.js';
@@ -32,6 +34,8 @@ export interface BackupOptions {
   onProgress?: (progress: BackupProgress) => void;
   /** SCAN COUNT (default config.scan.count). */
   scanCount?: number;
+  /** Only keys under `tenant:<tenant>:` (families bound to it, patterns checked, every key filtered). */
+  tenant?: string;
 }
 
 export interface BackupSummary {
@@ -58,7 +62,7 @@ export async function backup(
   options: BackupOptions,
 ): Promise<BackupSummary> {
   const started = performance.now();
-  const plan = planRead(resolveTargets(config, targets));
+  const plan = planRead(resolveTargets(config, targets, options.tenant));
   let source;
   try {
     source = await describeServer(connection);
@@ -101,8 +105,18 @@ export async function backup(
     };
   } catch (error) {
     await writer.abort();
-    throw error instanceof CachectlError ? error : connection.wrapError(error);
+    throw stoppedAfter(error instanceof CachectlError ? error : connection.wrapError(error), progress.keys);
   }
+}
+
+/** A connection lost (or timed out) mid-backup: same class and exit code, saying how far it got. */
+function stoppedAfter(error: CachectlError, keys: number): CachectlError {
+  if (!(error instanceof ConnectionError)) return error;
+  const Same = error.constructor as new (message: string, options: CachectlErrorOptions) => ConnectionError;
+  return new Same(`Backup stopped after ${keys} keys, no backup file was written: ${error.message}`, {
+    cause: error.cause ?? error,
+    hint: 'run the backup again once the server answers',
+  });
 }
 
 type Consume = (records: BackupRecord[], missing: number) => Promise<void>;
@@ -116,7 +130,9 @@ async function readSelected(
   consume: Consume,
 ): Promise<void> {
   const matcher = new FamilyMatcher(Object.values(config.families), config.queues.prefixes);
-  const keep = (key: Buffer) => !matcher.isQueueKey(key) && plan.accept(key);
+  const only = options.tenant !== undefined ? tenantScope(options.tenant).prefix : undefined;
+  const inside = (key: Buffer) => only === undefined || inTenant(key, only);
+  const keep = (key: Buffer) => inside(key) && !matcher.isQueueKey(key) && plan.accept(key);
   const batch = Math.max(1, config.scan.batch);
   const aborted = () => options.signal?.aborted === true;
 
@@ -131,7 +147,10 @@ async function readSelected(
     }
   };
 
-  const exact = plan.exact.filter((key) => !matcher.isQueueKey(key));
+  // Before any work starts: a master the client lost (slots no node it has serves) fails the backup, naming the slots.
+  if (plan.match !== undefined) await readyMasters(connection);
+  const scanned = plan.match !== undefined ? coveredMasters(connection) : [];
+  const exact = plan.exact.filter((key) => inside(key) && !matcher.isQueueKey(key));
   const { groups, unrouted } = createRouter(connection)(exact, (key) => key);
   const tasks: Array<Promise<void>> = groups.map(({ node, items }) => dumpAll(node, items, new BatchSizer(batch), false));
   if (unrouted.length > 0) {
@@ -144,7 +163,7 @@ async function readSelected(
   }
   if (plan.match !== undefined) {
     const scan = { match: plan.match, count: options.scanCount ?? config.scan.count, signal: options.signal };
-    for (const node of connection.masters()) {
+    for (const node of scanned) {
       tasks.push(
         (async () => {
           const sizer = new BatchSizer(Math.max(batch, scan.count));

@@ -7,6 +7,7 @@
 import type { Redis } from 'ioredis';
 import type { RedisConnection } from '../../redis/connect.js';
 import { escapeGlob } from '../glob.js';
+import { coveredMasters, readyMasters } from '../keyspace/masters.js';
 import { scanNode } from '../keyspace/scan.js';
 import type { KeyGuard } from './exact.js';
 import { PatternIndex } from './pattern-index.js';
@@ -52,8 +53,11 @@ export async function runKeyspacePass(
   else options.signal.addEventListener('abort', relay, { once: true });
   let results: PromiseSettledResult<void>[];
   try {
+    // Every slot or nothing: a master the client lost must fail the pass, not shrink it.
+    await readyMasters(connection);
+    const masters = coveredMasters(connection);
     results = await Promise.allSettled(
-      connection.masters().map((node) =>
+      masters.map((node) =>
         scanOne(node, index, match, { ...options, signal: local.signal }, totals, onDeleted).catch((error: unknown) => {
           local.abort(error);
           throw error;

@@ -9,7 +9,7 @@ import { displayKey } from '../display.js';
 import { deleteCommand, isLfuError, nodeFeatures } from './features.js';
 import { DELETE_IF, addDeleteIfReply, deleteIfArgs, type BatchResult, type DeleteCondition } from './key-delete.js';
 import { runScript } from './lua.js';
-import { guarded } from './pattern-delete.js';
+import { guarded, passNodes, passSize } from './pattern-delete.js';
 import type { KeyspaceRun } from './run.js';
 import { scanNode } from './scan.js';
 
@@ -27,14 +27,12 @@ export async function deleteConditional(
   target: string,
   beforeDelete?: BeforeDeleteHook,
 ): Promise<{ kept: number }> {
-  const masters = run.connection.masters();
-  const sizes = await Promise.all(masters.map((node) => node.dbsize()));
-  run.total += sizes.reduce((a, b) => a + b, 0);
+  const masters = passNodes(run);
   const kept = new Array<number>(masters.length).fill(0);
   await Promise.all(
     masters.map((node, i) =>
       guarded(run, node, async () => {
-        kept[i] = await nodePass(run, node, pattern, condition, target, sizes[i]!, beforeDelete);
+        kept[i] = await nodePass(run, node, pattern, condition, target, await passSize(run, node), beforeDelete);
       }),
     ),
   );

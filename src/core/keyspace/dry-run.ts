@@ -5,22 +5,19 @@
 import { Cluster } from 'ioredis';
 import { displayKey } from '../display.js';
 import { existingKeys } from './key-delete.js';
-import { guarded } from './pattern-delete.js';
+import { guarded, passNodes, passSize } from './pattern-delete.js';
 import type { KeyspaceRun } from './run.js';
 import { scanNode } from './scan.js';
 import { masterOfKey } from './slot.js';
 
 /** Count the non-queue keys matching `pattern` on every master. */
 export async function countPattern(run: KeyspaceRun, pattern: Buffer, target: string): Promise<void> {
-  const masters = run.connection.masters();
-  const sizes = await Promise.all(masters.map((node) => node.dbsize()));
-  run.total += sizes.reduce((a, b) => a + b, 0);
   const count = run.options.count ?? run.context.count;
   await Promise.all(
-    masters.map((node, i) =>
+    passNodes(run).map((node) =>
       guarded(run, node, async () => {
         const name = run.connection.nodeName(node);
-        const coverage = run.coverage(name, sizes[i]!, count, target);
+        const coverage = run.coverage(name, await passSize(run, node), count, target);
         let completed = true;
         for await (const found of scanNode(node, { match: pattern, count, signal: run.signal, onStep: () => coverage.step() })) {
           const keys = run.withoutQueueKeys(found);

@@ -5,10 +5,12 @@
  * go back as pipelined single-key UNLINKs.
  */
 import type { Redis } from 'ioredis';
+import { ConnectionError } from '../../errors.js';
 import { CountTuner } from './count-tuner.js';
 import { deleteCommand, nodeFeatures } from './features.js';
 import { deleteOnNode, isScriptDenied } from './key-delete.js';
 import { int, loadScript, runScript } from './lua.js';
+import { passMasters, slotsOfNode } from './masters.js';
 import type { CaptureEntry, KeyspaceRun } from './run.js';
 import { scanNode } from './scan.js';
 
@@ -16,18 +18,41 @@ export const SCAN_DELETE = loadScript('scan-delete');
 
 /** Delete every key matching `pattern` (queue prefixes excluded) on every master. */
 export async function deletePattern(run: KeyspaceRun, pattern: Buffer, target: string): Promise<void> {
-  const masters = run.connection.masters();
-  const sizes = await Promise.all(masters.map((node) => node.dbsize()));
-  run.total += sizes.reduce((a, b) => a + b, 0);
-  await Promise.all(masters.map((node, i) => guarded(run, node, () => nodePass(run, node, pattern, target, sizes[i]!))));
+  await Promise.all(passNodes(run).map((node) => guarded(run, node, async () => nodePass(run, node, pattern, target, await passSize(run, node)))));
 }
 
-/** Run a node loop, turning its failure into a recorded node error. */
+/**
+ * The masters a pass covers. On a cluster whose slot map names a master the client no longer
+ * has (it died; its replica is not known yet), scanning the others would skip its slots and
+ * report success: the run fails instead, naming the slots, and scans nothing.
+ */
+export function passNodes(run: KeyspaceRun): Redis[] {
+  const { masters, uncovered } = passMasters(run.connection);
+  if (uncovered.length === 0) return masters;
+  for (const gap of uncovered) {
+    run.fail('cluster', new ConnectionError(`slots ${gap.slots} of ${gap.node} not scanned: no reachable master serves them`, { hint: UNCOVERED_HINT }));
+  }
+  return [];
+}
+
+const UNCOVERED_HINT = 'a master went away and its replica has not taken over yet (or this client has not learnt it); run again once CLUSTER INFO says cluster_state:ok';
+
+/** DBSIZE of a node at the start of its pass (inside `guarded`, so a dead node is a node error). */
+export async function passSize(run: KeyspaceRun, node: Redis): Promise<number> {
+  const size = await node.dbsize();
+  run.total += size;
+  return size;
+}
+
+/** Run a node loop, turning its failure into a recorded node error (naming its slots on a cluster). */
 export async function guarded(run: KeyspaceRun, node: Redis, loop: () => Promise<void>): Promise<void> {
+  const name = run.connection.nodeName(node);
+  // Taken before the loop: once the node is gone the client's slot map moves on.
+  const slots = slotsOfNode(run.connection, name);
   try {
     await loop();
   } catch (error) {
-    run.fail(run.connection.nodeName(node), error);
+    run.fail(slots ? `${name} (slots ${slots})` : name, error);
   }
 }
 
@@ -37,7 +62,7 @@ async function nodePass(run: KeyspaceRun, node: Redis, pattern: Buffer, target: 
   if (!features.scriptWritesAfterScan) return clientPass(run, node, pattern, target, size);
   const capture = run.options.capture !== undefined;
   const tuner = new CountTuner(run.options.count ?? run.context.count);
-  const fixedArgs = [deleteCommand(features), capture ? '1' : '0', ...run.context.excluded];
+  const fixedArgs = [deleteCommand(features), capture ? '1' : '0', run.options.onlyPrefix ?? '', ...run.context.excluded];
   const coverage = run.coverage(name, size, tuner.count, target);
   let cursor = '0';
   let first = true;
@@ -58,13 +83,14 @@ async function nodePass(run: KeyspaceRun, node: Redis, pattern: Buffer, target: 
     }
     first = false;
     const elapsed = performance.now() - began;
-    const [next, matched, deleted, skipped, pending] = [String(reply[0]), int(reply[1]), int(reply[2]), int(reply[3]), int(reply[4])];
+    const [next, matched, deleted, skipped, pending, outside] = [String(reply[0]), int(reply[1]), int(reply[2]), int(reply[3]), int(reply[4]), int(reply[5])];
     run.release(granted, deleted);
     await run.deliver(node, entriesOf(reply));
     // A step left pending is repeated: its buckets are counted once, when it completes.
     if (pending === 0) coverage.step(count);
     run.summary.add(name, { matched, deleted });
     run.summary.skippedQueueKeys += skipped;
+    if (outside > 0) run.summary.skippedOutsidePrefix = (run.summary.skippedOutsidePrefix ?? 0) + outside;
     tuner.update(elapsed, matched + pending + skipped, pending > 0, granted);
     cursor = next;
     done = next === '0' && pending === 0;
@@ -76,7 +102,7 @@ async function nodePass(run: KeyspaceRun, node: Redis, pattern: Buffer, target: 
 
 function entriesOf(reply: unknown[]): CaptureEntry[] {
   const entries: CaptureEntry[] = [];
-  for (let i = 5; i + 2 < reply.length; i += 3) {
+  for (let i = 6; i + 2 < reply.length; i += 3) {
     const ttl = int(reply[i + 1]);
     entries.push({ key: reply[i] as Buffer, ttlMs: ttl > 0 ? ttl : 0, dump: reply[i + 2] as Buffer });
   }

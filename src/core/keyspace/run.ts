@@ -3,7 +3,7 @@
  * progress, capture), the brakes shared by parallel node loops, and the summary they fill.
  */
 import type { Redis } from 'ioredis';
-import { CachectlError, PartialError } from '../../errors.js';
+import { CachectlError, ConnectionError, PartialError, PermissionError, type CachectlErrorOptions } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import { Budget, Pacer } from './pacing.js';
 import { SummaryBuilder, type RunSummary } from './summary.js';
@@ -55,6 +55,11 @@ export interface RunOptions {
   capture?: CaptureSink;
   /** Dry runs: how many keys to keep as a sample (default 10). */
   sampleSize?: number;
+  /**
+   * Tenant guard (`--tenant`): a key not starting with these bytes is never deleted, whatever the
+   * selection; it is skipped and counted in `skippedOutsidePrefix`.
+   */
+  onlyPrefix?: Buffer;
 }
 
 export interface RunContext {
@@ -91,6 +96,7 @@ export class KeyspaceRun {
     this.pacer = new Pacer(options.dryRun ? undefined : options.rate);
     this.batch = options.batch ?? context.batch;
     this.serverBatch = options.batch ?? context.serverBatch;
+    if (options.onlyPrefix) this.summary.skippedOutsidePrefix = 0;
   }
 
   get connection(): RedisConnection {
@@ -154,9 +160,19 @@ export class KeyspaceRun {
     return this.context.excluded.some((p) => key.length >= p.length && key.subarray(0, p.length).equals(p));
   }
 
-  /** Drop queue keys from a scanned batch, counting them. */
+  /** False for a key outside the tenant guard (`onlyPrefix`): such a key is never touched. */
+  isAllowed(key: Buffer): boolean {
+    const only = this.options.onlyPrefix;
+    return !only || (key.length >= only.length && key.subarray(0, only.length).equals(only));
+  }
+
+  /** Drop queue keys and keys outside the tenant guard from a batch, counting them. */
   withoutQueueKeys(keys: Buffer[]): Buffer[] {
     return keys.filter((key) => {
+      if (!this.isAllowed(key)) {
+        this.summary.skippedOutsidePrefix = (this.summary.skippedOutsidePrefix ?? 0) + 1;
+        return false;
+      }
       if (!this.isExcluded(key)) return true;
       this.summary.skippedQueueKeys++;
       return false;
@@ -222,6 +238,14 @@ export class KeyspaceRun {
     }
   }
 
+  /** A cluster's lost node as the error: the message names the node and its slots (the target is only the seed). */
+  private onNode(error: CachectlError): CachectlError {
+    const entry = this.summary.errors[0];
+    if (this.connection.mode !== 'cluster' || !(error instanceof ConnectionError) || !entry?.endsWith(error.message)) return error;
+    const Same = error.constructor as new (message: string, options: CachectlErrorOptions) => ConnectionError;
+    return new Same(entry, { cause: error.cause ?? error, hint: error.hint });
+  }
+
   /**
    * The summary, or a `PartialError` carrying it when a node failed part-way. When a failure
    * happened before anything matched, the original error is thrown as is (e.g. connection lost).
@@ -232,8 +256,11 @@ export class KeyspaceRun {
     if (summary.dryRun && this.options.limit !== undefined && summary.matched > this.options.limit) summary.limitReached = true;
     if (this.firstError === undefined) return summary;
     const wrapped = this.connection.wrapError(this.firstError);
-    if (summary.matched === 0 && summary.deleted === 0) throw wrapped;
-    throw new PartialError(`${summary.command} stopped part-way: ${wrapped.message}`, summary, {
+    // Nothing deleted because the ACL denies the delete: a permission error (exit 7), not "partial".
+    if (summary.deleted === 0 && (summary.matched === 0 || wrapped instanceof PermissionError)) throw this.onNode(wrapped);
+    // On a cluster the first node entry says which node (and slots) failed; the target is only the seed.
+    const where = this.connection.mode === 'cluster' ? (this.summary.errors[0] ?? wrapped.message) : wrapped.message;
+    throw new PartialError(`${summary.command} stopped part-way: ${where}`, summary, {
       cause: this.firstError,
       hint: `${summary.deleted} keys were deleted before the failure; run again to finish`,
     });
