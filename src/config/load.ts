@@ -96,16 +96,20 @@ function readConfigFile(file: string | undefined, cwd: string): { raw: ConfigInp
   try {
     text = readFileSync(target, 'utf8');
   } catch (error) {
-    throw new ConfigError(`Cannot read config file ${file ?? CONFIG_FILE_NAME}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(`Cannot read config file ${file ?? CONFIG_FILE_NAME}: ${code ?? 'error'}`, {
       cause: error,
-      hint: 'check the file permissions',
+      hint: code === 'EISDIR' ? 'give --config / CACHECTL_CONFIG a file, not a folder' : 'check the file permissions',
     });
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`Config file ${path.basename(target)} is not valid JSON: ${(error as Error).message}`, {
+    // V8 quotes the text around the error (`…"password": hunter2"… is not valid JSON`): drop it,
+    // the file may hold a password.
+    const reason = (error as Error).message.replace(/,\s*(\.\.\.)?".*"(\.\.\.)?\s+is not valid JSON\s*$/s, '');
+    throw new ConfigError(`Config file ${path.basename(target)} is not valid JSON: ${reason}`, {
       cause: error,
       hint: 'see cachectl.config.example.json for the format',
     });

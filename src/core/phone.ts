@@ -42,7 +42,10 @@ export function normalizeUser(value: string, options: NormalizeOptions = {}): Us
     }
     return phone(input, parsed.number);
   }
-  if (!PHONE_LIKE.test(input)) return { input, kind: 'id' };
+  if (!PHONE_LIKE.test(input)) {
+    // "+…" is meant as a phone number: say it was not one instead of using it silently.
+    return input.startsWith('+') ? { input, kind: 'id', note: 'not a valid international phone number' } : { input, kind: 'id' };
+  }
   const digits = input.replace(/\D/g, '');
   const parsed = parsePhoneNumberFromString(`+${digits}`);
   if (parsed?.isValid()) return phone(input, parsed.number);

@@ -145,7 +145,8 @@ describe.each(serverTargets())('clearing commands on $name', (target) => {
       [['clear-old', 'nope'], /Unknown family "nope"/],
       [['keys', 'convMapping', '--bogus', 'x'], /no placeholder "bogus"/],
       [['invalidate', 'chatList', '--wa', 'x'], /--wa only goes with "invalidate conversation"/],
-      [['clear-all', '--queue', '--yes'], /clear-all does not clear queues/],
+      [['clear-all', '--force', '--yes'], /--force only goes with --backup/],
+      [['clear-all', '--backup', '', '--yes'], /Empty --backup file name/],
     ];
     for (const [args, message] of cases) {
       const result = await fx.cli(args);
