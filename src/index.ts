@@ -19,6 +19,7 @@ export {
   type FamilyStats,
   type NamespaceStats,
   type QueueStats,
+  type QueueDiscovery,
   type MasterStats,
   type MaintenanceStatus,
 } from './core/stats/index.js';
@@ -132,6 +133,7 @@ export { defaultSteps, clearOldSteps, statsSnapshotStep, type StepTuning } from 
 export { queueSteps, cleanFinishedJobs, trimEventStreams, type QueueWorkOptions } from './core/maintenance/queue-steps.js';
 export type { MaintenanceStep, StepContext, StepResult, StepOutcome, MaintenanceEvent, Removed } from './core/maintenance/types.js';
 export { recordRun, readLastRun, readRuns, RUNS_STREAM, type MaintenanceRun, type MaintenanceStatus as MaintenanceRunStatus } from './core/maintenance/record.js';
+export type { QueueList } from './core/maintenance/record.js';
 export { acquireLock, readLockHolder, LOCK_KEY, type HeldLock, type LockHolder } from './core/maintenance/lock.js';
 export { runHook, deployFamilies, HOOK_NAMES, type HookName, type HookOptions, type HookResult } from './core/maintenance/hooks.js';
 export { loadEcosystem, lintEcosystem, type Ecosystem, type EcosystemApp, type LintFinding } from './core/pm2/ecosystem.js';

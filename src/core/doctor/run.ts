@@ -25,6 +25,8 @@ export async function runDoctor(connection: RedisConnection, config: CachectlCon
   const stats = await collectStats(connection, config, {
     ...(options.sample !== undefined ? { sample: options.sample } : {}),
     exact: options.exact === true,
+    // A health check must see every queue: one MATCH pass rather than the record + sample.
+    scanQueues: true,
     signal: options.signal,
     now,
   });

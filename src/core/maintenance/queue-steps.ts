@@ -9,6 +9,7 @@ import type { RedisConnection } from '../../redis/connect.js';
 import { clusterProblem } from '../queues/bull.js';
 import { cleanQueue } from '../queues/clean.js';
 import { discoverQueues, type QueueRef } from '../queues/discovery.js';
+import { queueList, type QueueList } from './record.js';
 import type { MaintenanceStep, StepResult } from './types.js';
 
 const HOUR_MS = 3_600_000;
@@ -26,11 +27,19 @@ export interface QueueWorkOptions {
  * Remove completed jobs older than `queues.completedRetentionHours` and failed jobs older than
  * `queues.failedRetentionHours` from every queue. `removed.queues` is keyed by queue (`bull:q`).
  * Errors on one queue do not stop the others: they are reported, and the result is thrown as a
- * `PartialError` when a connection-level failure ends the work early.
+ * `PartialError` when a connection-level failure ends the work early. When it discovered the
+ * queues itself with a pass that finished, `discoveredQueues` lists them (for the run record).
  */
 export async function cleanFinishedJobs(connection: RedisConnection, config: CachectlConfig, options: QueueWorkOptions = {}): Promise<StepResult> {
+  const started = new Date();
   const refs = options.queues ?? (await discoverQueues(connection, config.queues.prefixes, { signal: options.signal }));
-  const result: Required<Pick<StepResult, 'errors'>> & { removed: { queues: Record<string, number> } } = { removed: { queues: {} }, errors: [] };
+  // An interrupted pass lists only some queues: not worth recording as "every queue".
+  const discovered: QueueList | undefined = options.queues || options.signal?.aborted ? undefined : queueList(refs.map((r) => r.key), started);
+  const result: Required<Pick<StepResult, 'errors'>> & { removed: { queues: Record<string, number> }; discoveredQueues?: QueueList } = {
+    removed: { queues: {} },
+    errors: [],
+    ...(discovered ? { discoveredQueues: discovered } : {}),
+  };
   const states = [
     { state: 'completed' as const, graceMs: config.queues.completedRetentionHours * HOUR_MS },
     { state: 'failed' as const, graceMs: config.queues.failedRetentionHours * HOUR_MS },

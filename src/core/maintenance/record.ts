@@ -9,6 +9,11 @@ import type { RedisConnection } from '../../redis/connect.js';
 export const RUNS_STREAM = 'cachectl:maintenance:runs';
 /** Approximate cap on the number of records kept (XADD MAXLEN ~). */
 export const RUNS_MAX_LEN = 1000;
+/**
+ * Queue keys kept in one record (beyond it the list is marked truncated and stats says so). The
+ * stream keeps ~RUNS_MAX_LEN records: at ~30 bytes a name this bounds it to ~30 MB worst case.
+ */
+export const MAX_RECORDED_QUEUES = 1_000;
 
 export type MaintenanceStatus = 'ok' | 'partial' | 'failed' | 'running';
 
@@ -28,6 +33,25 @@ export interface MaintenanceRun {
   /** Optional per-step outcome and a compact stats snapshot; readers must tolerate absence. */
   steps?: Array<{ name: string; status: 'ok' | 'partial' | 'failed' | 'skipped'; durationMs: number; errors?: string[] }>;
   snapshot?: Record<string, unknown>;
+  /** The queues the run's full discovery pass found (absent in older records and when the pass did not finish). */
+  discoveredQueues?: QueueList;
+}
+
+/** Every queue one full discovery pass found, kept so `stats` can list queues without a pass of its own. */
+export interface QueueList {
+  /** When the pass started: every queue that existed from then until the pass ended is listed. */
+  at: string;
+  /** Queues found (more than `keys.length` when truncated). */
+  total: number;
+  /** `<prefix>:<name>` of each queue, sorted; at most {@link MAX_RECORDED_QUEUES}. */
+  keys: string[];
+  truncated: boolean;
+}
+
+/** The record entry for queue keys found by a pass that started at `at`. */
+export function queueList(keys: string[], at: Date): QueueList {
+  const sorted = [...new Set(keys)].sort();
+  return { at: at.toISOString(), total: sorted.length, keys: sorted.slice(0, MAX_RECORDED_QUEUES), truncated: sorted.length > MAX_RECORDED_QUEUES };
 }
 
 /** Where the records live; tests on a shared server use their own stream. */
@@ -78,8 +102,16 @@ export function parseRun(raw: string | undefined): MaintenanceRun | undefined {
     value.removed.families ??= {};
     value.removed.queues ??= {};
     value.errors ??= [];
+    if (value.discoveredQueues !== undefined && !isQueueList(value.discoveredQueues)) delete value.discoveredQueues;
     return value;
   } catch {
     return undefined;
   }
+}
+
+function isQueueList(value: unknown): value is QueueList {
+  const list = value as QueueList;
+  return !!list && typeof list === 'object' && typeof list.at === 'string' && !Number.isNaN(Date.parse(list.at))
+    && Array.isArray(list.keys) && list.keys.every((k) => typeof k === 'string')
+    && typeof list.total === 'number' && typeof list.truncated === 'boolean';
 }

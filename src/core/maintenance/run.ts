@@ -100,8 +100,10 @@ export async function runMaintenance(connection: RedisConnection, config: Cachec
         const errors = result.errors ?? [];
         outcome = finishStep(step.name, errors.length ? 'partial' : 'ok', began, result);
         if (result.snapshot) run.snapshot = { ...run.snapshot, ...result.snapshot };
+        if (result.discoveredQueues) run.discoveredQueues = result.discoveredQueues;
       } catch (error) {
         const partial = error instanceof PartialError ? (error.partial as StepResult | undefined) : undefined;
+        if (partial?.discoveredQueues) run.discoveredQueues = partial.discoveredQueues;
         const message = describe(error);
         outcome = finishStep(step.name, 'failed', began, { ...partial, errors: [...(partial?.errors ?? []), message] });
         connectionLost = error instanceof ConnectionError || isConnectionMessage(message);
@@ -132,7 +134,10 @@ export async function runMaintenance(connection: RedisConnection, config: Cachec
   let logFile: string | undefined;
   if (options.logDir !== undefined) {
     try {
-      logFile = await appendRunLog(options.logDir, { ...run, recorded, server: connection.target });
+      // The queue list is for stats (in the record); the log line keeps its size small: counts only.
+      const { discoveredQueues, ...logged } = run;
+      const queuesSeen = discoveredQueues ? { discoveredQueues: { at: discoveredQueues.at, total: discoveredQueues.total, keys: [], truncated: discoveredQueues.truncated } } : {};
+      logFile = await appendRunLog(options.logDir, { ...logged, ...queuesSeen, recorded, server: connection.target });
     } catch (error) {
       emit({ type: 'warning', runId, message: `could not append to the maintenance log in ${options.logDir}: ${describe(error)}` });
     }

@@ -3,7 +3,7 @@
  */
 import type { CachectlConfig } from '../../config/load.js';
 import type { RedisConnection } from '../../redis/connect.js';
-import type { MaintenanceRun } from './record.js';
+import type { MaintenanceRun, QueueList } from './record.js';
 
 /** What a step removed, per family and per queue (counts). */
 export interface Removed {
@@ -17,6 +17,8 @@ export interface StepResult {
   errors?: string[];
   /** A compact summary to keep in the run record (the stats snapshot step uses it). */
   snapshot?: Record<string, unknown>;
+  /** Queues a full discovery pass of the step found (kept in the run record for `stats`). */
+  discoveredQueues?: QueueList;
 }
 
 export interface StepContext {

@@ -4,19 +4,23 @@
  * - sample (default): RANDOMKEY draws spread over the masters estimate counts and shares;
  * - exact: one server-side SCAN pass counts every key and its TTL, and inspects every n-th
  *   family key on the way (memory, idle time, TTL median) so that about `sample` are inspected.
- * Then BullMQ queues and the maintenance record. Read-only throughout.
+ * Then BullMQ queues and the maintenance record. Queues come from the full pass when there is one;
+ * the sampled mode takes them from the last maintenance record plus the sample (queue-sources.ts),
+ * or from a SCAN MATCH pass of its own with `scanQueues`. Read-only throughout.
  */
 import type { CachectlConfig } from '../../config/load.js';
 import { PartialError } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import { discoverQueues, queueCounts, refFromMetaKey, type QueueRef } from '../queues/discovery.js';
 import { assembleFamilies, assembleUnknown, share, summarize } from './assemble.js';
-import { maintenanceStatus, type MaintenanceStatus } from './maintenance.js';
+import { readRuns, type MaintenanceRun } from '../maintenance/record.js';
+import { judgeMaintenance, lastQueueList, RUNS_READ, type MaintenanceStatus } from './maintenance.js';
 import { buildMatchers } from './matchers.js';
 import { randomPass, scanPass, type MasterPlan, type PassOptions } from './passes.js';
 import { aggregate, isLfu, masterStats } from './server.js';
 import type { KeyTally } from './tally.js';
-import type { QueueStats, StatsOptions, StatsResult } from './types.js';
+import { queuesFromRecordAndSample } from './queue-sources.js';
+import type { QueueDiscovery, QueueStats, StatsOptions, StatsResult } from './types.js';
 
 export const DEFAULT_SAMPLE = 10_000;
 export const DEFAULT_NAMESPACE_DEPTH = 1;
@@ -49,9 +53,14 @@ export async function collectStats(connection: RedisConnection, config: Cachectl
 
     const census = totalKeys <= sample;
     const exact = census || options.exact === true;
-    // Without a full pass, queues are found by a MATCH scan: start it now, alongside the draws.
-    const discovery = options.skipQueues || exact ? undefined : discoverQueues(connection, config.queues.prefixes, { signal: options.signal, count: DISCOVERY_COUNT });
+    // --scan-queues without a full pass: a MATCH scan for every queue, alongside the draws.
+    const discovery = options.skipQueues || exact || !options.scanQueues ? undefined : discoverQueues(connection, config.queues.prefixes, { signal: options.signal, count: DISCOVERY_COUNT });
     discovery?.catch(() => undefined); // awaited below; a failing pass must not leave it unhandled
+    // The run record gives the maintenance status and, in sampled mode, the queues it last found.
+    const runs = readRuns(connection, RUNS_READ).then(
+      (list): MaintenanceRun[] | Error => list,
+      (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+    );
     let tally: KeyTally;
     if (exact) {
       passOptions.onStep = (done) => progress?.({ phase: 'scan', done, total: totalKeys });
@@ -69,12 +78,23 @@ export async function collectStats(connection: RedisConnection, config: Cachectl
     if (lfu) warnings.push('idle time unknown: an LFU maxmemory-policy does not track it (OBJECT IDLETIME)');
 
     progress?.({ phase: 'queues', done: 0, total: 0 });
-    const refs = options.skipQueues ? [] : discovery ? await discovery : refsFromMetaKeys([...tally.metaKeys.values()], config.queues.prefixes);
+    const record = await runs;
+    if (record instanceof Error) warnings.push(`maintenance record unreadable: ${record.message}`);
+    let refs: QueueRef[] = [];
+    let queueDiscovery: QueueDiscovery | null = null;
+    if (options.skipQueues) {
+      // nothing to find
+    } else if (exact || discovery) {
+      refs = discovery ? await discovery : refsFromMetaKeys([...tally.metaKeys.values()], config.queues.prefixes);
+      queueDiscovery = { method: 'full-pass' };
+    } else {
+      const list = record instanceof Error ? undefined : lastQueueList(record);
+      const problem = record instanceof Error ? 'maintenance record unreadable: queues found from the sample only; run with --scan-queues for all' : undefined;
+      ({ refs, discovery: queueDiscovery } = await queuesFromRecordAndSample(connection, config.queues.prefixes, list, tally.sampledQueueKeys, problem));
+    }
     if (options.signal?.aborted) stopIfIncomplete(false, 'queue discovery');
-    const [queues, maintenance] = await Promise.all([
-      Promise.all(refs.map(async (ref): Promise<QueueStats> => ({ prefix: ref.prefix, name: ref.name, key: ref.key, counts: await queueCounts(connection, ref) }))),
-      readMaintenance(connection, config, now, warnings),
-    ]);
+    const queues = await Promise.all(refs.map(async (ref): Promise<QueueStats> => ({ prefix: ref.prefix, name: ref.name, key: ref.key, counts: await queueCounts(connection, ref) })));
+    const maintenance = record instanceof Error ? null : maintenanceOf(record, config, now);
 
     const familyStats = assembleFamilies(families, tally, { total: totalKeys, exact, idleUnavailable: lfu ? 'LFU maxmemory-policy' : undefined });
     const { memory, keyspace } = aggregate(masters);
@@ -92,6 +112,7 @@ export async function collectStats(connection: RedisConnection, config: Cachectl
       queueKeys: { keys: Math.round(tally.queueKeys), share: share(tally.queueKeys, totalKeys) },
       unknown: assembleUnknown(tally, totalKeys, depth, options.topNamespaces ?? DEFAULT_TOP_NAMESPACES),
       queues,
+      queueDiscovery,
       maintenance,
       summary: summarize(timestamp, keyspace.keys, familyStats, memory, queues),
       warnings,
@@ -121,17 +142,12 @@ function refsFromMetaKeys(metaKeys: Buffer[], prefixes: string[]): QueueRef[] {
   return [...found.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-async function readMaintenance(connection: RedisConnection, config: CachectlConfig, now: Date, warnings: string[]): Promise<MaintenanceStatus | null> {
-  try {
-    return await maintenanceStatus(connection, {
-      schedule: config.maintenance.schedule,
-      timezone: config.maintenance.timezone,
-      graceMinutes: config.doctor.maintenanceGraceMinutes,
-      now,
-    });
-  } catch (error) {
-    warnings.push(`maintenance record unreadable: ${(error as Error).message}`);
-    return null;
-  }
+function maintenanceOf(runs: MaintenanceRun[], config: CachectlConfig, now: Date): MaintenanceStatus {
+  return judgeMaintenance(runs, {
+    schedule: config.maintenance.schedule,
+    timezone: config.maintenance.timezone,
+    graceMinutes: config.doctor.maintenanceGraceMinutes,
+    now,
+  });
 }
 

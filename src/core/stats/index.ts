@@ -11,6 +11,7 @@ export type {
   FamilyStats,
   NamespaceStats,
   QueueStats,
+  QueueDiscovery,
   MasterStats,
   DbKeyspace,
   TtlSpread,

@@ -6,10 +6,10 @@
  */
 import { CronExpressionParser } from 'cron-parser';
 import type { RedisConnection } from '../../redis/connect.js';
-import { readRuns, type MaintenanceRun, type MaintenanceStatus as RunStatus } from '../maintenance/record.js';
+import { readRuns, type MaintenanceRun, type MaintenanceStatus as RunStatus, type QueueList } from '../maintenance/record.js';
 
-/** Runs read back to find the last successful one. */
-const RUNS_READ = 20;
+/** Runs read back to find the last successful one (and the last queue list). */
+export const RUNS_READ = 20;
 /** A run may start a little before its scheduled minute (clock skew between hosts). */
 const EARLY_START_MS = 5 * 60_000;
 
@@ -49,6 +49,11 @@ export interface MaintenanceOptions {
 export async function maintenanceStatus(connection: RedisConnection, options: MaintenanceOptions): Promise<MaintenanceStatus> {
   const runs = await readRuns(connection, RUNS_READ);
   return judgeMaintenance(runs, options);
+}
+
+/** The queue list of the newest run (of `runs`, newest first) whose discovery pass finished. */
+export function lastQueueList(runs: MaintenanceRun[]): QueueList | undefined {
+  return runs.find((run) => run.discoveredQueues !== undefined)?.discoveredQueues;
 }
 
 /** The pure part of `maintenanceStatus`: runs are newest first. */

@@ -19,12 +19,14 @@
              first   the byte every matching key starts with ("" when it may start with any byte)
              pattern an anchored Lua pattern
 
-  Returns { cursor, visited, queueKeys, families, namespaces, metaKeys }
+  Returns { cursor, visited, queueKeys, families, namespaces, metaKeys, sampledQueueKeys }
     families   one entry per family: { keys, withoutTtl, minTtlMs, maxTtlMs, inspected,
                memoryBytes, memorySampled, maxIdleSeconds, idlestKey|false, ttlsMs{} }
                (min/max/idle -1 when unknown; ttlsMs = TTL values of the inspected keys)
     namespaces flat { prefix, count, ... } of keys no matcher claimed ("" = no ":" in the key)
     metaKeys   queue keys ending in ":meta" (one per BullMQ queue)
+    sampledQueueKeys  "random" only: the distinct queue keys drawn (they name the queues the
+               sample reveals; a full pass finds queues by their meta keys instead)
 ]]
 local source = ARGV[1]
 local cursor = ARGV[2]
@@ -64,6 +66,8 @@ for f = 1, nf do
   mem[f] = 0; memN[f] = 0; idleMax[f] = -1; idleKey[f] = false; ttls[f] = {}
 end
 local namespaces, nsOrder, metaKeys = {}, {}, {}
+local sampledQueue, sampledSeen = {}, {}
+local keepQueueKeys = source == 'random'
 local visited, queueKeys, sinceInspected = 0, 0, 0
 
 local function namespaceOf(key)
@@ -134,6 +138,10 @@ repeat
     if group == 0 then
       queueKeys = queueKeys + 1
       if sub(key, -5) == ':meta' then metaKeys[#metaKeys + 1] = key end
+      if keepQueueKeys and not sampledSeen[key] then
+        sampledSeen[key] = true
+        sampledQueue[#sampledQueue + 1] = key
+      end
     elseif group then
       local ttl = call('PTTL', key)
       if ttl ~= -2 then -- -2: expired while we looked
@@ -175,4 +183,4 @@ for i, ns in ipairs(nsOrder) do
   flat[2 * i - 1] = ns
   flat[2 * i] = namespaces[ns]
 end
-return { cursor, visited, queueKeys, families, flat, metaKeys }
+return { cursor, visited, queueKeys, families, flat, metaKeys, sampledQueue }

@@ -35,6 +35,8 @@ export interface StepResult {
   /** Namespace prefix (raw bytes, empty = no `:`) → keys. */
   namespaces: Array<[Buffer, number]>;
   metaKeys: Buffer[];
+  /** Random draws only: the distinct queue keys drawn. */
+  sampledQueueKeys: Buffer[];
 }
 
 export interface StepRequest {
@@ -73,7 +75,7 @@ export async function runStep(node: Redis, request: StepRequest): Promise<StepRe
 }
 
 function decode(reply: unknown[]): StepResult {
-  const [cursor, visited, queueKeys, families, namespaces, metaKeys] = reply as [Buffer, number, number, unknown[][], Buffer[], Buffer[]];
+  const [cursor, visited, queueKeys, families, namespaces, metaKeys, sampledQueueKeys] = reply as [Buffer, number, number, unknown[][], Buffer[], Buffer[], Buffer[] | undefined];
   const flat = namespaces ?? [];
   const pairs: Array<[Buffer, number]> = [];
   for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i] as Buffer, num(flat[i + 1])]);
@@ -95,6 +97,7 @@ function decode(reply: unknown[]): StepResult {
     })),
     namespaces: pairs,
     metaKeys: metaKeys ?? [],
+    sampledQueueKeys: sampledQueueKeys ?? [],
   };
 }
 

@@ -10,6 +10,8 @@ import type { StepResult } from './step.js';
 export const MAX_NAMESPACES = 10_000;
 /** TTL values kept per family for the median. */
 const MAX_TTLS = 200_000;
+/** Distinct sampled queue keys kept (they only serve to name queues; a sample repeats queues). */
+export const MAX_SAMPLED_QUEUE_KEYS = 100_000;
 
 export interface FamilyTally {
   keys: number;
@@ -41,6 +43,8 @@ export class KeyTally {
   /** Keys of namespaces beyond MAX_NAMESPACES. */
   overflowKeys = 0;
   readonly metaKeys = new Map<string, Buffer>();
+  /** Queue keys drawn by a random pass (utf8), to find the queues the sample reveals. */
+  readonly sampledQueueKeys = new Set<string>();
 
   constructor(familyCount: number) {
     this.families = Array.from({ length: familyCount }, () => ({
@@ -88,6 +92,10 @@ export class KeyTally {
       else this.overflowKeys += keys * weight;
     }
     for (const key of step.metaKeys) this.metaKeys.set(key.toString('latin1'), key);
+    for (const key of step.sampledQueueKeys) {
+      if (this.sampledQueueKeys.size >= MAX_SAMPLED_QUEUE_KEYS) break;
+      this.sampledQueueKeys.add(key.toString('utf8'));
+    }
   }
 
   /** Keys that belong to no family and no queue prefix (weighted). */

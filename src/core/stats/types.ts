@@ -27,6 +27,11 @@ export interface StatsOptions {
   topNamespaces?: number;
   /** Skip BullMQ queue discovery and counts. */
   skipQueues?: boolean;
+  /**
+   * Sampled mode: find queues with a full SCAN MATCH pass (every queue, slower) instead of taking
+   * them from the last maintenance record plus the sample. `exact` always finds them in its pass.
+   */
+  scanQueues?: boolean;
   /** Stops between steps; the call then rejects with a `PartialError`. */
   signal?: AbortSignal;
   onProgress?: (progress: StatsProgress) => void;
@@ -115,6 +120,26 @@ export interface NamespaceStats {
   share: number;
 }
 
+/** Where the list of queues came from. */
+export interface QueueDiscovery {
+  /**
+   * `full-pass`: every queue (the --exact / census pass, or `scanQueues`);
+   * `maintenance-record+sample`: the queues the last maintenance run found plus those the sample
+   * revealed, each confirmed to still exist; `sample`: no maintenance record, the sample only.
+   */
+  method: 'full-pass' | 'maintenance-record+sample' | 'sample';
+  /** When the maintenance run's discovery pass started (ISO time). */
+  asOf?: string;
+  /** Queues of the maintenance record that still exist. */
+  fromRecord?: number;
+  /** Queues found through sampled keys and not in the record. */
+  fromSample?: number;
+  /** Queues of the maintenance record whose `:meta` key is gone since. */
+  goneSinceRecord?: number;
+  /** What the list may be missing, in words. */
+  note?: string;
+}
+
 export interface QueueStats {
   prefix: string;
   name: string;
@@ -179,6 +204,8 @@ export interface StatsResult {
   /** Keys no family describes, grouped by leading segments. */
   unknown: { keys: number; share: number; depth: number; namespaces: NamespaceStats[]; otherKeys: number; otherNamespaces: number };
   queues: QueueStats[];
+  /** How `queues` was found; null when queues were skipped. */
+  queueDiscovery: QueueDiscovery | null;
   maintenance: MaintenanceStatus | null;
   summary: StatsSummary;
   /** Things that could not be read (ACL, LFU policy, …); the rest of the result stands. */

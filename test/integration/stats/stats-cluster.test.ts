@@ -3,6 +3,8 @@ import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../src/config/load.js';
 import { runDoctor } from '../../../src/core/doctor/run.js';
+import { queueSteps } from '../../../src/core/maintenance/queue-steps.js';
+import { runMaintenance } from '../../../src/core/maintenance/run.js';
 import { renderPrometheus } from '../../../src/core/metrics/stats-metrics.js';
 import { collectStats } from '../../../src/core/stats/collect.js';
 import { connect, type RedisConnection } from '../../../src/redis/connect.js';
@@ -62,11 +64,21 @@ describe('stats on a cluster of its own', () => {
       const truth = exact.families.find((e) => e.name === f.name)!;
       expect(Math.abs(f.share - truth.share), f.name).toBeLessThanOrEqual(0.02);
     }
-    // The queue was found by a MATCH scan here (no full pass), on whichever master holds it.
-    expect(sampled.queues.map((q) => q.key)).toEqual(['{bull}:messages']);
+    // No full pass and no maintenance record: the queue's keys drawn by the sample name it (its
+    // meta key checked on whichever master holds it). Not asserted: a sample may miss a queue.
+    expect(sampled.queueDiscovery).toMatchObject({ method: 'sample', note: expect.stringMatching(/no maintenance record/) });
     const metrics = parsePrometheus(renderPrometheus(sampled));
     expect(metrics.get('cachectl_memory_used_bytes')?.samples).toHaveLength(3);
     expect(promValue(metrics, 'cachectl_stats_exact')).toBe(0);
+  });
+
+  it('sampled stats lists the queues a maintenance run found (meta keys checked per master)', async () => {
+    const outcome = await runMaintenance(connection, config, { steps: queueSteps() });
+    expect(outcome.run.discoveredQueues?.keys).toEqual(['{bull}:messages']);
+    const sampled = await collectStats(connection, config, { sample: 1000 });
+    expect(sampled.sampling.method).toBe('sample');
+    expect(sampled.queueDiscovery).toMatchObject({ method: 'maintenance-record+sample', asOf: outcome.run.discoveredQueues!.at, fromRecord: 1, goneSinceRecord: 0 });
+    expect(sampled.queues.map((q) => [q.key, q.counts.waiting])).toEqual([['{bull}:messages', 4]]);
   });
 
   it('cachectl stats --json works against a cluster node', async () => {

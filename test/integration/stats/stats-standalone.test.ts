@@ -183,9 +183,11 @@ describe('stats on a standalone server with known content', () => {
     expect(result.code).toBe(0);
     const data = JSON.parse(result.stdout) as StatsResult;
     expect(Object.keys(data).sort()).toEqual(
-      ['durationMs', 'families', 'keyspace', 'maintenance', 'memory', 'mode', 'queueKeys', 'queues', 'sampling', 'server', 'summary', 'target', 'timestamp', 'unknown', 'warnings'].sort(),
+      ['durationMs', 'families', 'keyspace', 'maintenance', 'memory', 'mode', 'queueDiscovery', 'queueKeys', 'queues', 'sampling', 'server', 'summary', 'target', 'timestamp', 'unknown', 'warnings'].sort(),
     );
     expectMatchesSeed(data, expected, queueKeys);
+    // A keyspace no bigger than the sample is visited in full: queues come from that pass.
+    expect(data.queueDiscovery).toEqual({ method: 'full-pass' });
   });
 
   it('cachectl stats prints tables a person can read', async () => {
