@@ -10,6 +10,7 @@ import type { ConfigInput } from '../../src/config/schema.js';
 import { connect, type RedisConnection } from '../../src/redis/connect.js';
 import { runCli, type CliResult } from './cli.js';
 import { randomPrefix, type ServerTarget } from './targets.js';
+export { countMatching } from './count.js';
 
 export interface ClearingFixture {
   prefix: string;
@@ -83,16 +84,3 @@ export async function setKeys(client: Redis | Cluster, keys: Array<string | Buff
   }
 }
 
-/** How many keys matching `pattern` exist (SCAN on every master). */
-export async function countMatching(connection: RedisConnection, pattern: string): Promise<number> {
-  let total = 0;
-  for (const node of connection.masters()) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      total += keys.length;
-    } while (cursor !== '0');
-  }
-  return total;
-}

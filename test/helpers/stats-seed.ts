@@ -3,6 +3,7 @@
 // what the assertions compare against, so it is computed from the same loops that write the keys.
 import { Cluster, Redis } from 'ioredis';
 import type { ConfigInput } from '../../src/config/schema.js';
+import { countOnNode } from './count.js';
 
 export type SeedClient = Redis | Cluster;
 
@@ -84,13 +85,6 @@ export async function writeSeed(client: SeedClient, writes: Write[]): Promise<vo
 export async function countKeys(client: SeedClient, match: string): Promise<number> {
   const nodes = client instanceof Cluster ? client.nodes('master') : [client];
   let total = 0;
-  for (const node of nodes) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-      cursor = next;
-      total += keys.length;
-    } while (cursor !== '0');
-  }
+  for (const node of nodes) total += await countOnNode(node, match);
   return total;
 }

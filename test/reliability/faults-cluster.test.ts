@@ -13,6 +13,7 @@ import { connect, type RedisConnection } from '../../src/redis/connect.js';
 import { runCli } from '../helpers/cli.js';
 import { startCluster, type ClusterHandle, type ServerHandle } from '../helpers/servers.js';
 import { countMatching, figures, json, seed, waitFor, workDir } from './faults-support.js';
+import { countOnNode } from '../helpers/count.js';
 
 const SELECTED = 24_000;
 const KEEP = 2_000;
@@ -134,12 +135,7 @@ describe('cluster: a master dies and its replica takes over during a run', () =>
       const node = cluster.nodes[dead.has(i) ? 3 + i : i]!;
       const client = new Redis({ host: node.host, port: node.port, maxRetriesPerRequest: 0, retryStrategy: () => null });
       try {
-        let cursor = '0';
-        do {
-          const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
-          cursor = next;
-          total += keys.length;
-        } while (cursor !== '0');
+        total += await countOnNode(client, pattern, 5000);
       } finally {
         client.disconnect();
       }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Cluster } from 'ioredis';
 import type { ConfigInput } from '../../src/config/schema.js';
 import type { RedisClient, RedisConnection } from '../../src/redis/connect.js';
+import { countMatching as countAll } from '../helpers/count.js';
 
 /** A temp dir with `cachectl.config.json` (default families, logs inside the dir). */
 export function workDir(extra: Partial<ConfigInput> = {}): { dir: string; remove: () => void } {
@@ -42,16 +43,7 @@ export async function seed(client: RedisClient, prefix: string, count: number, v
 
 /** Exact number of keys matching `pattern`, over every master (client-side SCAN, admin connection). */
 export async function countMatching(connection: RedisConnection, pattern: string): Promise<number> {
-  let total = 0;
-  for (const node of connection.masters()) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
-      cursor = next;
-      total += keys.length;
-    } while (cursor !== '0');
-  }
-  return total;
+  return countAll(connection, pattern, 5000);
 }
 
 /** Sum of DBSIZE over the masters. */
