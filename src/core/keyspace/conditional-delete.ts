@@ -11,7 +11,6 @@ import { DELETE_IF, addDeleteIfReply, deleteIfArgs, type BatchResult, type Delet
 import { runScript } from './lua.js';
 import { guarded, passNodes, passSize } from './pattern-delete.js';
 import type { KeyspaceRun } from './run.js';
-import { scanNode } from './scan.js';
 
 /** How a key's age is judged: idle time, or a timestamp field in the value. */
 export type AgeCondition = Exclude<DeleteCondition, { mode: 'all' }>;
@@ -52,51 +51,30 @@ async function nodePass(
   const features = await nodeFeatures(node);
   const action = run.options.dryRun ? 'CHECK' : deleteCommand(features);
   const capture = run.options.capture !== undefined && !run.options.dryRun;
-  const count = run.options.count ?? run.context.count;
-  const coverage = run.coverage(name, size, count, target);
   let kept = 0;
-  let completed = true;
-
-  for await (const found of scanNode(node, { match: pattern, count, signal: run.signal, onStep: () => coverage.step() })) {
-    const keys = run.withoutQueueKeys(found);
-    for (let i = 0; i < keys.length; ) {
-      const granted = await run.acquire(Math.min(run.batch, keys.length - i));
-      if (granted === 0) {
-        completed = false;
-        break;
-      }
-      const batch = keys.slice(i, i + granted);
-      i += granted;
-      await beforeDelete?.({ node: name, keys: batch });
-      let reply: unknown[];
-      try {
-        reply = await runScript(node, DELETE_IF, features.scriptFlags, [], deleteIfArgs(condition, action, capture, batch));
-      } catch (error) {
-        run.release(granted, 0);
-        if (isLfuError(error)) throw lfuError(target);
-        throw error;
-      }
-      const result: BatchResult = { deleted: 0, failed: 0, missing: 0, entries: [] };
-      const { kept: young, undated } = addDeleteIfReply(result, reply, capture);
-      if (action === 'CHECK') {
-        for (let k = 4; k < reply.length; k++) if (run.summary.wantsSample) run.summary.offerSample(displayKey(reply[k] as Buffer));
-        run.release(granted, 0);
-        run.summary.add(name, { matched: result.deleted });
-      } else {
-        run.release(granted, result.deleted);
-        await run.deliver(node, result.entries);
-        run.summary.add(name, { matched: result.deleted, deleted: result.deleted });
-      }
-      kept += young + undated;
-      run.progress(target);
+  await run.scanInChunks(node, pattern, target, size, async (batch) => {
+    await beforeDelete?.({ node: name, keys: batch });
+    let reply: unknown[];
+    try {
+      reply = await runScript(node, DELETE_IF, features.scriptFlags, [], deleteIfArgs(condition, action, capture, batch));
+    } catch (error) {
+      run.release(batch.length, 0);
+      if (isLfuError(error)) throw lfuError(target);
+      throw error;
     }
-    if (!completed || run.shouldStop()) {
-      completed = false;
-      break;
+    const result: BatchResult = { deleted: 0, failed: 0, missing: 0, entries: [] };
+    const { kept: young, undated } = addDeleteIfReply(result, reply, capture);
+    if (action === 'CHECK') {
+      for (let k = 4; k < reply.length; k++) if (run.summary.wantsSample) run.summary.offerSample(displayKey(reply[k] as Buffer));
+      run.release(batch.length, 0);
+      run.summary.add(name, { matched: result.deleted });
+    } else {
+      run.release(batch.length, result.deleted);
+      await run.deliver(node, result.entries);
+      run.summary.add(name, { matched: result.deleted, deleted: result.deleted });
     }
-  }
-  if (run.signal?.aborted) completed = !run.shouldStop();
-  if (completed) coverage.complete();
+    kept += young + undated;
+  });
   run.summary.kept += kept;
   return kept;
 }

@@ -12,7 +12,6 @@ import { deleteOnNode, isScriptDenied } from './key-delete.js';
 import { int, loadScript, runScript } from './lua.js';
 import { passMasters, slotsOfNode } from './masters.js';
 import type { CaptureEntry, KeyspaceRun } from './run.js';
-import { scanNode } from './scan.js';
 
 export const SCAN_DELETE = loadScript('scan-delete');
 
@@ -112,33 +111,13 @@ function entriesOf(reply: unknown[]): CaptureEntry[] {
 /** The client-side path: SCAN MATCH on the node, pipelined single-key UNLINKs of each batch. */
 async function clientPass(run: KeyspaceRun, node: Redis, pattern: Buffer, target: string, size: number): Promise<void> {
   const name = run.connection.nodeName(node);
-  const count = run.options.count ?? run.context.count;
   const capture = run.options.capture !== undefined;
-  const coverage = run.coverage(name, size, count, target);
-  let completed = true;
-  for await (const batch of scanNode(node, { match: pattern, count, signal: run.signal, onStep: () => coverage.step() })) {
-    const keys = run.withoutQueueKeys(batch);
-    for (let i = 0; i < keys.length; ) {
-      const granted = await run.acquire(Math.min(run.batch, keys.length - i));
-      if (granted === 0) {
-        completed = false;
-        break;
-      }
-      const chunk = keys.slice(i, i + granted);
-      i += granted;
-      const result = await deleteOnNode(node, chunk, { capture });
-      run.release(granted, result.deleted);
-      await run.deliver(node, result.entries);
-      run.summary.add(name, { matched: chunk.length - result.missing, deleted: result.deleted, failed: result.failed });
-      if (result.failed > 0) run.fail(name, result.error);
-      run.progress(target);
-    }
-    if (!completed || run.shouldStop()) {
-      completed = false;
-      break;
-    }
-  }
-  if (run.signal?.aborted) completed = !run.shouldStop();
-  if (completed) coverage.complete();
+  await run.scanInChunks(node, pattern, target, size, async (chunk) => {
+    const result = await deleteOnNode(node, chunk, { capture });
+    run.release(chunk.length, result.deleted);
+    await run.deliver(node, result.entries);
+    run.summary.add(name, { matched: chunk.length - result.missing, deleted: result.deleted, failed: result.failed });
+    if (result.failed > 0) run.fail(name, result.error);
+  });
 }
 

@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { CachectlError, ConnectionError, PartialError, PermissionError, type CachectlErrorOptions } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import { Budget, Pacer } from './pacing.js';
+import { scanNode } from './scan.js';
 import { SummaryBuilder, type RunSummary } from './summary.js';
 
 /** One key removed by a run, as the server had it just before deleting it (for backups). */
@@ -195,6 +196,38 @@ export class KeyspaceRun {
       },
       complete: () => this.summary.add(node, { scanned: Math.max(0, size - covered) }),
     };
+  }
+
+  /**
+   * A client-side pass over one node: SCAN MATCH `pattern`, queue keys (and keys outside the
+   * tenant guard) dropped, cut into the chunks the brakes (--limit, --rate, --batch) grant.
+   * `act(chunk)` does the work on each chunk and must `release(chunk.length, done)`. The scanned
+   * count is completed only when the pass ran to its end.
+   */
+  async scanInChunks(node: Redis, pattern: Buffer, target: string, size: number, act: (chunk: Buffer[]) => Promise<void>): Promise<void> {
+    const count = this.options.count ?? this.context.count;
+    const coverage = this.coverage(this.connection.nodeName(node), size, count, target);
+    let completed = true;
+    for await (const found of scanNode(node, { match: pattern, count, signal: this.signal, onStep: () => coverage.step() })) {
+      const keys = this.withoutQueueKeys(found);
+      for (let i = 0; i < keys.length; ) {
+        const granted = await this.acquire(Math.min(this.batch, keys.length - i));
+        if (granted === 0) {
+          completed = false;
+          break;
+        }
+        const chunk = keys.slice(i, i + granted);
+        i += granted;
+        await act(chunk);
+        this.progress(target);
+      }
+      if (!completed || this.shouldStop()) {
+        completed = false;
+        break;
+      }
+    }
+    if (this.signal?.aborted) completed = !this.shouldStop();
+    if (completed) coverage.complete();
   }
 
   /** Report progress (after every server call). */
