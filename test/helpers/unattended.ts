@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BIN, cleanEnv, ROOT } from './cli.js';
+import { seedQueue } from '../../scripts/lib/seed.mjs';
 
 export interface Streaming {
   child: ChildProcess;
@@ -131,36 +132,9 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 20_
 
 /**
  * A BullMQ queue `<prefix>:<name>` with `done` completed and `failing` failed jobs (processed by a
- * real worker, so they carry real finish times) and `waiting` jobs nobody processes.
+ * real worker, so they carry real finish times) and `waiting` jobs nobody processes (the demo's
+ * seeding, reused).
  */
 export async function seedJobs(url: string, name: string, counts: { done: number; failing: number; waiting: number }): Promise<void> {
-  const { Queue, Worker } = await import('bullmq');
-  const { Redis } = await import('ioredis');
-  const connection = new Redis(url, { maxRetriesPerRequest: null });
-  const workerConnection = connection.duplicate();
-  const queue = new Queue(name, { connection });
-  const worker = new Worker(
-    name,
-    async (job) => {
-      if (job.data.fail) throw new Error('failed on purpose');
-      return { ok: true };
-    },
-    { connection: workerConnection, concurrency: 8 },
-  );
-  const total = counts.done + counts.failing;
-  const settled = new Promise<void>((resolve) => {
-    let n = 0;
-    const tick = () => {
-      if (++n >= total) resolve();
-    };
-    worker.on('completed', tick);
-    worker.on('failed', tick);
-  });
-  await queue.addBulk(Array.from({ length: total }, (_, i) => ({ name: 'job', data: { i, fail: i < counts.failing }, opts: { attempts: 1 } })));
-  await settled;
-  await worker.close();
-  await queue.addBulk(Array.from({ length: counts.waiting }, (_, i) => ({ name: 'job', data: { i } })));
-  await queue.close();
-  await workerConnection.quit();
-  await connection.quit();
+  await seedQueue(url, name, counts);
 }
