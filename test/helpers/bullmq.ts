@@ -2,6 +2,7 @@
 // kind (Redis or Cluster) for the target, closed by `closeAll()`.
 import { randomBytes } from 'node:crypto';
 import { Queue, Worker, type Processor, type WorkerOptions } from 'bullmq';
+import { afterAll } from 'vitest';
 import { Cluster, Redis } from 'ioredis';
 import { parseRedisUrl } from '../../src/redis/options.js';
 import type { ServerTarget } from './targets.js';
@@ -69,12 +70,21 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
   }
 }
 
-/** A temporary working directory for a CLI run (its logs/ and backups land there). */
+/** Folders made by `tempCwd()` in this test file, removed after its tests. */
+const tempDirs: string[] = [];
+afterAll(async () => {
+  const { rm } = await import('node:fs/promises');
+  await Promise.all(tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/** A temporary working directory for a CLI run (its logs/ and backups land there); removed after the file's tests. */
 export async function tempCwd(): Promise<string> {
   const { mkdtemp } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
   const path = await import('node:path');
-  return mkdtemp(path.join(tmpdir(), 'cachectl-queues-'));
+  const dir = await mkdtemp(path.join(tmpdir(), 'cachectl-queues-'));
+  tempDirs.push(dir);
+  return dir;
 }
 
 /**
