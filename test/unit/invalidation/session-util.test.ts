@@ -20,11 +20,11 @@ describe('isConnectionLoss decides between "reconnect" and "this entry failed"',
 });
 
 describe('adaptiveLinger', () => {
-  it('is a quarter of the last pass, between 10 and 250 ms, and 100 ms before any pass', () => {
-    expect(adaptiveLinger(undefined)).toBe(100);
-    expect(adaptiveLinger(400)).toBe(100);
+  it('is a tenth of the last pass, between 10 and 50 ms, and 50 ms before any pass', () => {
+    expect(adaptiveLinger(undefined)).toBe(50);
+    expect(adaptiveLinger(300)).toBe(30);
     expect(adaptiveLinger(8)).toBe(10);
-    expect(adaptiveLinger(5000)).toBe(250);
+    expect(adaptiveLinger(5000)).toBe(50);
   });
 });
 
