@@ -21,6 +21,8 @@ export interface QueueWorkOptions {
   queues?: QueueRef[];
   /** Wall-clock budget per queue and state (ms); the rest waits for the next run. Default 5 min. */
   maxTimeMs?: number;
+  /** Told the queues a discovery pass that ran to its end found (not called with `queues`). */
+  onDiscovered?: (refs: QueueRef[]) => void;
 }
 
 /**
@@ -35,6 +37,7 @@ export async function cleanFinishedJobs(connection: RedisConnection, config: Cac
   const refs = options.queues ?? (await discoverQueues(connection, config.queues.prefixes, { signal: options.signal }));
   // An interrupted pass lists only some queues: not worth recording as "every queue".
   const discovered: QueueList | undefined = options.queues || options.signal?.aborted ? undefined : queueList(refs.map((r) => r.key), started);
+  if (discovered) options.onDiscovered?.(refs);
   const result: Required<Pick<StepResult, 'errors'>> & { removed: { queues: Record<string, number> }; discoveredQueues?: QueueList } = {
     removed: { queues: {} },
     errors: [],
@@ -92,14 +95,19 @@ export async function trimEventStreams(connection: RedisConnection, config: Cach
 
 /** The two queue steps of maintenance. */
 export function queueSteps(): MaintenanceStep[] {
+  // trim-events works on the queues clean-queues just found: one discovery pass per run, not two.
+  let found: QueueRef[] | undefined;
   return [
     {
       name: 'clean-queues',
-      run: ({ connection, config, signal, progress }) => cleanFinishedJobs(connection, config, { signal, progress }),
+      run: ({ connection, config, signal, progress }) => {
+        found = undefined;
+        return cleanFinishedJobs(connection, config, { signal, progress, onDiscovered: (refs) => (found = refs) });
+      },
     },
     {
       name: 'trim-events',
-      run: ({ connection, config, signal }) => trimEventStreams(connection, config, { signal }),
+      run: ({ connection, config, signal }) => trimEventStreams(connection, config, { signal, ...(found ? { queues: found } : {}) }),
     },
   ];
 }
