@@ -94,6 +94,9 @@ export async function connect(options: ConnectionOptions = {}): Promise<RedisCon
     }
     // ioredis only emits an 'error' when its own SELECT fails; ask again so a bad db fails here.
     if (parsed.db !== 0) await probe.select(parsed.db);
+    // The cluster client's ready check runs CLUSTER INFO and, when the ACL denies it, silently
+    // retries until the connect timeout: ask here so the denial is reported as one.
+    if (clusterEnabled && options.cluster !== false) await probe.cluster('INFO');
   } catch (error) {
     destroy(probe);
     throw classifyRedisError(error, target);

@@ -40,6 +40,10 @@ const CONNECT_HINT = 'is the server running and reachable? set REDIS_URL or --re
  */
 export function classifyRedisError(error: unknown, target: string): CachectlError {
   if (error instanceof CachectlError) return error;
+  // ioredis reports a failed slot-map refresh as "Failed to refresh slots cache." and keeps the
+  // node's reply aside: a denied CLUSTER SLOTS is an ACL problem, not a lost connection.
+  const nodeError = (error as { lastNodeError?: unknown } | null)?.lastNodeError;
+  if (nodeError && isAclDenial(String((nodeError as Error).message ?? nodeError))) return classifyRedisError(nodeError, target);
   const err = error as NodeJS.ErrnoException & { command?: { name?: string } };
   const message = redact(String(err?.message ?? error));
   const code = err?.code ?? '';
