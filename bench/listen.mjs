@@ -29,7 +29,7 @@ const KEYS = numberFlag('keys', 1_000_000);
 const EVENTS = numberFlag('events', 1000);
 const RATE = numberFlag('rate', 1000);
 const BASELINE_EVENTS = numberFlag('baseline-events', 3);
-const SCAN_COUNT = numberFlag('scan-count', 1000); // config scan.count: SCAN COUNT of each pass step
+const SCAN_COUNT = numberFlag('scan-count', 2000); // config invalidation.scanCount: SCAN COUNT of each pass step
 const STORIES = Math.floor(KEYS / 20); // each story has context:<id> and context:<id>:summary
 const PER_FAMILY = Math.floor((KEYS - 2 * STORIES) / 3);
 const TENANTS = ['acme', 'globex', 'default'];
@@ -59,9 +59,9 @@ return count`;
 const config = (url) =>
   resolveConfig({
     redis: { url, commandTimeoutMs: 120_000 },
-    scan: { count: SCAN_COUNT },
     tenants: ['acme', 'globex'],
     invalidation: {
+      scanCount: SCAN_COUNT,
       rules: [
         { event: 'planning.story.transitioned', family: 'context', map: { storyId: 'story_id' } },
         { event: 'conversation.correlated', family: ['convMapping', 'waMapping'], map: { conversationId: 'conversationId', waId: 'waId' } },

@@ -107,6 +107,12 @@ const invalidationSchema = z
     batch: positiveInt.max(10000).default(100),
     /** XREADGROUP BLOCK time. */
     blockMs: positiveInt.default(2000),
+    /**
+     * SCAN COUNT of the coalesced pattern passes. Larger than scan.count: a pass sends a MATCH,
+     * so each call returns little, and fewer round trips shorten the pass; each call stays ~1-2 ms
+     * of server time (exact events wait behind it).
+     */
+    scanCount: positiveInt.max(100000).default(2000),
     /** Absent: the default rules (see DEFAULT_INVALIDATION_RULES). */
     rules: z.array(invalidationRuleSchema).optional(),
   })

@@ -69,7 +69,7 @@ export class InvalidationEngine {
     this.rules = compileRules(config);
     this.guard = new KeyGuard(config);
     this.passes = new PatternPass(options.passConnection ?? connection, {
-      count: config.scan.count,
+      count: config.invalidation.scanCount,
       batch: config.scan.batch,
       guard: this.guard,
       ...(options.linger ? { linger: options.linger } : {}),
