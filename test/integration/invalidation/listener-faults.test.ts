@@ -22,6 +22,20 @@ async function consumerPending(client: RedisConnection['client'], stream: string
   }
 }
 
+
+/** The built binary's `listen` as its own process (JSON logs), for kill and signal tests. */
+function spawnListener(url: string, input: Parameters<typeof writeConfigFile>[0], consumer: string) {
+  const child = spawn(process.execPath, [BIN, 'listen', '--redis-url', url, '--config', writeConfigFile(input), '--consumer', consumer, '--log-format', 'json'], {
+    cwd: ROOT,
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
 describe('dead letters after repeated failures', () => {
   let server: ServerHandle;
   beforeAll(async () => {
@@ -83,16 +97,9 @@ describe('a consumer killed mid-batch', () => {
     const keys = stories.map((s) => `k:context:${s}`);
     await Promise.all(keys.map((k) => admin.client.set(k, 'x')));
 
-    const child = spawn(process.execPath, [BIN, 'listen', '--redis-url', server.url, '--config', writeConfigFile(input), '--consumer', 'victim', '--log-format', 'json'], {
-      cwd: ROOT,
-      env: cleanEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, output, exited } = spawnListener(server.url, input, 'victim');
     try {
-      await waitUntil(() => out.includes('"event":"start"'), 10_000, 'the listener to start');
+      await waitUntil(() => output().includes('"event":"start"'), 10_000, 'the listener to start');
       for (const story_id of stories) await publishInvalidation(admin, config, 'planning.story.transitioned', { story_id });
       // Read but not acknowledged: the pattern pass is still running. Kill it now.
       await waitUntil(async () => (await consumerPending(admin.client, config.invalidation.stream, 'victim')) > 0, 10_000, 'entries pending at the victim');
@@ -103,7 +110,7 @@ describe('a consumer killed mid-batch', () => {
     }
     const orphaned = await consumerPending(admin.client, config.invalidation.stream, 'victim');
     expect(orphaned).toBeGreaterThan(0);
-    expect(out).not.toMatch(/"event":"stop"/);
+    expect(output()).not.toMatch(/"event":"stop"/);
 
     const controller = new AbortController();
     const run = runListener(config, { connect: () => connect({ url: server.url }), consumer: 'rescuer', signal: controller.signal });
@@ -119,16 +126,9 @@ describe('a consumer killed mid-batch', () => {
     const input = configInput(server.url, 'g:', { claimIdleMs: 60_000 });
     const config = testConfig(server.url, 'g:', { claimIdleMs: 60_000 });
     await admin.client.set('g:context:A', 'x');
-    const child = spawn(process.execPath, [BIN, 'listen', '--redis-url', server.url, '--config', writeConfigFile(input), '--consumer', 'graceful', '--log-format', 'json'], {
-      cwd: ROOT,
-      env: cleanEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, output, exited } = spawnListener(server.url, input, 'graceful');
     try {
-      await waitUntil(() => out.includes('"event":"start"'), 10_000, 'the listener to start');
+      await waitUntil(() => output().includes('"event":"start"'), 10_000, 'the listener to start');
       await publishInvalidation(admin, config, 'planning.story.transitioned', { story_id: 'A' });
       await waitUntil(async () => (await consumerPending(admin.client, config.invalidation.stream, 'graceful')) === 1, 10_000, 'the entry in hand');
       const asked = Date.now();
@@ -138,7 +138,7 @@ describe('a consumer killed mid-batch', () => {
     } finally {
       child.kill('SIGKILL');
     }
-    const stop = out.trim().split('\n').map((line) => JSON.parse(line) as ListenerLog).find((l) => l.event === 'stop');
+    const stop = output().trim().split('\n').map((line) => JSON.parse(line) as ListenerLog).find((l) => l.event === 'stop');
     expect(stop).toBeDefined();
     // Finished and acknowledged, or given back: never lost.
     const pending = await pendingCount(admin.client, config.invalidation.stream);
