@@ -8,6 +8,19 @@ import type { MaintenanceStatus } from './maintenance.js';
 import type { ServerFlavor } from '../server-info.js';
 
 /** Progress of a long pass, reported through `StatsOptions.onProgress`. */
+/** Memory figures of one master, or of all of them (see where it is used). */
+export interface MemoryFigures {
+  usedBytes: number;
+  peakBytes: number;
+  rssBytes: number;
+  /** `mem_fragmentation_ratio` (RSS / used). */
+  fragmentationRatio: number;
+  /** 0 = no limit; null when neither INFO nor CONFIG GET would tell. */
+  maxmemoryBytes: number | null;
+  /** `maxmemory-policy`, or `unknown` (e.g. CONFIG GET denied by ACL on an old server). */
+  policy: string;
+}
+
 export interface StatsProgress {
   phase: 'server' | 'scan' | 'sample' | 'queues' | 'maintenance';
   /** Keys visited so far (scan) or drawn so far (sample). */
@@ -58,17 +71,7 @@ export interface MasterStats {
   uptimeSeconds: number;
   connectedClients: number;
   blockedClients: number;
-  memory: {
-    usedBytes: number;
-    peakBytes: number;
-    rssBytes: number;
-    /** `mem_fragmentation_ratio` (RSS / used). */
-    fragmentationRatio: number;
-    /** 0 = no limit; null when neither INFO nor CONFIG GET would tell. */
-    maxmemoryBytes: number | null;
-    /** `maxmemory-policy`, or `unknown` (e.g. CONFIG GET denied by ACL on an old server). */
-    policy: string;
-  };
+  memory: MemoryFigures;
   /** Every database with keys (INFO keyspace). */
   dbs: DbKeyspace[];
   /** The database cachectl works on (from the URL; 0 on a cluster). */
@@ -178,16 +181,8 @@ export interface StatsResult {
     version: string;
     masters: MasterStats[];
   };
-  memory: {
-    usedBytes: number;
-    peakBytes: number;
-    rssBytes: number;
-    /** Worst ratio over the masters. */
-    fragmentationRatio: number;
-    maxmemoryBytes: number | null;
-    /** The policy when every master agrees, else `mixed`. */
-    policy: string;
-  };
+  /** Summed over the masters; `fragmentationRatio` is the worst one, `policy` the common one or `mixed`. */
+  memory: MemoryFigures;
   keyspace: {
     keys: number;
     keysWithExpiry: number;
