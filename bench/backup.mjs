@@ -3,7 +3,7 @@
 // the same run. Peak RSS of the cachectl process from /usr/bin/time -v (or /proc VmHWM polling).
 //
 //   npm run build && node bench/backup.mjs [--keys 1000000] [--gzip]
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,7 +17,6 @@ const BIN = path.join(ROOT, 'bin/cachectl.js');
 const BATCH = 1000;
 const RSS_LIMIT_MB = 200;
 const RATIO_LIMIT = 1.5;
-
 
 const KEYS = numberFlag('keys', 1_000_000);
 const GZIP = booleanFlag('gzip');
@@ -142,7 +141,9 @@ try {
 
   // --- report -------------------------------------------------------------------------------
   const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))[1];
-  console.log(`\n${KEYS.toLocaleString('en-US')} keys, Redis ${redisVersion}, file ${path.basename(file)} ${(statSync(file).size / 1048576).toFixed(1)} MiB; cachectl process start-up ${startup.seconds.toFixed(2)} s (included below)`);
+  console.log(
+    `\n${KEYS.toLocaleString('en-US')} keys, Redis ${redisVersion}, file ${path.basename(file)} ${(statSync(file).size / 1048576).toFixed(1)} MiB; cachectl process start-up ${startup.seconds.toFixed(2)} s (included below)`,
+  );
   console.log('step     | ioredis loop | cachectl | ratio | ratio w/o start-up | peak RSS');
   for (const r of results) {
     const ratio = r.ours.seconds / r.base;

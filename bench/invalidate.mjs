@@ -104,7 +104,9 @@ const methods = [
     run: async () => {
       // Asynchronous spawn: a synchronous one would freeze this process's latency probe too.
       const port = masterPorts[0];
-      const child = spawn('sh', ['-c', `redis-cli -p ${port} --scan --pattern '${PATTERN}' | xargs redis-cli -p ${port} unlink > /dev/null`], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn('sh', ['-c', `redis-cli -p ${port} --scan --pattern '${PATTERN}' | xargs redis-cli -p ${port} unlink > /dev/null`], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let err = '';
       child.stderr.on('data', (d) => (err += d));
       const code = await new Promise((resolve) => child.on('close', resolve));
@@ -139,7 +141,10 @@ const methods = [
     id: 'oursCli',
     label: 'cachectl invalidate pattern (whole CLI process)',
     run: async () => {
-      const child = spawn(process.execPath, [BIN, 'invalidate', 'pattern', PATTERN, '--yes', '--json', '--redis-url', env.url], { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, 'invalidate', 'pattern', PATTERN, '--yes', '--json', '--redis-url', env.url], {
+        cwd: workDir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       let err = '';
       child.stdout.on('data', (d) => (out += d));
@@ -161,7 +166,9 @@ try {
   await seed(otherKey, N - M);
   const info = await masters[0].info('server');
   const version = /valkey_version:(\S+)/.exec(info)?.[1] ?? /redis_version:(\S+)/.exec(info)[1];
-  console.log(`${CLUSTER ? '3-master cluster' : 'standalone'} ${BINARY.replace('-server', '')} ${version}: ${N - M} other keys seeded in ${fmtS(performance.now() - seedStart)}; ${M} keys matching ${PATTERN} re-seeded before each method\n`);
+  console.log(
+    `${CLUSTER ? '3-master cluster' : 'standalone'} ${BINARY.replace('-server', '')} ${version}: ${N - M} other keys seeded in ${fmtS(performance.now() - seedStart)}; ${M} keys matching ${PATTERN} re-seeded before each method\n`,
+  );
   const results = {};
   for (const method of methods) results[method.id] = method.skip ? { skipped: method.skip } : { times: [], worst: 0, ok: true, left: N - M, rss: 0 };
   for (let round = 1; round <= REPEAT; round++) {
@@ -223,15 +230,26 @@ try {
     return [m.label, fmtS(r.ms), fmtS(r.best), `${(r.ms / floor).toFixed(2)}×`, `${r.worst.toFixed(1)} ms`, check];
   });
   rows.push(['cachectl --version (process start-up only, for reference)', fmtS(startupMs), '', '', '', '']);
-  rows.push([`exact-family invalidation, ${TENANTS.length + 1} keys (in-process, 50 runs)`, `p50 ${p50.toFixed(2)} ms`, `p95 ${p95.toFixed(2)} ms`, '', '', `p50 < 5 ms ${verdict(p50 < 5)}`]);
+  rows.push([
+    `exact-family invalidation, ${TENANTS.length + 1} keys (in-process, 50 runs)`,
+    `p50 ${p50.toFixed(2)} ms`,
+    `p95 ${p95.toFixed(2)} ms`,
+    '',
+    '',
+    `p50 < 5 ms ${verdict(p50 < 5)}`,
+  ]);
   const head = ['method', 'median', 'best', 'vs floor', 'worst GET', 'check'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (cells) => cells.map((c, i) => (i === 0 || i === 5 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
   console.log(line(head));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of rows) console.log(line(row));
-  console.log(`\nkeys ${N}, matching ${M}, ${CLUSTER ? '3 masters in parallel' : 'standalone'}, median of ${REPEAT} round(s), worst GET over all rounds; node ${process.version}`);
-  console.log(`rerun: node bench/invalidate.mjs --keys ${N} --match ${M} --repeat ${REPEAT}${CLUSTER ? ' --cluster' : ''}${BINARY === 'valkey-server' ? ' --valkey' : ''}`);
+  console.log(
+    `\nkeys ${N}, matching ${M}, ${CLUSTER ? '3 masters in parallel' : 'standalone'}, median of ${REPEAT} round(s), worst GET over all rounds; node ${process.version}`,
+  );
+  console.log(
+    `rerun: node bench/invalidate.mjs --keys ${N} --match ${M} --repeat ${REPEAT}${CLUSTER ? ' --cluster' : ''}${BINARY === 'valkey-server' ? ' --valkey' : ''}`,
+  );
 } finally {
   await connection.close();
   space.close();

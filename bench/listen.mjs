@@ -24,7 +24,6 @@ import { createInvalidator } from '../dist/core/invalidation/invalidator.js';
 import { runListener } from '../dist/core/invalidation/listener.js';
 import { numberFlag } from './lib/args.mjs';
 
-
 const KEYS = numberFlag('keys', 1_000_000);
 const EVENTS = numberFlag('events', 1000);
 const RATE = numberFlag('rate', 1000);
@@ -115,7 +114,10 @@ async function listenerThread() {
     consumer: 'bench',
     signal: controller.signal,
     onSettled: (e) => settled.push({ id: e.id, outcome: e.outcome, appliedAt: e.appliedAt, pass: e.pass }),
-    onPass: (r) => parentPort.postMessage({ pass: { number: r.pass, ms: r.ms, patterns: r.patterns, examined: r.examined, endAt: performance.timeOrigin + performance.now() } }),
+    onPass: (r) =>
+      parentPort.postMessage({
+        pass: { number: r.pass, ms: r.ms, patterns: r.patterns, examined: r.examined, endAt: performance.timeOrigin + performance.now() },
+      }),
     onReady: () => parentPort.postMessage({ ready: true }),
     log: (l) => {
       if (l.level !== 'info') parentPort.postMessage({ log: `${l.level}: ${l.msg}` });
@@ -137,7 +139,12 @@ const connection = await connect({ url, commandTimeoutMs: 120_000 });
 try {
   console.log(`cachectl listen benchmark: ${KEYS.toLocaleString('en-US')} keys, ${EVENTS} events (90% exact, 10% prefix patterns), paced at ${RATE}/s`);
   const seeded = performance.now();
-  for (const [kind, count] of [['context', STORIES], ['user', PER_FAMILY], ['conv', PER_FAMILY], ['chat', PER_FAMILY]]) {
+  for (const [kind, count] of [
+    ['context', STORIES],
+    ['user', PER_FAMILY],
+    ['conv', PER_FAMILY],
+    ['chat', PER_FAMILY],
+  ]) {
     for (let first = 0; first < count; first += 20_000) await admin.eval(SEED, 0, kind, first, Math.min(20_000, count - first), PER_FAMILY);
   }
   const dbsize = await admin.dbsize();
@@ -156,9 +163,13 @@ try {
   const passReports = [];
   const probe = createInvalidator(cfg, connection, { onPass: (r) => passReports.push(r) });
   // Spread like the events' ids; the trailing "x" makes them match nothing, so nothing is deleted.
-  await Promise.all(Array.from({ length: 100 }, (_, i) => probe.handle({ type: 'planning.story.transitioned', data: { story_id: `${story((i * 7919 + 3) % STORIES)}x` } })));
+  await Promise.all(
+    Array.from({ length: 100 }, (_, i) => probe.handle({ type: 'planning.story.transitioned', data: { story_id: `${story((i * 7919 + 3) % STORIES)}x` } })),
+  );
   const ourPass = passReports[0].ms;
-  console.log(`one pass: bare SCAN COUNT 1000 ${ms(barePass)} (${seen.toLocaleString('en-US')} keys); coalesced pass of 100 patterns ${ms(ourPass)} (MATCH ${passReports[0].match}, ${passReports[0].examined.toLocaleString('en-US')} keys examined)`);
+  console.log(
+    `one pass: bare SCAN COUNT 1000 ${ms(barePass)} (${seen.toLocaleString('en-US')} keys); coalesced pass of 100 patterns ${ms(ourPass)} (MATCH ${passReports[0].match}, ${passReports[0].examined.toLocaleString('en-US')} keys examined)`,
+  );
 
   // 2. Baseline: per-event SCAN MATCH COUNT 100 + DEL (the seed's handler), a few events.
   const baselineTimes = [];
@@ -174,7 +185,9 @@ try {
     baselineTimes.push(performance.now() - t);
   }
   const baselinePerEvent = baselineTimes.reduce((a, b) => a + b, 0) / baselineTimes.length;
-  console.log(`baseline per-event SCAN COUNT 100 handler: ${baselineTimes.map(ms).join(', ')} per event (measured on ${BASELINE_EVENTS}, extrapolated to 50: ${ms(baselinePerEvent * 50)})`);
+  console.log(
+    `baseline per-event SCAN COUNT 100 handler: ${baselineTimes.map(ms).join(', ')} per event (measured on ${BASELINE_EVENTS}, extrapolated to 50: ${ms(baselinePerEvent * 50)})`,
+  );
 
   // The listener, in a worker thread.
   const settledAt = new Map();
@@ -190,7 +203,12 @@ try {
         settledAt.set(e.id, e.appliedAt - performance.timeOrigin);
         outcomes.set(e.id, e);
       }
-      if (message.pass) passes.push({ ...message.pass, end: message.pass.endAt - performance.timeOrigin, start: message.pass.endAt - performance.timeOrigin - message.pass.ms });
+      if (message.pass)
+        passes.push({
+          ...message.pass,
+          end: message.pass.endAt - performance.timeOrigin,
+          start: message.pass.endAt - performance.timeOrigin - message.pass.ms,
+        });
       if (message.log) console.log(`  listener ${message.log}`);
       if (message.totals) totalsReceived = message.totals;
     });
@@ -204,7 +222,20 @@ try {
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
   };
-  const xadd = (pipeline, type, data) => pipeline.xadd(cfg.invalidation.stream, 'MAXLEN', '~', String(cfg.invalidation.maxLen), '*', 'type', type, 'data', JSON.stringify(data), 'at', String(Date.now()));
+  const xadd = (pipeline, type, data) =>
+    pipeline.xadd(
+      cfg.invalidation.stream,
+      'MAXLEN',
+      '~',
+      String(cfg.invalidation.maxLen),
+      '*',
+      'type',
+      type,
+      'data',
+      JSON.stringify(data),
+      'at',
+      String(Date.now()),
+    );
 
   // 3. The stress case: 50 keys, 50 transition events.
   const stressKeys = Array.from({ length: 50 }, (_, i) => `context:STRESS-NEO-${String(i + 1).padStart(4, '0')}`);
@@ -232,12 +263,17 @@ try {
   const burstFailed = ids.filter((id) => outcomes.get(id)?.outcome !== 'applied').length;
   // Their keys are gone: check the exact ones (a sample of each kind) and the stories.
   const leftAfterBurst = await admin.exists(
-    ...burstEvents.slice(0, 200).flatMap(([type, d]) =>
-      type === 'planning.story.transitioned' ? [`context:${d.story_id}`, `context:${d.story_id}:summary`]
-        : type === 'user.updated' ? [`user:state:${d.phone}`]
-          : type === 'chat.read' ? [`chats:${d.deviceId}:${d.chatId}`]
-            : TENANTS.map((tenant) => `tenant:${tenant}:mapping:conv:${d.conversationId}`),
-    ),
+    ...burstEvents
+      .slice(0, 200)
+      .flatMap(([type, d]) =>
+        type === 'planning.story.transitioned'
+          ? [`context:${d.story_id}`, `context:${d.story_id}:summary`]
+          : type === 'user.updated'
+            ? [`user:state:${d.phone}`]
+            : type === 'chat.read'
+              ? [`chats:${d.deviceId}:${d.chatId}`]
+              : TENANTS.map((tenant) => `tenant:${tenant}:mapping:conv:${d.conversationId}`),
+      ),
   );
 
   // 5. Paced: E events at RATE/s, latency per event.
@@ -294,18 +330,34 @@ try {
   console.log('');
   console.log('| measure | ours | target | baseline | ratio |');
   console.log('|---|---|---|---|---|');
-  console.log(`| stress: 50 keys, 50 events | ${ms(stressMs)}, ${stressLeft} keys left, ${stressPasses} pass(es) | 0 left, ≤ 2 passes | ${ms(baselinePerEvent * 50)} (extrapolated from ${BASELINE_EVENTS} events) | ${(baselinePerEvent * 50 / stressMs).toFixed(1)}x faster |`);
-  console.log(`| burst of ${EVENTS} events, all applied | ${ms(burstMs)} = ${Math.round(eventsPerSecond).toLocaleString('en-US')} events/s, ${burstPasses} pass(es) | ≥ 1,000 events/s | ${Math.round(1000 / baselinePerEvent * 10)} events/s (a pass per pattern event) | ${(eventsPerSecond / (1000 / baselinePerEvent * 10)).toFixed(1)}x |`);
-  console.log(`| exact events, publish → gone (${latency.exact.length} at ${RATE}/s) | p50 ${ms(pct(latency.exact, 50))}, p99 ${ms(exactP99)}, max ${ms(Math.max(...latency.exact))} | p99 ≤ 10 ms | | |`);
-  const runPass = pct(pacedPasses.map((p) => p.ms), 50);
-  console.log(`| pattern events, publish → gone (${latency.pattern.length}) | p50 ${ms(pct(latency.pattern, 50))}, p99 ${ms(patternP99)} = ${(patternP99 / passUnit).toFixed(2)}x the isolated pass, ${(patternP99 / runPass).toFixed(2)}x the median pass of the run; passes spanned p99 ${pct(spanned, 99)}, max ${Math.max(...spanned)} | p99 ≤ 2 passes | ${ms(baselinePerEvent)} each, serial | |`);
-  console.log(`| one keyspace pass | ours ${ms(ourPass)} (100 patterns), during the paced run ${pacedPasses.map((p) => ms(p.ms)).join(', ') || '-'} | | bare SCAN ${ms(barePass)} | ${(ourPass / barePass).toFixed(2)}x bare |`);
+  console.log(
+    `| stress: 50 keys, 50 events | ${ms(stressMs)}, ${stressLeft} keys left, ${stressPasses} pass(es) | 0 left, ≤ 2 passes | ${ms(baselinePerEvent * 50)} (extrapolated from ${BASELINE_EVENTS} events) | ${((baselinePerEvent * 50) / stressMs).toFixed(1)}x faster |`,
+  );
+  console.log(
+    `| burst of ${EVENTS} events, all applied | ${ms(burstMs)} = ${Math.round(eventsPerSecond).toLocaleString('en-US')} events/s, ${burstPasses} pass(es) | ≥ 1,000 events/s | ${Math.round((1000 / baselinePerEvent) * 10)} events/s (a pass per pattern event) | ${(eventsPerSecond / ((1000 / baselinePerEvent) * 10)).toFixed(1)}x |`,
+  );
+  console.log(
+    `| exact events, publish → gone (${latency.exact.length} at ${RATE}/s) | p50 ${ms(pct(latency.exact, 50))}, p99 ${ms(exactP99)}, max ${ms(Math.max(...latency.exact))} | p99 ≤ 10 ms | | |`,
+  );
+  const runPass = pct(
+    pacedPasses.map((p) => p.ms),
+    50,
+  );
+  console.log(
+    `| pattern events, publish → gone (${latency.pattern.length}) | p50 ${ms(pct(latency.pattern, 50))}, p99 ${ms(patternP99)} = ${(patternP99 / passUnit).toFixed(2)}x the isolated pass, ${(patternP99 / runPass).toFixed(2)}x the median pass of the run; passes spanned p99 ${pct(spanned, 99)}, max ${Math.max(...spanned)} | p99 ≤ 2 passes | ${ms(baselinePerEvent)} each, serial | |`,
+  );
+  console.log(
+    `| one keyspace pass | ours ${ms(ourPass)} (100 patterns), during the paced run ${pacedPasses.map((p) => ms(p.ms)).join(', ') || '-'} | | bare SCAN ${ms(barePass)} | ${(ourPass / barePass).toFixed(2)}x bare |`,
+  );
   const checks = [
     [`stress case leaves 0 keys within 2 passes (${stressLeft} left, ${stressPasses} passes)`, stressLeft === 0 && stressPasses <= 2],
     [`burst throughput ≥ 1,000 events/s (${Math.round(eventsPerSecond)})`, eventsPerSecond >= 1000],
     [`exact p99 ≤ 10 ms (${exactP99.toFixed(1)} ms)`, exactP99 <= 10],
     [`pattern p99 ≤ 2 passes, counted (p99 of passes spanned: ${pct(spanned, 99)})`, pct(spanned, 99) <= 2],
-    [`pattern p99 ≤ 2 × the isolated pass time (${(patternP99 / passUnit).toFixed(2)}x; ${(patternP99 / runPass).toFixed(2)}x the run's median pass)`, patternP99 <= 2 * passUnit],
+    [
+      `pattern p99 ≤ 2 × the isolated pass time (${(patternP99 / passUnit).toFixed(2)}x; ${(patternP99 / runPass).toFixed(2)}x the run's median pass)`,
+      patternP99 <= 2 * passUnit,
+    ],
     [`every burst event applied (${burstFailed} not), their keys gone (${leftAfterBurst} left in a sample)`, burstFailed === 0 && leftAfterBurst === 0],
   ];
   console.log('');

@@ -42,7 +42,6 @@ async function probe() {
   client.disconnect();
 }
 
-
 async function main() {
   const jobs = numberFlag('jobs', 1_000_000);
   const keys = numberFlag('keys', 1_000_000);
@@ -75,11 +74,26 @@ async function benchClean(url, admin, jobs, rounds) {
     const bull = await withProbe(url, () => bullmqLoop(url));
     await seedCompleted(admin, jobs);
     const ours = await withProbe(url, () => ourClean(url));
-    for (const [name, r] of [['BullMQ Queue.clean(0, 10000) loop', bull], ['cachectl queues clean', ours]]) {
-      rows.push({ test: `clean ${jobs} (round ${round})`, method: name, seconds: +(r.ms / 1000).toFixed(2), 'worst GET ms': +r.worst.toFixed(1), removed: r.removed });
+    for (const [name, r] of [
+      ['BullMQ Queue.clean(0, 10000) loop', bull],
+      ['cachectl queues clean', ours],
+    ]) {
+      rows.push({
+        test: `clean ${jobs} (round ${round})`,
+        method: name,
+        seconds: +(r.ms / 1000).toFixed(2),
+        'worst GET ms': +r.worst.toFixed(1),
+        removed: r.removed,
+      });
     }
     const ratio = ours.ms / bull.ms;
-    rows.push({ test: `clean ${jobs} (round ${round})`, method: 'ratio ours / BullMQ', seconds: +ratio.toFixed(2), 'worst GET ms': ours.worst < 100 ? 'ok < 100' : 'OVER 100', removed: ratio <= 1.5 ? 'ok ≤ 1.5×' : 'OVER 1.5×' });
+    rows.push({
+      test: `clean ${jobs} (round ${round})`,
+      method: 'ratio ours / BullMQ',
+      seconds: +ratio.toFixed(2),
+      'worst GET ms': ours.worst < 100 ? 'ok < 100' : 'OVER 100',
+      removed: ratio <= 1.5 ? 'ok ≤ 1.5×' : 'OVER 1.5×',
+    });
   }
   return rows;
 }

@@ -20,7 +20,6 @@ import { seedQueue } from '../scripts/lib/seed.mjs';
 import { startThrowawayServer } from '../scripts/lib/throwaway-server.mjs';
 import { numberFlag } from './lib/args.mjs';
 
-
 const KEYS = numberFlag('keys', 1_000_000);
 const ROUNDS = numberFlag('rounds', 3);
 const SAMPLE = numberFlag('sample', 10_000);
@@ -86,9 +85,11 @@ try {
     for (let i = 0; i < QUEUES; i++) await seedQueue(server.url, `bench-q${i}`, { done: 20, failing: 2, waiting: 10 });
     const maintenance = await runMaintenance(connection, config, { steps: queueSteps() });
     written = await node.dbsize();
-    console.log(`added ${QUEUES} BullMQ queue(s) and ran the queue steps of maintenance once (record: ${maintenance.run.discoveredQueues?.total ?? 'none'} queue(s)); DBSIZE ${written}`);
+    console.log(
+      `added ${QUEUES} BullMQ queue(s) and ran the queue steps of maintenance once (record: ${maintenance.run.discoveredQueues?.total ?? 'none'} queue(s)); DBSIZE ${written}`,
+    );
   }
-  global.gc?.();
+  globalThis.gc?.();
   const baseline = process.memoryUsage.rss();
 
   const runs = { bare: [], exact: [], sampled: [], sampledNoQueues: [], sampledScanQueues: [] };
@@ -125,9 +126,13 @@ try {
   console.log(`| stats --exact | ${seconds(t.exact)} | ${exactVsBare.toFixed(2)}x bare | <= 2x | ${mb(peaks.exact)} |`);
   console.log(`| stats (sampled) | ${seconds(t.sampled)} | ${sampledVsExact.toFixed(2)}x exact | <= 0.25x | ${mb(peaks.sampled)} |`);
   console.log(`| stats (sampled, --no-queues) | ${seconds(t.sampledNoQueues)} | ${noQueuesVsExact.toFixed(2)}x exact | | ${mb(peaks.sampledNoQueues)} |`);
-  console.log(`| stats (sampled, --scan-queues) | ${seconds(t.sampledScanQueues)} | ${scanQueuesVsExact.toFixed(2)}x exact | | ${mb(peaks.sampledScanQueues)} |`);
+  console.log(
+    `| stats (sampled, --scan-queues) | ${seconds(t.sampledScanQueues)} | ${scanQueuesVsExact.toFixed(2)}x exact | | ${mb(peaks.sampledScanQueues)} |`,
+  );
   const d = sampledStats.queueDiscovery;
-  console.log(`\nsampled row: queues by ${d.method}${d.asOf ? ` (maintenance record of ${d.asOf}: ${d.fromRecord} queue(s), ${d.fromSample} more from the sample)` : ''}${d.note ? `; ${d.note}` : ''}; ${sampledStats.queues.length} queue(s) listed, --exact listed ${exactStats.queues.length}`);
+  console.log(
+    `\nsampled row: queues by ${d.method}${d.asOf ? ` (maintenance record of ${d.asOf}: ${d.fromRecord} queue(s), ${d.fromSample} more from the sample)` : ''}${d.note ? `; ${d.note}` : ''}; ${sampledStats.queues.length} queue(s) listed, --exact listed ${exactStats.queues.length}`,
+  );
 
   console.log('\n| family | exact keys | exact share | sampled share | difference |');
   console.log('|---|---|---|---|---|');
@@ -145,7 +150,11 @@ try {
   ];
   console.log('');
   for (const [text, ok] of checks) console.log(`${ok ? 'ok  ' : 'MISS'} ${text}`);
-  console.log(`\nruns (ms): ${Object.entries(runs).map(([k, v]) => `${k} ${v.map((x) => x.toFixed(0)).join('/')}`).join(', ')}`);
+  console.log(
+    `\nruns (ms): ${Object.entries(runs)
+      .map(([k, v]) => `${k} ${v.map((x) => x.toFixed(0)).join('/')}`)
+      .join(', ')}`,
+  );
 } finally {
   await connection.close();
   await server.stop();

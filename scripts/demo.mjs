@@ -52,11 +52,19 @@ try {
   cachectl('Is the server there, what is it?', ['ping'], server.url);
   cachectl('What is in the cache, per family? (sampled; --exact for a full pass)', ['stats'], server.url);
   cachectl('Is it healthy? (exit code 1 when a check fails: for cron and CI)', ['doctor'], server.url);
-  cachectl('Where is this conversation cached? In its tenant, and the stale tenant:default copy', ['keys', 'convMapping', '--conversationId', conversation], server.url);
+  cachectl(
+    'Where is this conversation cached? In its tenant, and the stale tenant:default copy',
+    ['keys', 'convMapping', '--conversationId', conversation],
+    server.url,
+  );
   cachectl('What would invalidating it remove, in every tenant namespace?', ['invalidate', 'conversation', conversation, '--dry-run'], server.url);
   cachectl('Remove them (exact keys, no scan)', ['invalidate', 'conversation', conversation], server.url);
   cachectl('Erase one user, whatever the spelling of the number: a per-family erase report', ['clear-user', spaced], server.url);
-  cachectl('A pattern, deleted on the server in bounded steps, keeping a backup of what goes', ['invalidate', 'pattern', 'context:STORY-000*', '--yes', '--backup', backupFile], server.url);
+  cachectl(
+    'A pattern, deleted on the server in bounded steps, keeping a backup of what goes',
+    ['invalidate', 'pattern', 'context:STORY-000*', '--yes', '--backup', backupFile],
+    server.url,
+  );
   cachectl('…and put back exactly what was removed', ['restore', backupFile, '--yes'], server.url);
   cachectl('The BullMQ queue next to the cache', ['queues'], server.url);
   cachectl('Every cache family, counted without deleting', ['clear-all', '--dry-run'], server.url);

@@ -123,16 +123,18 @@ export {
   type PassReport,
 } from './core/invalidation/index.js';
 export { DEFAULT_INVALIDATION_RULES } from './config/schema.js';
-export {
-  runMaintenance,
-  exitCodeFor,
-  type MaintenanceOptions,
-  type MaintenanceOutcome,
-} from './core/maintenance/run.js';
+export { runMaintenance, exitCodeFor, type MaintenanceOptions, type MaintenanceOutcome } from './core/maintenance/run.js';
 export { defaultSteps, clearOldSteps, statsSnapshotStep, type StepTuning } from './core/maintenance/steps.js';
 export { queueSteps, cleanFinishedJobs, trimEventStreams, type QueueWorkOptions } from './core/maintenance/queue-steps.js';
 export type { MaintenanceStep, StepContext, StepResult, StepOutcome, MaintenanceEvent, Removed } from './core/maintenance/types.js';
-export { recordRun, readLastRun, readRuns, RUNS_STREAM, type MaintenanceRun, type MaintenanceStatus as MaintenanceRunStatus } from './core/maintenance/record.js';
+export {
+  recordRun,
+  readLastRun,
+  readRuns,
+  RUNS_STREAM,
+  type MaintenanceRun,
+  type MaintenanceStatus as MaintenanceRunStatus,
+} from './core/maintenance/record.js';
 export type { QueueList } from './core/maintenance/record.js';
 export { acquireLock, readLockHolder, LOCK_KEY, type HeldLock, type LockHolder } from './core/maintenance/lock.js';
 export { runHook, deployFamilies, HOOK_NAMES, type HookName, type HookOptions, type HookResult } from './core/maintenance/hooks.js';

@@ -14,10 +14,7 @@ export function registerSecret(secret: string | undefined | null): void {
 
 /** Mask the password part of any `scheme://user:password@host` URL in the text. */
 export function redactUrls(text: string): string {
-  return text.replace(
-    /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s@/]*)@/gi,
-    (_match, scheme: string, user: string) => `${scheme}${user}:${MASK}@`,
-  );
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s@/]*)@/gi, (_match, scheme: string, user: string) => `${scheme}${user}:${MASK}@`);
 }
 
 /** Mask registered secrets and URL passwords in a piece of text. */

@@ -12,11 +12,16 @@ const pad = (n, w) => String(n).padStart(w, '0');
 /** Non-matching keys: user states, tenant mappings, chat lists, sessions (the realistic mix). */
 export function otherKey(i) {
   switch (i % 5) {
-    case 0: return `user:state:2782${pad(i, 7)}`;
-    case 1: return `tenant:${TENANTS[i % 10]}:mapping:conv:${pad(i, 8)}-4c1d-4a7e-9b1f-${pad(i % 9973, 12)}`;
-    case 2: return `tenant:${TENANTS[i % 10]}:mapping:wa:+2782${pad(i, 7)}`;
-    case 3: return `chats:device-${i % 500}:chat-${i}`;
-    default: return `session:${pad(i, 9)}`;
+    case 0:
+      return `user:state:2782${pad(i, 7)}`;
+    case 1:
+      return `tenant:${TENANTS[i % 10]}:mapping:conv:${pad(i, 8)}-4c1d-4a7e-9b1f-${pad(i % 9973, 12)}`;
+    case 2:
+      return `tenant:${TENANTS[i % 10]}:mapping:wa:+2782${pad(i, 7)}`;
+    case 3:
+      return `chats:device-${i % 500}:chat-${i}`;
+    default:
+      return `session:${pad(i, 9)}`;
   }
 }
 

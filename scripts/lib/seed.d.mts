@@ -1,5 +1,8 @@
 // Types of seed.mjs, for the TypeScript tests that reuse it.
-export function seedCache(url: string, options?: { users?: number }): Promise<{ users: number; staleConversation: string; tenants: string[]; samplePhone: string }>;
+export function seedCache(
+  url: string,
+  options?: { users?: number },
+): Promise<{ users: number; staleConversation: string; tenants: string[]; samplePhone: string }>;
 export function seedQueue(
   url: string,
   name?: string,

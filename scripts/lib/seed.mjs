@@ -24,7 +24,8 @@ export async function seedCache(url, { users = 120 } = {}) {
   for (let i = 0; i < users; i++) {
     const updatedAt = new Date(now - (i % 5 === 0 ? 72 : 2) * HOUR).toISOString();
     const state = JSON.stringify({ step: ['menu', 'quote', 'driver', 'done'][i % 4], updatedAt });
-    if (i % 10 === 0) pipeline.set(`user:state:${phone(i)}`, state); // no TTL: what `stats` should flag
+    if (i % 10 === 0)
+      pipeline.set(`user:state:${phone(i)}`, state); // no TTL: what `stats` should flag
     else pipeline.set(`user:state:${phone(i)}`, state, 'EX', 86400);
   }
   for (let i = 0; i < users / 2; i++) {

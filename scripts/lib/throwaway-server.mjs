@@ -59,7 +59,9 @@ export async function startThrowawayServer({ binary = 'redis-server', args = [] 
       if (!started.delete(server)) return;
       try {
         child.kill('SIGKILL');
-      } catch {}
+      } catch {
+        // already gone
+      }
       rmSync(dir, { recursive: true, force: true });
     },
     async stop() {

@@ -98,9 +98,7 @@ export class CliContext {
             sentinelName: g.sentinelName,
             connectTimeoutMs: g.connectTimeout,
             commandTimeoutMs: g.commandTimeout,
-            ...(g.tlsCa !== undefined || g.tlsInsecure !== undefined
-              ? { tls: { ca: g.tlsCa, insecure: g.tlsInsecure ?? false } }
-              : {}),
+            ...(g.tlsCa !== undefined || g.tlsInsecure !== undefined ? { tls: { ca: g.tlsCa, insecure: g.tlsInsecure ?? false } } : {}),
           },
         },
       });

@@ -61,7 +61,11 @@ export function addDestructiveOptions(command: Command, options: { scanTenants?:
     .option('-y, --yes', 'go ahead without asking (needed without a terminal for large or broad runs)')
     .option('--limit <n>', 'stop after N deletions', integerParser(1))
     .option('--rate <n>', 'delete at most N keys per second', integerParser(1))
-    .option('--batch <n>', 'at most N deletions per server call (default: scan.serverBatch 5000 per pattern step, scan.batch 500 per pipeline)', integerParser(1, 100_000))
+    .option(
+      '--batch <n>',
+      'at most N deletions per server call (default: scan.serverBatch 5000 per pattern step, scan.batch 500 per pipeline)',
+      integerParser(1, 100_000),
+    )
     .option('--backup <file>', 'write exactly the deleted keys (DUMP + TTL) to FILE for "cachectl restore" (.gz: compressed)')
     .option('--force', 'with --backup: replace FILE if it exists');
   if (options.scanTenants !== false) {
@@ -139,7 +143,8 @@ export async function runDestructive<S extends RunSummary>(ctx: CliContext, flag
   });
   noteRun(summary, out);
   noteTenant(summary, out);
-  if (backup?.written && !done) out.warn(`the run stopped part-way: ${backup.file} holds the ${backup.keys.toLocaleString('en-US')} key(s) deleted so far (kept)`);
+  if (backup?.written && !done)
+    out.warn(`the run stopped part-way: ${backup.file} holds the ${backup.keys.toLocaleString('en-US')} key(s) deleted so far (kept)`);
   if (partial) throw partial;
   if (!done || follow?.partial) ctx.fail(ExitCode.PARTIAL);
 }
@@ -148,7 +153,9 @@ export async function runDestructive<S extends RunSummary>(ctx: CliContext, flag
 export function noteTenant(summary: RunSummary, out: Output): void {
   if (!summary.tenant) return;
   const skipped = summary.tenant.skippedFamilies;
-  out.info(`restricted to tenant ${summary.tenant.id} (keys tenant:${summary.tenant.id}:…)${skipped.length > 0 ? `; skipped (not tenant-scoped): ${skipped.join(', ')}` : ''}`);
+  out.info(
+    `restricted to tenant ${summary.tenant.id} (keys tenant:${summary.tenant.id}:…)${skipped.length > 0 ? `; skipped (not tenant-scoped): ${skipped.join(', ')}` : ''}`,
+  );
   if (summary.skippedOutsidePrefix) out.warn(`${summary.skippedOutsidePrefix} matched key(s) outside tenant:${summary.tenant.id}: were left untouched`);
 }
 
@@ -166,7 +173,12 @@ function backupPath(ctx: CliContext, flags: DestructiveFlags): string | undefine
   return file;
 }
 
-async function openSink<S extends RunSummary>(connection: RedisConnection, file: string, flags: DestructiveFlags, spec: DestructiveSpec<S>): Promise<BackupSink> {
+async function openSink<S extends RunSummary>(
+  connection: RedisConnection,
+  file: string,
+  flags: DestructiveFlags,
+  spec: DestructiveSpec<S>,
+): Promise<BackupSink> {
   return openBackupSink(file, { connection, command: spec.command, selection: spec.selection ?? [spec.describe], overwrite: flags.force === true });
 }
 

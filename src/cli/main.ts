@@ -16,7 +16,7 @@ import { durationParser } from './parsers.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export interface RunOptions extends Partial<CliEnvironment> {}
+export type RunOptions = Partial<CliEnvironment>;
 
 /** Build the commander program bound to a context (exported for help-text tests). */
 export function buildProgram(ctx: CliContext, factories: CommandFactory[]): Command {
@@ -104,7 +104,13 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
   const program = buildProgram(ctx, factories);
   // ioredis reports some conditions with console.warn; route them through our stderr (redacted).
   const consoleWarn = console.warn;
-  console.warn = (...args: unknown[]) => ctx.output.warn(args.map(String).join(' ').replace(/^\[WARN\]\s*/, ''));
+  console.warn = (...args: unknown[]) =>
+    ctx.output.warn(
+      args
+        .map(String)
+        .join(' ')
+        .replace(/^\[WARN\]\s*/, ''),
+    );
   try {
     await program.parseAsync(argv, { from: 'user' });
     return ctx.exitCode;
@@ -124,7 +130,10 @@ function report(ctx: CliContext, error: unknown): number {
       return ExitCode.OK;
     }
     // One line: commander puts its "(Did you mean …?)" suggestion on a line of its own.
-    const message = error.message.replace(/^error:\s*/, '').replace(/\s*\n\s*/g, ' ').trim();
+    const message = error.message
+      .replace(/^error:\s*/, '')
+      .replace(/\s*\n\s*/g, ' ')
+      .trim();
     output.error(`${message}`);
     output.hint(`hint: run "cachectl --help" or "cachectl <command> --help" for usage`);
     return ExitCode.USAGE;

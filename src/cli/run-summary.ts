@@ -50,7 +50,9 @@ export function noteRun(summary: RunSummary, out: Output): void {
   }
   if (summary.interrupted) out.warn(`interrupted: stopped after the batch in hand; ${fmt(summary.deleted)} key(s) were deleted before stopping`);
   if (summary.limitReached) {
-    out.info(summary.dryRun ? 'note: more keys match than --limit allows; a real run would stop at the limit' : 'note: stopped at --limit; run again to continue');
+    out.info(
+      summary.dryRun ? 'note: more keys match than --limit allows; a real run would stop at the limit' : 'note: stopped at --limit; run again to continue',
+    );
   }
 }
 

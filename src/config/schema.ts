@@ -5,9 +5,7 @@
 import { z } from 'zod';
 import { parseTemplate } from './template.js';
 
-const hostPort = z
-  .string()
-  .regex(/^[^\s:]+:\d{1,5}$/, 'expected "host:port"');
+const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected "host:port"');
 
 const template = z.string().superRefine((value, ctx) => {
   try {
@@ -134,7 +132,11 @@ function checkInvalidationRules(
     for (const name of families) {
       const family = config.families[name];
       if (!family) {
-        ctx.addIssue({ code: 'custom', path: [...path, 'family'], message: `${label}: family "${name}" does not exist (families: ${known.join(', ') || 'none'})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'family'],
+          message: `${label}: family "${name}" does not exist (families: ${known.join(', ') || 'none'})`,
+        });
         continue;
       }
       const names = parseSafe(family.template);
@@ -177,7 +179,14 @@ export const configSchema = z
       .strict()
       .prefault({}),
     /** Tenants whose namespaces `{tenant}` enumerates (exact keys, no scan). `default` is always included. */
-    tenants: z.array(z.string().min(1).regex(/^[^\s*?[\]\\]+$/, 'no spaces or glob characters')).default([]),
+    tenants: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .regex(/^[^\s*?[\]\\]+$/, 'no spaces or glob characters'),
+      )
+      .default([]),
     families: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'family names are identifiers'), z.union([familySchema, z.literal(false)])).default({}),
     queues: z
       .object({

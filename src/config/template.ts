@@ -6,9 +6,7 @@
  * after" (a prefix family such as `context:{storyId}*`).
  */
 
-export type TemplatePart =
-  | { kind: 'literal'; text: string }
-  | { kind: 'placeholder'; name: string };
+export type TemplatePart = { kind: 'literal'; text: string } | { kind: 'placeholder'; name: string };
 
 export interface ParsedTemplate {
   source: string;

@@ -98,7 +98,9 @@ export class CacheManager {
   private scoped<T extends { tenant?: string }>(options: T): T {
     if (this.tenant === undefined) return options;
     if (options.tenant !== undefined && options.tenant !== this.tenant) {
-      throw new UsageError(`tenant "${options.tenant}" differs from the manager's tenant "${this.tenant}"`, { hint: 'a tenant-restricted manager works on its own tenant only' });
+      throw new UsageError(`tenant "${options.tenant}" differs from the manager's tenant "${this.tenant}"`, {
+        hint: 'a tenant-restricted manager works on its own tenant only',
+      });
     }
     return { ...options, tenant: this.tenant };
   }
@@ -268,9 +270,15 @@ export class CacheManager {
 
 function selectionsOf(ctx: OperationContext, target: KeysTarget, tenant: string | undefined) {
   const scope = tenant !== undefined ? { tenant } : {};
-  return 'pattern' in target ? planPattern(target.pattern, scope) : planFamily(ctx, target.family, target.values ?? {}, { scanTenants: target.scanTenants === true, ...scope });
+  return 'pattern' in target
+    ? planPattern(target.pattern, scope)
+    : planFamily(ctx, target.family, target.values ?? {}, { scanTenants: target.scanTenants === true, ...scope });
 }
 
 function isResolved(config: CacheManagerOptions['config']): config is CachectlConfig {
-  return config !== undefined && 'password' in config && Object.values((config as CachectlConfig).families ?? {}).every((f) => typeof f === 'object' && f !== null && 'parsed' in f);
+  return (
+    config !== undefined &&
+    'password' in config &&
+    Object.values((config as CachectlConfig).families ?? {}).every((f) => typeof f === 'object' && f !== null && 'parsed' in f)
+  );
 }

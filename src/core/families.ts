@@ -12,8 +12,7 @@ export type FamilyValues = Record<string, string | string[] | undefined>;
 
 /** What a command works on: exact keys, or keys matching a pattern. */
 export type Selection =
-  | { kind: 'exact'; family?: string; label: string; keys: Buffer[] }
-  | { kind: 'pattern'; family?: string; label: string; pattern: Buffer };
+  { kind: 'exact'; family?: string; label: string; keys: Buffer[] } | { kind: 'pattern'; family?: string; label: string; pattern: Buffer };
 
 export interface SelectOptions {
   /** Tenants `{tenant}` enumerates when it is not given (from config; includes `default`). */

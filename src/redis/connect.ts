@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { CachectlError, UsageError } from '../errors.js';
+import { type CachectlError, UsageError } from '../errors.js';
 import { displayUrl, registerSecret } from '../redact.js';
 import { classifyRedisError } from './errors.js';
 import { DEFAULT_URL, parseRedisUrl, type ConnectionOptions } from './options.js';
@@ -128,19 +128,12 @@ export async function connect(options: ConnectionOptions = {}): Promise<RedisCon
 
 /** Use a client the application already has (library use). `close()` leaves it open. */
 export function fromClient(client: RedisClient, target?: string): RedisConnection {
-  const mode: ConnectionMode =
-    client instanceof Cluster ? 'cluster' : (client.options.sentinels?.length ?? 0) > 0 ? 'sentinel' : 'standalone';
+  const mode: ConnectionMode = client instanceof Cluster ? 'cluster' : (client.options.sentinels?.length ?? 0) > 0 ? 'sentinel' : 'standalone';
   const name = target ?? (client instanceof Cluster ? 'cluster' : `${client.options.host}:${client.options.port}`);
   return wrap(client, mode, name, false, async () => fromClient(client.duplicate() as RedisClient, name));
 }
 
-function wrap(
-  client: RedisClient,
-  mode: ConnectionMode,
-  target: string,
-  owned: boolean,
-  duplicate: () => Promise<RedisConnection>,
-): RedisConnection {
+function wrap(client: RedisClient, mode: ConnectionMode, target: string, owned: boolean, duplicate: () => Promise<RedisConnection>): RedisConnection {
   return {
     client,
     mode,
@@ -224,4 +217,3 @@ function tlsOptions(host: string, options: ConnectionOptions): RedisOptions['tls
   // the certificate against the host either way.
   return { ca, servername: isIP(host) ? undefined : host, rejectUnauthorized: !options.tlsInsecure };
 }
-

@@ -1,14 +1,7 @@
 /**
  * Turn what ioredis and Node throw into cachectl errors with a cause and a hint.
  */
-import {
-  AuthError,
-  CachectlError,
-  ConnectionError,
-  PermissionError,
-  TimeoutError,
-  TlsError,
-} from '../errors.js';
+import { AuthError, CachectlError, ConnectionError, PermissionError, TimeoutError, TlsError } from '../errors.js';
 import { redact } from '../redact.js';
 
 const TLS_CODES = new Set([
@@ -118,7 +111,10 @@ const INSECURE = '--tls-insecure skips verification (testing only)';
 /** A plain-words cause and hint for the common certificate failures. */
 function tlsProblem(code: string, err: TlsFailure): { what: string; hint: string } | undefined {
   if (UNTRUSTED.has(code)) {
-    return { what: "the server's certificate is not trusted (signed by a CA this machine does not know)", hint: `give the CA that signed it: --tls-ca ca.pem; ${INSECURE}` };
+    return {
+      what: "the server's certificate is not trusted (signed by a CA this machine does not know)",
+      hint: `give the CA that signed it: --tls-ca ca.pem; ${INSECURE}`,
+    };
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     const names = (err.cert?.subjectaltname ?? (err.cert?.subject?.CN ? `DNS:${err.cert.subject.CN}` : ''))

@@ -87,7 +87,10 @@ export function parseRedisUrl(url: string): ParsedUrl {
 
 /** Parse `host:port,host:port` (the `--sentinel` flag). */
 export function parseHostList(text: string): HostPort[] {
-  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new UsageError('Expected at least one host:port', { hint: 'e.g. --sentinel 10.0.0.1:26379,10.0.0.2:26379' });
   return items.map((item) => {
     const match = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(item);

@@ -59,40 +59,165 @@ const REFUSED = 4;
 
 const rows: Row[] = [
   // --- connection: URL, host, credentials, TLS ---------------------------------------------------
-  { input: 'malformed URL (no "://")', args: (f) => ['--config', f.cfg, '--redis-url', 'redis//x', 'ping'], code: USAGE, says: /^error: Invalid Redis URL "redis\/\/x"/ },
-  { input: 'URL with another scheme', args: (f) => ['--config', f.cfg, '--redis-url', 'http://127.0.0.1:6379', 'ping'], code: USAGE, says: /^error: Unsupported URL scheme "http:"/ },
-  { input: 'port out of range', args: (f) => ['--config', f.cfg, '--redis-url', 'redis://127.0.0.1:99999', 'ping'], code: USAGE, says: /^error: Invalid port 99999 in Redis URL/ },
-  { input: 'port not a number', args: (f) => ['--config', f.cfg, '--redis-url', 'redis://127.0.0.1:abc', 'clear-all', '--yes'], code: USAGE, says: /^error: Invalid Redis URL "redis:\/\/127\.0\.0\.1:abc"/ },
-  { input: 'unreachable host (refused port)', args: (f) => ['--config', f.cfg, '--redis-url', `redis://127.0.0.1:${f.closedPort}`, 'clear-all', '--yes'], code: CONNECTION, says: /^error: Cannot connect to Redis at redis:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/ },
-  { input: 'db index out of range', args: (f) => ['--config', f.cfg, '--redis-url', `${f.url}/99`, 'clear-all', '--yes'], code: CONNECTION, says: /^error: Database index is out of range at/ },
-  { input: 'wrong user name / password', args: (f) => ['--config', f.cfg, '--redis-url', f.url.replace('redis://', `redis://nosuch-user:${SECRET}@`), 'clear-all', '--yes'], code: CONNECTION, says: /^error: Authentication failed at redis:\/\/nosuch-user:\*\*\*@.* \(wrong user name or password\)/ },
-  { input: '--tls-ca with a plain redis:// URL', args: (f) => ['--config', f.cfg, '--redis-url', f.url, '--tls-ca', path.join(f.dir, 'ca.pem'), 'clear-all', '--yes'], code: USAGE, says: /^error: --tls-ca needs a rediss:\/\/ URL: redis:\/\/.* is not encrypted/ },
-  { input: '--tls-ca file missing', args: (f) => ['--config', f.cfg, '--redis-url', f.url.replace('redis://', 'rediss://'), '--tls-ca', path.join(f.dir, 'no-such-ca.pem'), 'ping'], code: USAGE, says: /^error: Cannot read the TLS CA file .*no-such-ca\.pem \(ENOENT\)/ },
+  {
+    input: 'malformed URL (no "://")',
+    args: (f) => ['--config', f.cfg, '--redis-url', 'redis//x', 'ping'],
+    code: USAGE,
+    says: /^error: Invalid Redis URL "redis\/\/x"/,
+  },
+  {
+    input: 'URL with another scheme',
+    args: (f) => ['--config', f.cfg, '--redis-url', 'http://127.0.0.1:6379', 'ping'],
+    code: USAGE,
+    says: /^error: Unsupported URL scheme "http:"/,
+  },
+  {
+    input: 'port out of range',
+    args: (f) => ['--config', f.cfg, '--redis-url', 'redis://127.0.0.1:99999', 'ping'],
+    code: USAGE,
+    says: /^error: Invalid port 99999 in Redis URL/,
+  },
+  {
+    input: 'port not a number',
+    args: (f) => ['--config', f.cfg, '--redis-url', 'redis://127.0.0.1:abc', 'clear-all', '--yes'],
+    code: USAGE,
+    says: /^error: Invalid Redis URL "redis:\/\/127\.0\.0\.1:abc"/,
+  },
+  {
+    input: 'unreachable host (refused port)',
+    args: (f) => ['--config', f.cfg, '--redis-url', `redis://127.0.0.1:${f.closedPort}`, 'clear-all', '--yes'],
+    code: CONNECTION,
+    says: /^error: Cannot connect to Redis at redis:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/,
+  },
+  {
+    input: 'db index out of range',
+    args: (f) => ['--config', f.cfg, '--redis-url', `${f.url}/99`, 'clear-all', '--yes'],
+    code: CONNECTION,
+    says: /^error: Database index is out of range at/,
+  },
+  {
+    input: 'wrong user name / password',
+    args: (f) => ['--config', f.cfg, '--redis-url', f.url.replace('redis://', `redis://nosuch-user:${SECRET}@`), 'clear-all', '--yes'],
+    code: CONNECTION,
+    says: /^error: Authentication failed at redis:\/\/nosuch-user:\*\*\*@.* \(wrong user name or password\)/,
+  },
+  {
+    input: '--tls-ca with a plain redis:// URL',
+    args: (f) => ['--config', f.cfg, '--redis-url', f.url, '--tls-ca', path.join(f.dir, 'ca.pem'), 'clear-all', '--yes'],
+    code: USAGE,
+    says: /^error: --tls-ca needs a rediss:\/\/ URL: redis:\/\/.* is not encrypted/,
+  },
+  {
+    input: '--tls-ca file missing',
+    args: (f) => ['--config', f.cfg, '--redis-url', f.url.replace('redis://', 'rediss://'), '--tls-ca', path.join(f.dir, 'no-such-ca.pem'), 'ping'],
+    code: USAGE,
+    says: /^error: Cannot read the TLS CA file .*no-such-ca\.pem \(ENOENT\)/,
+  },
 
   // --- command line ------------------------------------------------------------------------------
   { input: 'unknown command', args: (f) => on(f, 'nosuch'), code: USAGE, says: /^error: unknown command 'nosuch'$/m },
-  { input: 'misspelled command', args: (f) => on(f, 'clear-al', '--yes'), code: USAGE, says: /^error: unknown command 'clear-al' \(Did you mean clear-all\?\)$/m },
+  {
+    input: 'misspelled command',
+    args: (f) => on(f, 'clear-al', '--yes'),
+    code: USAGE,
+    says: /^error: unknown command 'clear-al' \(Did you mean clear-all\?\)$/m,
+  },
   { input: 'unknown flag', args: (f) => on(f, 'clear-all', '--yes', '--nosuch-flag'), code: USAGE, says: /^error: unknown option '--nosuch-flag'$/m },
-  { input: 'misspelled flag', args: (f) => on(f, 'clear-all', '--dry-rn', '--yes'), code: USAGE, says: /^error: unknown option '--dry-rn' \(Did you mean --dry-run\?\)$/m },
+  {
+    input: 'misspelled flag',
+    args: (f) => on(f, 'clear-all', '--dry-rn', '--yes'),
+    code: USAGE,
+    says: /^error: unknown option '--dry-rn' \(Did you mean --dry-run\?\)$/m,
+  },
   { input: 'missing argument', args: (f) => on(f, 'clear-user'), code: USAGE, says: /^error: missing required argument 'user'/ },
-  { input: 'option without its value', args: (f) => on(f, 'clear-old', '--yes', '--hours'), code: USAGE, says: /^error: option '--hours <n>' argument missing/ },
-  { input: 'required option missing', args: (f) => on(f, 'backup', 'pattern', `${f.P}*`), code: USAGE, says: /^error: required option '-o, --out <file>' not specified/ },
-  { input: 'argument not among the choices', args: (f) => on(f, 'hook', 'nosuch'), code: USAGE, says: /^error: command-argument value 'nosuch' is invalid for argument 'name'\. Allowed choices are pre-deploy, deploy, pm2-restart\./ },
+  {
+    input: 'option without its value',
+    args: (f) => on(f, 'clear-old', '--yes', '--hours'),
+    code: USAGE,
+    says: /^error: option '--hours <n>' argument missing/,
+  },
+  {
+    input: 'required option missing',
+    args: (f) => on(f, 'backup', 'pattern', `${f.P}*`),
+    code: USAGE,
+    says: /^error: required option '-o, --out <file>' not specified/,
+  },
+  {
+    input: 'argument not among the choices',
+    args: (f) => on(f, 'hook', 'nosuch'),
+    code: USAGE,
+    says: /^error: command-argument value 'nosuch' is invalid for argument 'name'\. Allowed choices are pre-deploy, deploy, pm2-restart\./,
+  },
 
   // --- numbers and durations ---------------------------------------------------------------------
-  { input: '--limit 0', args: (f) => on(f, 'clear-all', '--yes', '--limit', '0'), code: USAGE, says: /^error: option '--limit <n>' argument '0' is invalid\. expected a number from 1 to/ },
-  { input: '--limit -3', args: (f) => on(f, 'clear-all', '--yes', '--limit', '-3'), code: USAGE, says: /^error: option '--limit <n>' argument '-3' is invalid\. expected a whole number, got "-3"\./ },
-  { input: '--rate abc', args: (f) => on(f, 'clear-all', '--yes', '--rate', 'abc'), code: USAGE, says: /^error: option '--rate <n>' argument 'abc' is invalid\. expected a whole number/ },
-  { input: '--batch 1e9', args: (f) => on(f, 'clear-all', '--yes', '--batch', '1e9'), code: USAGE, says: /^error: option '--batch <n>' argument '1e9' is invalid\. expected a whole number/ },
-  { input: '--batch above the maximum', args: (f) => on(f, 'invalidate', 'pattern', `${f.P}*`, '--yes', '--batch', '999999999'), code: USAGE, says: /^error: option '--batch <n>' argument '999999999' is invalid\. expected a number from 1 to 100000/ },
-  { input: '--hours x', args: (f) => on(f, 'clear-old', '--yes', '--hours', 'x'), code: USAGE, says: /^error: option '--hours <n>' argument 'x' is invalid\. expected a positive number of hours/ },
-  { input: '--hours -1', args: (f) => on(f, 'clear-old', '--yes', '--hours', '-1'), code: USAGE, says: /^error: option '--hours <n>' argument '-1' is invalid\. expected a positive number of hours/ },
-  { input: '--command-timeout 5parsecs', args: (f) => on(f, '--command-timeout', '5parsecs', 'clear-all', '--yes'), code: USAGE, says: /^error: option '--command-timeout <duration>' argument '5parsecs' is invalid\. expected a duration such as 500ms, 5s, 24h or 7d/ },
-  { input: '--connect-timeout 0', args: (f) => on(f, '--connect-timeout', '0', 'ping'), code: USAGE, says: /^error: option '--connect-timeout <duration>' argument '0' is invalid\. expected a duration above zero/ },
-  { input: 'queues --grace 5parsecs', args: (f) => on(f, 'queues', 'clean', f.queue, '--state', 'completed', '--grace', '5parsecs', '--yes'), code: USAGE, says: /^error: option '--grace <duration>' argument '5parsecs' is invalid/ },
+  {
+    input: '--limit 0',
+    args: (f) => on(f, 'clear-all', '--yes', '--limit', '0'),
+    code: USAGE,
+    says: /^error: option '--limit <n>' argument '0' is invalid\. expected a number from 1 to/,
+  },
+  {
+    input: '--limit -3',
+    args: (f) => on(f, 'clear-all', '--yes', '--limit', '-3'),
+    code: USAGE,
+    says: /^error: option '--limit <n>' argument '-3' is invalid\. expected a whole number, got "-3"\./,
+  },
+  {
+    input: '--rate abc',
+    args: (f) => on(f, 'clear-all', '--yes', '--rate', 'abc'),
+    code: USAGE,
+    says: /^error: option '--rate <n>' argument 'abc' is invalid\. expected a whole number/,
+  },
+  {
+    input: '--batch 1e9',
+    args: (f) => on(f, 'clear-all', '--yes', '--batch', '1e9'),
+    code: USAGE,
+    says: /^error: option '--batch <n>' argument '1e9' is invalid\. expected a whole number/,
+  },
+  {
+    input: '--batch above the maximum',
+    args: (f) => on(f, 'invalidate', 'pattern', `${f.P}*`, '--yes', '--batch', '999999999'),
+    code: USAGE,
+    says: /^error: option '--batch <n>' argument '999999999' is invalid\. expected a number from 1 to 100000/,
+  },
+  {
+    input: '--hours x',
+    args: (f) => on(f, 'clear-old', '--yes', '--hours', 'x'),
+    code: USAGE,
+    says: /^error: option '--hours <n>' argument 'x' is invalid\. expected a positive number of hours/,
+  },
+  {
+    input: '--hours -1',
+    args: (f) => on(f, 'clear-old', '--yes', '--hours', '-1'),
+    code: USAGE,
+    says: /^error: option '--hours <n>' argument '-1' is invalid\. expected a positive number of hours/,
+  },
+  {
+    input: '--command-timeout 5parsecs',
+    args: (f) => on(f, '--command-timeout', '5parsecs', 'clear-all', '--yes'),
+    code: USAGE,
+    says: /^error: option '--command-timeout <duration>' argument '5parsecs' is invalid\. expected a duration such as 500ms, 5s, 24h or 7d/,
+  },
+  {
+    input: '--connect-timeout 0',
+    args: (f) => on(f, '--connect-timeout', '0', 'ping'),
+    code: USAGE,
+    says: /^error: option '--connect-timeout <duration>' argument '0' is invalid\. expected a duration above zero/,
+  },
+  {
+    input: 'queues --grace 5parsecs',
+    args: (f) => on(f, 'queues', 'clean', f.queue, '--state', 'completed', '--grace', '5parsecs', '--yes'),
+    code: USAGE,
+    says: /^error: option '--grace <duration>' argument '5parsecs' is invalid/,
+  },
 
   // --- families, placeholders, users, patterns ---------------------------------------------------
-  { input: 'unknown family (invalidate)', args: (f) => on(f, 'invalidate', 'nosuchfamily', '--id', '1', '--yes'), code: USAGE, says: /^error: Unknown family "nosuchfamily"/ },
+  {
+    input: 'unknown family (invalidate)',
+    args: (f) => on(f, 'invalidate', 'nosuchfamily', '--id', '1', '--yes'),
+    code: USAGE,
+    says: /^error: Unknown family "nosuchfamily"/,
+  },
   { input: 'unknown family (keys)', args: (f) => on(f, 'keys', 'nosuchfamily'), code: USAGE, says: /^error: Unknown family "nosuchfamily"/ },
   {
     input: 'unknown family (backup)',
@@ -101,26 +226,109 @@ const rows: Row[] = [
     says: /^error: Unknown family "nosuchfamily"/,
     after: (f) => expect(existsSync(path.join(f.dir, 'never.cbk'))).toBe(false),
   },
-  { input: 'placeholder value missing (whole family)', args: (f) => on(f, 'invalidate', 'convMapping'), code: REFUSED, says: /^error: Refusing to delete every key of family convMapping/ },
-  { input: 'unknown placeholder', args: (f) => on(f, 'invalidate', 'convMapping', '--nosuch', 'x', '--yes'), code: USAGE, says: /^error: Family "convMapping" has no placeholder "nosuch"/ },
-  { input: 'placeholder flag without a value', args: (f) => on(f, 'invalidate', 'convMapping', '--conversationId'), code: USAGE, says: /^error: --conversationId needs a value/ },
-  { input: 'clear-user 12 (not a phone number)', args: (f) => on(f, 'clear-user', '12'), code: 0, kind: 'warning', says: /^warning: "12" is used as a plain id: not a valid international phone number$/ },
-  { input: 'clear-user +999abc', args: (f) => on(f, 'clear-user', '+999abc'), code: 0, kind: 'warning', says: /^warning: "\+999abc" is used as a plain id: not a valid international phone number$/ },
-  { input: 'clear-user 12 --country ZA', args: (f) => on(f, 'clear-user', '12', '--country', 'ZA'), code: USAGE, says: /^error: "12" is not a valid ZA phone number/ },
-  { input: 'clear-user with an unknown country', args: (f) => on(f, 'clear-user', '821234567', '--country', 'XX'), code: USAGE, says: /^error: Unknown country "XX"/ },
+  {
+    input: 'placeholder value missing (whole family)',
+    args: (f) => on(f, 'invalidate', 'convMapping'),
+    code: REFUSED,
+    says: /^error: Refusing to delete every key of family convMapping/,
+  },
+  {
+    input: 'unknown placeholder',
+    args: (f) => on(f, 'invalidate', 'convMapping', '--nosuch', 'x', '--yes'),
+    code: USAGE,
+    says: /^error: Family "convMapping" has no placeholder "nosuch"/,
+  },
+  {
+    input: 'placeholder flag without a value',
+    args: (f) => on(f, 'invalidate', 'convMapping', '--conversationId'),
+    code: USAGE,
+    says: /^error: --conversationId needs a value/,
+  },
+  {
+    input: 'clear-user 12 (not a phone number)',
+    args: (f) => on(f, 'clear-user', '12'),
+    code: 0,
+    kind: 'warning',
+    says: /^warning: "12" is used as a plain id: not a valid international phone number$/,
+  },
+  {
+    input: 'clear-user +999abc',
+    args: (f) => on(f, 'clear-user', '+999abc'),
+    code: 0,
+    kind: 'warning',
+    says: /^warning: "\+999abc" is used as a plain id: not a valid international phone number$/,
+  },
+  {
+    input: 'clear-user 12 --country ZA',
+    args: (f) => on(f, 'clear-user', '12', '--country', 'ZA'),
+    code: USAGE,
+    says: /^error: "12" is not a valid ZA phone number/,
+  },
+  {
+    input: 'clear-user with an unknown country',
+    args: (f) => on(f, 'clear-user', '821234567', '--country', 'XX'),
+    code: USAGE,
+    says: /^error: Unknown country "XX"/,
+  },
   { input: 'clear-user ""', args: (f) => on(f, 'clear-user', ''), code: USAGE, says: /^error: Empty user id/ },
   { input: 'empty pattern', args: (f) => on(f, 'invalidate', 'pattern', '', '--yes'), code: USAGE, says: /^error: Empty glob after "pattern"/ },
-  { input: "invalidate pattern '*' without --yes", args: (f) => ['--redis-url', f.ownUrl, '--config', f.cfg, 'invalidate', 'pattern', '*'], server: 'own', code: REFUSED, says: /^error: Refusing to delete every key matching \*: pattern \* selects every key/ },
+  {
+    input: "invalidate pattern '*' without --yes",
+    args: (f) => ['--redis-url', f.ownUrl, '--config', f.cfg, 'invalidate', 'pattern', '*'],
+    server: 'own',
+    code: REFUSED,
+    says: /^error: Refusing to delete every key matching \*: pattern \* selects every key/,
+  },
 
   // --- config file -------------------------------------------------------------------------------
-  { input: 'config: not JSON', args: (f) => withConfig(f, 'bad.json', 'clear-all', '--yes'), code: USAGE, says: /^error: Config file bad\.json is not valid JSON: Unexpected token '\}'$/ },
-  { input: 'config: not JSON, a password next to the error', args: (f) => withConfig(f, 'secret.json', 'clear-all', '--yes'), code: USAGE, says: /^error: Config file secret\.json is not valid JSON: Unexpected token 'B'$/ },
-  { input: 'config: empty file', args: (f) => withConfig(f, 'empty.json', 'clear-all', '--yes'), code: USAGE, says: /^error: Config file empty\.json is not valid JSON: Unexpected end of JSON input/ },
-  { input: 'config: a JSON array', args: (f) => withConfig(f, 'array.json', 'clear-all', '--yes'), code: USAGE, says: /^error: Config file array\.json must hold a JSON object/ },
-  { input: 'config: unknown key', args: (f) => withConfig(f, 'unknown-key.json', 'clear-all', '--yes'), code: USAGE, says: /^error: Config file unknown-key\.json: \(top level\): Unrecognized key: "nosuch"/ },
-  { input: 'config: wrong type', args: (f) => withConfig(f, 'wrong-type.json', 'clear-all', '--yes'), code: USAGE, says: /^error: Config file wrong-type\.json: scan\.count: Invalid input: expected number, received string/ },
-  { input: 'config: template with unbalanced braces', args: (f) => withConfig(f, 'template.json', 'clear-all', '--yes'), code: USAGE, says: /^error: Config file template\.json: families\.userState\.template: unclosed "\{" at position \d+/ },
-  { input: 'config: --config file missing', args: (f) => withConfig(f, 'missing.json', 'clear-all', '--yes'), code: USAGE, says: /^error: Config file not found: .*missing\.json/ },
+  {
+    input: 'config: not JSON',
+    args: (f) => withConfig(f, 'bad.json', 'clear-all', '--yes'),
+    code: USAGE,
+    says: /^error: Config file bad\.json is not valid JSON: Unexpected token '\}'$/,
+  },
+  {
+    input: 'config: not JSON, a password next to the error',
+    args: (f) => withConfig(f, 'secret.json', 'clear-all', '--yes'),
+    code: USAGE,
+    says: /^error: Config file secret\.json is not valid JSON: Unexpected token 'B'$/,
+  },
+  {
+    input: 'config: empty file',
+    args: (f) => withConfig(f, 'empty.json', 'clear-all', '--yes'),
+    code: USAGE,
+    says: /^error: Config file empty\.json is not valid JSON: Unexpected end of JSON input/,
+  },
+  {
+    input: 'config: a JSON array',
+    args: (f) => withConfig(f, 'array.json', 'clear-all', '--yes'),
+    code: USAGE,
+    says: /^error: Config file array\.json must hold a JSON object/,
+  },
+  {
+    input: 'config: unknown key',
+    args: (f) => withConfig(f, 'unknown-key.json', 'clear-all', '--yes'),
+    code: USAGE,
+    says: /^error: Config file unknown-key\.json: \(top level\): Unrecognized key: "nosuch"/,
+  },
+  {
+    input: 'config: wrong type',
+    args: (f) => withConfig(f, 'wrong-type.json', 'clear-all', '--yes'),
+    code: USAGE,
+    says: /^error: Config file wrong-type\.json: scan\.count: Invalid input: expected number, received string/,
+  },
+  {
+    input: 'config: template with unbalanced braces',
+    args: (f) => withConfig(f, 'template.json', 'clear-all', '--yes'),
+    code: USAGE,
+    says: /^error: Config file template\.json: families\.userState\.template: unclosed "\{" at position \d+/,
+  },
+  {
+    input: 'config: --config file missing',
+    args: (f) => withConfig(f, 'missing.json', 'clear-all', '--yes'),
+    code: USAGE,
+    says: /^error: Config file not found: .*missing\.json/,
+  },
   {
     input: 'config: CACHECTL_CONFIG file missing',
     args: (f) => ['--redis-url', f.url, 'clear-all', '--yes'],
@@ -128,24 +336,93 @@ const rows: Row[] = [
     code: USAGE,
     says: /^error: Config file not found: .*missing\.json/,
   },
-  { input: 'config: a folder', args: (f) => ['--redis-url', f.url, '--config', f.dir, 'clear-all', '--yes'], code: USAGE, says: /^error: Cannot read config file .*: EISDIR/ },
+  {
+    input: 'config: a folder',
+    args: (f) => ['--redis-url', f.url, '--config', f.dir, 'clear-all', '--yes'],
+    code: USAGE,
+    says: /^error: Cannot read config file .*: EISDIR/,
+  },
 
   // --- cron --------------------------------------------------------------------------------------
-  { input: 'schedule: invalid cron_restart', args: (f) => on(f, 'schedule', '--ecosystem', path.join(f.dir, 'ecosystem.config.cjs')), code: 1, kind: 'report', says: /fail: Constraint error, got value 25 expected range 0-23/ },
-  { input: 'schedule: ecosystem file missing', args: (f) => on(f, 'schedule', '--ecosystem', path.join(f.dir, 'no-ecosystem.cjs')), code: USAGE, says: /^error: ecosystem file not found: / },
-  { input: 'schedule: unknown time zone', args: (f) => on(f, 'schedule', '--ecosystem', path.join(f.dir, 'ecosystem.config.cjs'), '--tz', 'Mars/Olympus'), code: USAGE, says: /^error: unknown time zone "Mars\/Olympus"/ },
-  { input: 'config: invalid maintenance.schedule (doctor)', args: (f) => withConfig(f, 'bad-cron.json', 'doctor'), code: 1, kind: 'report', says: /FAIL\s+Scheduled maintenance\s+maintenance\.schedule "61 \* \* \* \*" \(UTC\) is invalid: Constraint error, got value 61 expected range 0-59/ },
+  {
+    input: 'schedule: invalid cron_restart',
+    args: (f) => on(f, 'schedule', '--ecosystem', path.join(f.dir, 'ecosystem.config.cjs')),
+    code: 1,
+    kind: 'report',
+    says: /fail: Constraint error, got value 25 expected range 0-23/,
+  },
+  {
+    input: 'schedule: ecosystem file missing',
+    args: (f) => on(f, 'schedule', '--ecosystem', path.join(f.dir, 'no-ecosystem.cjs')),
+    code: USAGE,
+    says: /^error: ecosystem file not found: /,
+  },
+  {
+    input: 'schedule: unknown time zone',
+    args: (f) => on(f, 'schedule', '--ecosystem', path.join(f.dir, 'ecosystem.config.cjs'), '--tz', 'Mars/Olympus'),
+    code: USAGE,
+    says: /^error: unknown time zone "Mars\/Olympus"/,
+  },
+  {
+    input: 'config: invalid maintenance.schedule (doctor)',
+    args: (f) => withConfig(f, 'bad-cron.json', 'doctor'),
+    code: 1,
+    kind: 'report',
+    says: /FAIL\s+Scheduled maintenance\s+maintenance\.schedule "61 \* \* \* \*" \(UTC\) is invalid: Constraint error, got value 61 expected range 0-59/,
+  },
 
   // --- backup files ------------------------------------------------------------------------------
-  { input: 'restore: file missing', args: (f) => on(f, 'restore', path.join(f.dir, 'missing.cbk'), '--yes'), code: USAGE, says: /^error: Cannot read backup file .*missing\.cbk \(ENOENT\)/ },
-  { input: 'restore: not a backup (random bytes)', args: (f) => on(f, 'restore', path.join(f.dir, 'random.cbk'), '--yes'), code: USAGE, says: /^error: .*random\.cbk is not a cachectl backup file \(bad magic\)/ },
-  { input: 'restore: not a backup (short text)', args: (f) => on(f, 'restore', path.join(f.dir, 'text.cbk'), '--yes'), code: USAGE, says: /^error: .*text\.cbk is not a cachectl backup file \(the file is too short to be a cachectl backup\)/ },
-  { input: 'restore: truncated gzip', args: (f) => on(f, 'restore', path.join(f.dir, 'truncated.cbk.gz'), '--yes', '--replace'), code: USAGE, says: /^error: Backup file .*truncated\.cbk\.gz is truncated: the compressed data ends early/ },
+  {
+    input: 'restore: file missing',
+    args: (f) => on(f, 'restore', path.join(f.dir, 'missing.cbk'), '--yes'),
+    code: USAGE,
+    says: /^error: Cannot read backup file .*missing\.cbk \(ENOENT\)/,
+  },
+  {
+    input: 'restore: not a backup (random bytes)',
+    args: (f) => on(f, 'restore', path.join(f.dir, 'random.cbk'), '--yes'),
+    code: USAGE,
+    says: /^error: .*random\.cbk is not a cachectl backup file \(bad magic\)/,
+  },
+  {
+    input: 'restore: not a backup (short text)',
+    args: (f) => on(f, 'restore', path.join(f.dir, 'text.cbk'), '--yes'),
+    code: USAGE,
+    says: /^error: .*text\.cbk is not a cachectl backup file \(the file is too short to be a cachectl backup\)/,
+  },
+  {
+    input: 'restore: truncated gzip',
+    args: (f) => on(f, 'restore', path.join(f.dir, 'truncated.cbk.gz'), '--yes', '--replace'),
+    code: USAGE,
+    says: /^error: Backup file .*truncated\.cbk\.gz is truncated: the compressed data ends early/,
+  },
   { input: 'restore: a folder', args: (f) => on(f, 'restore', f.dir, '--yes'), code: USAGE, says: /^error: Cannot read backup file .* \(EISDIR\)/ },
-  { input: 'restore: permission denied', skip: isRoot, args: (f) => on(f, 'restore', path.join(f.dir, 'locked.cbk.gz'), '--yes'), code: USAGE, says: /^error: Cannot read backup file .*locked\.cbk\.gz \(EACCES\)/ },
-  { input: 'restore: keys exist, no --replace', args: (f) => on(f, 'restore', path.join(f.dir, 'ok.cbk.gz'), '--yes'), code: 0, kind: 'report', says: /^skipped: 2 exist already \(--replace overwrites them\)$/m },
-  { input: 'restore --replace without --yes', args: (f) => on(f, 'restore', path.join(f.dir, 'ok.cbk.gz'), '--replace'), code: REFUSED, says: /^error: Refusing to restore 2 keys from ok\.cbk\.gz into .*overwriting keys that exist without confirmation/ },
-  { input: 'restore --ttl-mode bogus', args: (f) => on(f, 'restore', path.join(f.dir, 'ok.cbk.gz'), '--yes', '--ttl-mode', 'bogus'), code: USAGE, says: /^error: option '--ttl-mode <mode>' argument 'bogus' is invalid\. Allowed choices are keep, none\./ },
+  {
+    input: 'restore: permission denied',
+    skip: isRoot,
+    args: (f) => on(f, 'restore', path.join(f.dir, 'locked.cbk.gz'), '--yes'),
+    code: USAGE,
+    says: /^error: Cannot read backup file .*locked\.cbk\.gz \(EACCES\)/,
+  },
+  {
+    input: 'restore: keys exist, no --replace',
+    args: (f) => on(f, 'restore', path.join(f.dir, 'ok.cbk.gz'), '--yes'),
+    code: 0,
+    kind: 'report',
+    says: /^skipped: 2 exist already \(--replace overwrites them\)$/m,
+  },
+  {
+    input: 'restore --replace without --yes',
+    args: (f) => on(f, 'restore', path.join(f.dir, 'ok.cbk.gz'), '--replace'),
+    code: REFUSED,
+    says: /^error: Refusing to restore 2 keys from ok\.cbk\.gz into .*overwriting keys that exist without confirmation/,
+  },
+  {
+    input: 'restore --ttl-mode bogus',
+    args: (f) => on(f, 'restore', path.join(f.dir, 'ok.cbk.gz'), '--yes', '--ttl-mode', 'bogus'),
+    code: USAGE,
+    says: /^error: option '--ttl-mode <mode>' argument 'bogus' is invalid\. Allowed choices are keep, none\./,
+  },
   {
     input: 'backup: output file exists',
     args: (f) => on(f, 'backup', 'pattern', `${f.P}*`, '--out', path.join(f.dir, 'ok.cbk.gz')),
@@ -155,10 +432,30 @@ const rows: Row[] = [
   },
 
   // --- queues ------------------------------------------------------------------------------------
-  { input: 'queue that does not exist (inspect)', args: (f) => on(f, 'queues', 'inspect', 'nosuchqueue'), code: USAGE, says: /^error: No queue "nosuchqueue" under prefix .*bull \(queues found: .*bull:inbound\)/ },
-  { input: 'queue that does not exist (drain)', args: (f) => on(f, 'queues', 'drain', 'nosuchqueue', '--yes'), code: USAGE, says: /^error: No queue "nosuchqueue" under prefix/ },
-  { input: 'queue that does not exist (obliterate)', args: (f) => on(f, 'queues', 'obliterate', 'nosuchqueue', '--yes'), code: USAGE, says: /^error: No queue "nosuchqueue" under prefix/ },
-  { input: 'queues clean --state bogus', args: (f) => on(f, 'queues', 'clean', f.queue, '--state', 'bogus', '--yes'), code: USAGE, says: /^error: option '--state <state>' argument 'bogus' is invalid\. Unknown state "bogus"/ },
+  {
+    input: 'queue that does not exist (inspect)',
+    args: (f) => on(f, 'queues', 'inspect', 'nosuchqueue'),
+    code: USAGE,
+    says: /^error: No queue "nosuchqueue" under prefix .*bull \(queues found: .*bull:inbound\)/,
+  },
+  {
+    input: 'queue that does not exist (drain)',
+    args: (f) => on(f, 'queues', 'drain', 'nosuchqueue', '--yes'),
+    code: USAGE,
+    says: /^error: No queue "nosuchqueue" under prefix/,
+  },
+  {
+    input: 'queue that does not exist (obliterate)',
+    args: (f) => on(f, 'queues', 'obliterate', 'nosuchqueue', '--yes'),
+    code: USAGE,
+    says: /^error: No queue "nosuchqueue" under prefix/,
+  },
+  {
+    input: 'queues clean --state bogus',
+    args: (f) => on(f, 'queues', 'clean', f.queue, '--state', 'bogus', '--yes'),
+    code: USAGE,
+    says: /^error: option '--state <state>' argument 'bogus' is invalid\. Unknown state "bogus"/,
+  },
 ];
 
 let fx: Fixture;
@@ -244,7 +541,10 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, 'array.json'), '[]');
   writeFileSync(path.join(dir, 'unknown-key.json'), JSON.stringify({ ...config, nosuch: 1 }));
   writeFileSync(path.join(dir, 'wrong-type.json'), JSON.stringify({ ...config, scan: { count: 'many' } }));
-  writeFileSync(path.join(dir, 'template.json'), JSON.stringify({ ...config, families: { ...config.families, userState: { template: `${P}user:{phone`, user: 'phone' } } }));
+  writeFileSync(
+    path.join(dir, 'template.json'),
+    JSON.stringify({ ...config, families: { ...config.families, userState: { template: `${P}user:{phone`, user: 'phone' } } }),
+  );
   writeFileSync(path.join(dir, 'bad-cron.json'), JSON.stringify({ ...config, maintenance: { schedule: '61 * * * *' } }));
   writeFileSync(
     path.join(dir, 'ecosystem.config.cjs'),

@@ -47,8 +47,13 @@ async function countKeys(pattern: string): Promise<number> {
   return n;
 }
 
+// Log lines are free-form JSON objects; tests read the fields they know.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function jsonLines(stdout: string): Array<Record<string, any>> {
-  return stdout.trim().split('\n').map((line) => JSON.parse(line));
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
 }
 
 beforeAll(async () => {
@@ -196,7 +201,7 @@ describe('Redis disappears during a run', () => {
   });
 });
 
-describe('hooks and the earlier tool\'s flags', () => {
+describe("hooks and the earlier tool's flags", () => {
   it('--deploy clears the clearOnDeploy families only, prints a summary and audits', async () => {
     await seedKeys('ta:d', 7);
     await seedKeys('tb:d', 4);

@@ -75,7 +75,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe('the shipped ecosystem file', () => {
-  it('passes PM2\'s own validation and PM2 keeps every key we wrote', async () => {
+  it("passes PM2's own validation and PM2 keeps every key we wrote", async () => {
     const Common = require(path.join(ROOT, 'node_modules/pm2/lib/Common.js')) as { verifyConfs(apps: unknown[]): unknown[] | Error };
     const shipped = await loadEcosystem(path.join(ROOT, 'ecosystem.config.cjs'));
     const verified = Common.verifyConfs(structuredClone(shipped.apps));
@@ -105,7 +105,11 @@ describe('under a real PM2 daemon', () => {
     expect(later).toMatchObject({ status: 'stopped', restarts: 0 });
     // it really ran maintenance: one JSON finish line in its PM2 log, and the record in Redis
     const out = readFileSync(path.join(work.dir, 'logs/cache-maintenance-out.log'), 'utf8');
-    const finish = out.trim().split('\n').map((l) => JSON.parse(l.replace(/^\S+: /, ''))).find((l) => l.event === 'finish');
+    const finish = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l.replace(/^\S+: /, '')))
+      .find((l) => l.event === 'finish');
     expect(finish?.run?.id).toBeDefined();
     expect((await readLastRun(connection))?.id).toBe(finish.run.id);
     const api = (await listProcesses(home)).find((p) => p.name === 'whatsapp_api')!;

@@ -30,7 +30,10 @@ export class BullHarness {
   private readonly clients: BullClient[] = [];
   private readonly closers: Array<() => Promise<unknown>> = [];
 
-  constructor(readonly target: ServerTarget, readonly prefix = testPrefix(target)) {}
+  constructor(
+    readonly target: ServerTarget,
+    readonly prefix = testPrefix(target),
+  ) {}
 
   /** A new client suited to BullMQ (workers need maxRetriesPerRequest: null). */
   client(): BullClient {

@@ -64,7 +64,11 @@ export async function clearingFixture(target: ServerTarget | { url: string }, ov
     audit: () => {
       const file = path.join(dir, 'logs', 'audit.log');
       if (!existsSync(file)) return [];
-      return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+      return readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
     },
     existing: async (keys) => {
       const flags = await Promise.all(keys.map((key) => client.exists(key)));
@@ -83,4 +87,3 @@ export async function setKeys(client: Redis | Cluster, keys: Array<string | Buff
     await Promise.all(keys.slice(i, i + 500).map((key) => (ttlSeconds ? client.set(key, value, 'EX', ttlSeconds) : client.set(key, value))));
   }
 }
-

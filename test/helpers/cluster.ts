@@ -32,9 +32,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   }
   const total = masterCount * (1 + replicasPerMaster);
 
-  const started = await Promise.allSettled(
-    Array.from({ length: total }, () => startNode({ binary: opts.binary ?? 'redis-server', cluster: true })),
-  );
+  const started = await Promise.allSettled(Array.from({ length: total }, () => startNode({ binary: opts.binary ?? 'redis-server', cluster: true })));
   const nodes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const stop = async (): Promise<void> => {
     await Promise.all(nodes.map((n) => n.stop()));
@@ -70,9 +68,7 @@ async function formCluster(nodes: NodeHandle[], masterCount: number, replicasPer
 
     // Everyone meets node 0; gossip spreads the rest. The bus port is explicit (see --cluster-port).
     const seed = nodes[0]!;
-    await Promise.all(
-      clients.slice(1).map((c) => c.call('CLUSTER', 'MEET', seed.host, String(seed.port), String(seed.busPort))),
-    );
+    await Promise.all(clients.slice(1).map((c) => c.call('CLUSTER', 'MEET', seed.host, String(seed.port), String(seed.busPort))));
 
     // REPLICATE fails with "Unknown node" until the replica has learnt the master via gossip.
     await Promise.all(
@@ -100,13 +96,7 @@ async function formCluster(nodes: NodeHandle[], masterCount: number, replicasPer
 }
 
 /** Why node `i` is not yet a healthy member of the expected topology, or null when it is. */
-async function nodeIssue(
-  client: Redis,
-  i: number,
-  ids: string[],
-  masterCount: number,
-  masterOf: (i: number) => number,
-): Promise<string | null> {
+async function nodeIssue(client: Redis, i: number, ids: string[], masterCount: number, masterOf: (i: number) => number): Promise<string | null> {
   const info = parseInfo(asString(await client.call('CLUSTER', 'INFO')));
   if (info.get('cluster_state') !== 'ok') return `cluster_state:${info.get('cluster_state')}`;
   if (info.get('cluster_slots_assigned') !== String(SLOTS)) {

@@ -69,7 +69,10 @@ export function parsePrometheus(text: string): Map<string, PromFamily> {
     }
     const sample = parseSample(line, fail);
     const family = enter(familyOf(sample.name, families));
-    const id = `${sample.name}{${Object.entries(sample.labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}`;
+    const id = `${sample.name}{${Object.entries(sample.labels)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(',')}}`;
     if (series.has(id)) fail(`duplicate series ${id}`);
     series.add(id);
     family.samples.push(sample);
@@ -88,7 +91,7 @@ function familyOf(name: string, families: Map<string, PromFamily>): string {
 }
 
 function parseSample(line: string, fail: (why: string) => never): PromSample {
-  let i = 0;
+  let i: number;
   const nameMatch = /^[^{\s]+/.exec(line);
   if (!nameMatch) fail('no metric name');
   const name = nameMatch![0];
@@ -152,6 +155,8 @@ function unescape(raw: string, labelValue: boolean, fail: (why: string) => never
 /** The value of one series, or undefined. */
 export function promValue(families: Map<string, PromFamily>, name: string, labels: Record<string, string> = {}): number | undefined {
   const family = families.get(name);
-  const sample = family?.samples.find((s) => Object.keys(labels).length === Object.keys(s.labels).length && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  const sample = family?.samples.find(
+    (s) => Object.keys(labels).length === Object.keys(s.labels).length && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+  );
   return sample?.value;
 }

@@ -255,40 +255,45 @@ async function waitReady(running: Running, binary: ServerBinary, port: number, l
   const output = running.output().trim();
   const bindFailed = /Address already in use|bind: /i.test(log + output);
   throw new StartError(
-    `${binary} on ${HOST}:${port} ${status}.\n` +
-      `--- last lines of ${logFile} ---\n${log}\n` +
-      (output ? `--- stdout/stderr ---\n${output}\n` : ''),
+    `${binary} on ${HOST}:${port} ${status}.\n` + `--- last lines of ${logFile} ---\n${log}\n` + (output ? `--- stdout/stderr ---\n${output}\n` : ''),
     bindFailed,
   );
 }
 
-function serverArgs(o: {
-  port: number;
-  dir: string;
-  busPort: number | undefined;
-  persistence: boolean;
-  extra: string[];
-}): string[] {
+function serverArgs(o: { port: number; dir: string; busPort: number | undefined; persistence: boolean; extra: string[] }): string[] {
   const args = [
-    '--port', String(o.port),
-    '--bind', HOST,
-    '--protected-mode', 'no',
-    '--daemonize', 'no',
-    '--dir', o.dir,
-    '--logfile', join(o.dir, 'server.log'),
-    '--save', '',
-    '--appendonly', o.persistence ? 'yes' : 'no',
+    '--port',
+    String(o.port),
+    '--bind',
+    HOST,
+    '--protected-mode',
+    'no',
+    '--daemonize',
+    'no',
+    '--dir',
+    o.dir,
+    '--logfile',
+    join(o.dir, 'server.log'),
+    '--save',
+    '',
+    '--appendonly',
+    o.persistence ? 'yes' : 'no',
     // Diskless full sync otherwise waits 5 s for more replicas to join: pure delay in tests.
-    '--repl-diskless-sync-delay', '0',
+    '--repl-diskless-sync-delay',
+    '0',
   ];
   if (o.persistence) args.push('--appendfsync', 'always');
   if (o.busPort !== undefined) {
     // An explicit bus port (Redis/Valkey >= 7) avoids needing port+10000 to be free and < 65536.
     args.push(
-      '--cluster-enabled', 'yes',
-      '--cluster-config-file', join(o.dir, 'nodes.conf'),
-      '--cluster-node-timeout', '2000',
-      '--cluster-port', String(o.busPort),
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      join(o.dir, 'nodes.conf'),
+      '--cluster-node-timeout',
+      '2000',
+      '--cluster-port',
+      String(o.busPort),
     );
   }
   return [...args, ...o.extra];
@@ -317,7 +322,20 @@ export async function startNode(opts: NodeOptions = {}): Promise<NodeHandle> {
     port = opts.port ?? picked[0]!;
     busPort = opts.cluster ? picked[1] : undefined;
     const tlsArgs = opts.tls
-      ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', opts.tls.certFile, '--tls-key-file', opts.tls.keyFile, '--tls-ca-cert-file', opts.tls.caFile, '--tls-auth-clients', 'no']
+      ? [
+          '--port',
+          '0',
+          '--tls-port',
+          String(port),
+          '--tls-cert-file',
+          opts.tls.certFile,
+          '--tls-key-file',
+          opts.tls.keyFile,
+          '--tls-ca-cert-file',
+          opts.tls.caFile,
+          '--tls-auth-clients',
+          'no',
+        ]
       : [];
     args = serverArgs({ port, dir, busPort, persistence, extra: [...tlsArgs, ...(opts.args ?? [])] });
     await writeFile(logFile, ''); // fresh log per attempt so errors quote this attempt only
@@ -332,7 +350,7 @@ export async function startNode(opts: NodeOptions = {}): Promise<NodeHandle> {
       const retry = err instanceof StartError && err.bindFailed && opts.port === undefined && attempt < START_ATTEMPTS;
       if (!retry) {
         await removeDir();
-        throw new Error(`${(err as Error).message}(temp dir ${dir} removed)`);
+        throw new Error(`${(err as Error).message}(temp dir ${dir} removed)`, { cause: err });
       }
     }
   }

@@ -1,7 +1,7 @@
 // Known content for stats/doctor tests: six key families (with and without TTLs), keys of no
 // family in a few namespaces (one of them binary), and the expected figures. Every count here is
 // what the assertions compare against, so it is computed from the same loops that write the keys.
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { countOnNode } from './count.js';
 

@@ -80,10 +80,16 @@ export function workDir(label: string, config: Record<string, unknown>): { dir: 
 }
 
 /** Parsed JSON lines of `<dir>/logs/maintenance.log`. */
+// Log lines are free-form JSON objects; tests read the fields they know.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function maintenanceLog(dir: string): Array<Record<string, any>> {
   const file = path.join(dir, 'logs', 'maintenance.log');
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 export const PM2_BIN = path.join(ROOT, 'node_modules/pm2/bin/pm2');

@@ -84,7 +84,10 @@ describe.each(serverTargets())('backup / restore commands on $name', (target) =>
       source: expect.stringMatching(/^(Redis|Valkey) \d/),
     });
     expect(await connection.client.get(`${prefix}item:2`)).toBe('v2');
-    const audit = readFileSync(path.join(cwd, 'logs', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const audit = readFileSync(path.join(cwd, 'logs', 'audit.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(audit.filter((a) => a.command === 'restore' && a.targets[0] === file)).toHaveLength(1);
     expect(audit.filter((a) => a.command === 'backup' && a.result.file === file)).toHaveLength(1);
   });

@@ -54,7 +54,9 @@ async function contentOf(connection: RedisConnection, key: Buffer): Promise<stri
     case 'list':
       return `list:${hex(await c.lrangeBuffer(key, 0, -1)).join(',')}`;
     case 'set':
-      return `set:${hex(await c.smembersBuffer(key)).sort().join(',')}`;
+      return `set:${hex(await c.smembersBuffer(key))
+        .sort()
+        .join(',')}`;
     case 'zset':
       return `zset:${hex((await c.callBuffer('ZRANGE', key, 0, -1, 'WITHSCORES')) as Buffer[]).join(',')}`;
     case 'stream': {
@@ -187,7 +189,10 @@ describe.each(serverTargets())('backup and restore on $name', (target) => {
       }
     }
     // Type-aware reads agree too (the stream kept its group and pending entry).
-    const groups = (await connection.client.xinfo('GROUPS', keys.find((k) => k.toString().endsWith('stream'))!)) as unknown[][];
+    const groups = (await connection.client.xinfo(
+      'GROUPS',
+      keys.find((k) => k.toString().endsWith('stream'))!,
+    )) as unknown[][];
     expect(groups[0]).toEqual(expect.arrayContaining(['name', 'workers', 'pending', 1]));
     await remove(connection, keys);
   });
@@ -239,7 +244,10 @@ describe.each(serverTargets())('backup and restore on $name', (target) => {
       // there leaves the contents intact, and then the file is rightly accepted. Skip those.
       if (ext.endsWith('.gz') && sameContents(bytes, whole)) continue;
       writeFileSync(damaged, bytes);
-      const error = await restore(connection, damaged, { replace: true }).then(() => undefined, (e: unknown) => e);
+      const error = await restore(connection, damaged, { replace: true }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error, name).toBeInstanceOf(BackupFormatError);
       expect(await keysUnder(connection, prefix), name).toBe(0);
     }
@@ -309,7 +317,15 @@ describe.each(serverTargets())('backup and restore on $name', (target) => {
     await connection.client.set(`${prefix}bull:q:meta`, 'queue');
 
     const exact = newFile();
-    const one = await backup(connection, cfg, [{ family: 'testUser', values: { id: ['2', '3', '9'] } }, { family: 'testCtx', values: { story: 'S1' } }], { out: exact });
+    const one = await backup(
+      connection,
+      cfg,
+      [
+        { family: 'testUser', values: { id: ['2', '3', '9'] } },
+        { family: 'testCtx', values: { story: 'S1' } },
+      ],
+      { out: exact },
+    );
     expect(one).toMatchObject({ keys: 3, skipped: 0, selection: ['testUser(id)', 'testCtx(story)'] });
 
     const all = newFile();
@@ -443,7 +459,10 @@ describeValkey('backups across server kinds', () => {
     const redisVersion = (await redis.client.info('server')).match(/redis_version:(\S+)/)![1]!;
     const valkeyVersion = (await valkey.client.info('server')).match(/valkey_version:(\S+)/)![1]!;
 
-    const outcome = await restore(redis, file).then((r) => r, (e: unknown) => e);
+    const outcome = await restore(redis, file).then(
+      (r) => r,
+      (e: unknown) => e,
+    );
     if (serverRejects) {
       expect(outcome).toBeInstanceOf(BackupIncompatibleError);
       const message = (outcome as Error).message;
@@ -511,7 +530,7 @@ describe('without scripts (ACL denies EVAL): the per-key pipeline path gives the
   });
 });
 
-describe('a standalone backup restores into the cluster, each key on its slot\'s master', () => {
+describe("a standalone backup restores into the cluster, each key on its slot's master", () => {
   const [redisTarget, clusterTarget] = serverTargets();
   it('keys spread over every master', async () => {
     const source = await connect({ url: redisTarget!.url });

@@ -68,7 +68,9 @@ describe.each(serverTargets())('clear-old on $name', (target) => {
     expect(summary.deleted).toBe(old.length);
     expect(await fx.existing(old)).toEqual([]);
     expect(await fx.existing([...young, ...undated])).toHaveLength(young.length + undated.length);
-    expect(summary.byTarget).toEqual([expect.objectContaining({ target: 'sessions', kind: 'conditional', deleted: old.length, kept: young.length + undated.length })]);
+    expect(summary.byTarget).toEqual([
+      expect.objectContaining({ target: 'sessions', kind: 'conditional', deleted: old.length, kept: young.length + undated.length }),
+    ]);
   });
 
   it('keeps a key written between selection and deletion (timestamp re-read on the server)', async () => {

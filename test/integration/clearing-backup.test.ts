@@ -130,10 +130,14 @@ describe.each(serverTargets().filter((t) => !t.cluster))('clear-all --queue on $
     await setKeys(fx.client, [`${p}context:S1`, `${p}chats:d:c`]);
     const queue = harness.queue('outbound');
     const hold = gate();
-    const worker = harness.worker('outbound', async (job) => {
-      if (job.data.hold) await hold.wait;
-      return 'ok';
-    }, { concurrency: 1 });
+    const worker = harness.worker(
+      'outbound',
+      async (job) => {
+        if (job.data.hold) await hold.wait;
+        return 'ok';
+      },
+      { concurrency: 1 },
+    );
     const problems = watchWorker(worker);
     await queue.add('slow', { hold: true });
     await waitFor(async () => (await queue.getActiveCount()) === 1, 10_000, 'active job');

@@ -35,7 +35,12 @@ describe.each(serverTargets())('clearing commands on $name', (target) => {
     expect(await fx.existing(others)).toEqual(others);
     // The audit line names labels and counts only: no conversation id, no phone number.
     const [line] = fx.audit();
-    expect(line).toMatchObject({ command: 'invalidate conversation', targets: ['convMapping(conversationId)', 'waMapping(waId)'], dryRun: false, result: { deleted: 5 } });
+    expect(line).toMatchObject({
+      command: 'invalidate conversation',
+      targets: ['convMapping(conversationId)', 'waMapping(waId)'],
+      dryRun: false,
+      result: { deleted: 5 },
+    });
     const raw = JSON.stringify(line);
     expect(raw).not.toContain(CONV);
     expect(raw).not.toContain('27821234567');
@@ -43,7 +48,10 @@ describe.each(serverTargets())('clearing commands on $name', (target) => {
 
   it('--dry-run prints counts and a sample, deletes nothing, and is audited as a dry run', async () => {
     const p = fx.prefix;
-    await setKeys(fx.client, Array.from({ length: 30 }, (_, i) => `${p}chats:device-1:chat-${i}`));
+    await setKeys(
+      fx.client,
+      Array.from({ length: 30 }, (_, i) => `${p}chats:device-1:chat-${i}`),
+    );
     await setKeys(fx.client, [`${p}chats:device-2:chat-1`]);
     const result = await fx.cli(['invalidate', 'chatList', '--deviceId', 'device-1', '--dry-run']);
     expect(result.code).toBe(0);
@@ -110,7 +118,15 @@ describe.each(serverTargets())('clearing commands on $name', (target) => {
     const p = fx.prefix;
     const keys = [`${p}chats:d:1`, `${p}context:S1`, `${p}user:state:x`];
     await setKeys(fx.client, keys);
-    for (const args of [['clear-all'], ['all'], ['invalidate', 'pattern', `a*`], ['invalidate', 'pattern', '*:x'], ['invalidate', 'chatList'], ['invalidate', 'pattern', '*'], ['invalidate', 'pattern', '**', '--dry-run']]) {
+    for (const args of [
+      ['clear-all'],
+      ['all'],
+      ['invalidate', 'pattern', `a*`],
+      ['invalidate', 'pattern', '*:x'],
+      ['invalidate', 'chatList'],
+      ['invalidate', 'pattern', '*'],
+      ['invalidate', 'pattern', '**', '--dry-run'],
+    ]) {
       const result = await fx.cli(args);
       if (args.includes('--dry-run')) {
         expect(result.code, args.join(' ')).toBe(0);
@@ -216,7 +232,10 @@ describe.each(serverTargets())('clearing commands on $name', (target) => {
 
   it('Ctrl-C stops after the batch in hand: partial summary, exit 5, audit line says interrupted', async () => {
     const p = fx.prefix;
-    await setKeys(fx.client, Array.from({ length: 600 }, (_, i) => `${p}context:C${i}`));
+    await setKeys(
+      fx.client,
+      Array.from({ length: 600 }, (_, i) => `${p}context:C${i}`),
+    );
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 400);
     const result = await fx.cli(['invalidate', 'pattern', `${p}context:*`, '--yes', '--rate', '300', '--json'], { signal: controller.signal });

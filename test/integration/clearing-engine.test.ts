@@ -63,7 +63,10 @@ describe.each(serverTargets())('keyspace engine on $name', (target) => {
 
   it('finds, shows escaped and deletes binary keys (invalid UTF-8, NUL)', async () => {
     const p = fx.prefix;
-    const binary = [Buffer.concat([Buffer.from(`${p}context:`), Buffer.from([0x00, 0xff, 0xfe, 0x0a])]), Buffer.concat([Buffer.from(`${p}context:`), Buffer.from([0xc3, 0x28])])];
+    const binary = [
+      Buffer.concat([Buffer.from(`${p}context:`), Buffer.from([0x00, 0xff, 0xfe, 0x0a])]),
+      Buffer.concat([Buffer.from(`${p}context:`), Buffer.from([0xc3, 0x28])]),
+    ];
     const plain = `${p}context:plain`;
     await setKeys(fx.client, [...binary, plain]);
     const dry = await invalidatePattern(ctx(), `${p}context:*`, { dryRun: true });
@@ -80,7 +83,10 @@ describe.each(serverTargets())('keyspace engine on $name', (target) => {
     const p = fx.prefix;
     const specials = ['*', '?', '[', '\\', '[a]'];
     const bystanders = ['a', 'abc', 'x?', ']'];
-    await setKeys(fx.client, [...specials, ...bystanders].map((v) => `${p}user:state:${v}`));
+    await setKeys(
+      fx.client,
+      [...specials, ...bystanders].map((v) => `${p}user:state:${v}`),
+    );
     await setKeys(fx.client, [`${p}context:*`, `${p}context:*:v2`, `${p}context:STORY-1`]);
     for (const value of specials) {
       const summary = await clearUser(ctx(), value);
@@ -98,7 +104,10 @@ describe.each(serverTargets())('keyspace engine on $name', (target) => {
 
   it('dry run deletes nothing and counts what the real run then deletes', async () => {
     const p = fx.prefix;
-    await setKeys(fx.client, Array.from({ length: 120 }, (_, i) => `${p}chats:d${i % 3}:${i}`));
+    await setKeys(
+      fx.client,
+      Array.from({ length: 120 }, (_, i) => `${p}chats:d${i % 3}:${i}`),
+    );
     await setKeys(fx.client, [`${p}user:state:+27821234567`, `${p}user:state:27821234567`]);
     const dry = await clearAll(ctx(), { dryRun: true, sampleSize: 5 });
     expect(dry.dryRun).toBe(true);
@@ -113,12 +122,18 @@ describe.each(serverTargets())('keyspace engine on $name', (target) => {
 
   it('--limit stops at exactly N deletions (pattern and exact), over parallel masters', async () => {
     const p = fx.prefix;
-    await setKeys(fx.client, Array.from({ length: 90 }, (_, i) => `${p}context:L${i}`));
+    await setKeys(
+      fx.client,
+      Array.from({ length: 90 }, (_, i) => `${p}context:L${i}`),
+    );
     const summary = await invalidatePattern(ctx(), `${p}context:*`, { limit: 7, batch: 3 });
     expect(summary.deleted).toBe(7);
     expect(summary.limitReached).toBe(true);
     expect(await countMatching(fx.connection, `${p}context:*`)).toBe(83);
-    await setKeys(fx.client, ['acme', 'globex', 'default'].map((t) => `${p}tenant:${t}:mapping:conv:lim`));
+    await setKeys(
+      fx.client,
+      ['acme', 'globex', 'default'].map((t) => `${p}tenant:${t}:mapping:conv:lim`),
+    );
     const exact = await invalidateFamily(ctx(), 'convMapping', { conversationId: 'lim' }, { limit: 2 });
     expect(exact.deleted).toBe(2);
     expect(exact.limitReached).toBe(true);
@@ -126,7 +141,10 @@ describe.each(serverTargets())('keyspace engine on $name', (target) => {
 
   it('--rate caps the deletion rate (approximately)', async () => {
     const p = fx.prefix;
-    await setKeys(fx.client, Array.from({ length: 150 }, (_, i) => `${p}context:R${i}`));
+    await setKeys(
+      fx.client,
+      Array.from({ length: 150 }, (_, i) => `${p}context:R${i}`),
+    );
     const began = performance.now();
     const summary = await invalidatePattern(ctx(), `${p}context:*`, { rate: 300 });
     const seconds = (performance.now() - began) / 1000;
@@ -138,7 +156,10 @@ describe.each(serverTargets())('keyspace engine on $name', (target) => {
 
   it('abort stops after the call in flight: partial counts, interrupted', async () => {
     const p = fx.prefix;
-    await setKeys(fx.client, Array.from({ length: 400 }, (_, i) => `${p}context:A${i}`));
+    await setKeys(
+      fx.client,
+      Array.from({ length: 400 }, (_, i) => `${p}context:A${i}`),
+    );
     const controller = new AbortController();
     const summary = await invalidatePattern(ctx(), `${p}context:*`, { batch: 20, count: 50, signal: controller.signal, onProgress: () => controller.abort() });
     expect(summary.interrupted).toBe(true);
@@ -149,9 +170,17 @@ describe.each(serverTargets())('keyspace engine on $name', (target) => {
 
   it('a dry run stops on abort too, even while its pattern matches nothing', async () => {
     const p = fx.prefix;
-    await setKeys(fx.client, Array.from({ length: 300 }, (_, i) => `${p}chats:d:${i}`));
+    await setKeys(
+      fx.client,
+      Array.from({ length: 300 }, (_, i) => `${p}chats:d:${i}`),
+    );
     const controller = new AbortController();
-    const summary = await invalidatePattern(ctx(), `${p}nothing-matches:*`, { dryRun: true, count: 10, signal: controller.signal, onProgress: () => controller.abort() });
+    const summary = await invalidatePattern(ctx(), `${p}nothing-matches:*`, {
+      dryRun: true,
+      count: 10,
+      signal: controller.signal,
+      onProgress: () => controller.abort(),
+    });
     expect(summary.interrupted).toBe(true);
     expect(summary.matched).toBe(0);
   });
@@ -175,7 +204,11 @@ describe.each(serverTargets())('keyspace engine on $name', (target) => {
     expect(await fx.client.ttl(noTtl[0]!)).toBe(-1);
     expect(await fx.client.hgetall(`${p}context:H`)).toEqual({ a: '1', b: '2' });
     // Exact keys go through the same capture step.
-    await setKeys(fx.client, ['acme', 'default'].map((t) => `${p}tenant:${t}:mapping:conv:cap`), 'mapping');
+    await setKeys(
+      fx.client,
+      ['acme', 'default'].map((t) => `${p}tenant:${t}:mapping:conv:cap`),
+      'mapping',
+    );
     const exactCaptured: CaptureEntry[] = [];
     const exact = await invalidateFamily(ctx(), 'convMapping', { conversationId: 'cap' }, { capture: async (e) => void exactCaptured.push(...e) });
     expect(exact.deleted).toBe(2);
@@ -200,11 +233,19 @@ describe.each(serverTargets())('keyspace engine on $name', (target) => {
   it('executes several selections under one budget, with a per-target breakdown', async () => {
     const p = fx.prefix;
     await setKeys(fx.client, [`${p}context:a1`, `${p}context:a2`, `${p}context:b1`]);
-    const summary = await executeSelections(ctx(), 'invalidate', [
-      { kind: 'pattern', label: 'A', pattern: Buffer.from(`${p}context:a*`) },
-      { kind: 'pattern', label: 'B', pattern: Buffer.from(`${p}context:b*`) },
-    ], {});
+    const summary = await executeSelections(
+      ctx(),
+      'invalidate',
+      [
+        { kind: 'pattern', label: 'A', pattern: Buffer.from(`${p}context:a*`) },
+        { kind: 'pattern', label: 'B', pattern: Buffer.from(`${p}context:b*`) },
+      ],
+      {},
+    );
     expect(summary.targets).toEqual(['A', 'B']);
-    expect(summary.byTarget.map((t) => [t.target, t.deleted])).toEqual([['A', 2], ['B', 1]]);
+    expect(summary.byTarget.map((t) => [t.target, t.deleted])).toEqual([
+      ['A', 2],
+      ['B', 1],
+    ]);
   });
 });

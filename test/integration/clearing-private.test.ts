@@ -18,7 +18,10 @@ const UNKNOWN = ['feature-flags:rollout', 'x'];
 
 function workDir(config: object): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'cachectl-private-'));
-  writeFileSync(path.join(dir, 'cachectl.config.json'), JSON.stringify({ queues: { prefixes: ['bull', '{bull}'] }, logs: { dir: path.join(dir, 'logs') }, ...config }));
+  writeFileSync(
+    path.join(dir, 'cachectl.config.json'),
+    JSON.stringify({ queues: { prefixes: ['bull', '{bull}'] }, logs: { dir: path.join(dir, 'logs') }, ...config }),
+  );
   return dir;
 }
 

@@ -55,7 +55,10 @@ async function unlinkEach(connection: RedisConnection, keys: string[]): Promise<
 }
 
 function logLines(): Array<Record<string, unknown>> {
-  return readFileSync(path.join(logDir, 'maintenance.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  return readFileSync(path.join(logDir, 'maintenance.log'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 }
 
 describe.each(serverTargets())('runMaintenance on $name', (target) => {

@@ -39,7 +39,9 @@ describe('cluster: a master dies and its replica takes over during a run', () =>
   afterAll(async () => {
     await cluster?.stop();
     work?.remove();
-    console.log(`[faults-cluster] faults injected ${figures.injected}, survived ${figures.survived}, keys lost outside the selection ${figures.keysLostOutside}`);
+    console.log(
+      `[faults-cluster] faults injected ${figures.injected}, survived ${figures.survived}, keys lost outside the selection ${figures.keysLostOutside}`,
+    );
   });
 
   const living = (): ServerHandle[] => cluster.nodes.filter((_, i) => !dead.has(i));
@@ -54,7 +56,11 @@ describe('cluster: a master dies and its replica takes over during a run', () =>
   async function seedAll(tag: string): Promise<void> {
     const seeder = new Cluster([{ host: '127.0.0.1', port: living()[0]!.port }], { enableAutoPipelining: true });
     try {
-      const groups: Array<[string, number]> = [[`${tag}:context:S-`, SELECTED], [`${tag}:keep:`, KEEP], [`bull:${tag}:`, QUEUE]];
+      const groups: Array<[string, number]> = [
+        [`${tag}:context:S-`, SELECTED],
+        [`${tag}:keep:`, KEEP],
+        [`bull:${tag}:`, QUEUE],
+      ];
       for (const [prefix, count] of groups) {
         for (let i = 0; i < count; i += 4000) {
           await Promise.all(Array.from({ length: Math.min(4000, count - i) }, (_, k) => seeder.set(`${prefix}${i + k}`, 'v')));
@@ -144,7 +150,10 @@ describe('cluster: a master dies and its replica takes over during a run', () =>
   }
 
   async function outsideIntact(_connection: RedisConnection | undefined, tag: string): Promise<void> {
-    for (const [pattern, expected] of [[`${tag}:keep:*`, KEEP], [`bull:${tag}:*`, QUEUE]] as const) {
+    for (const [pattern, expected] of [
+      [`${tag}:keep:*`, KEEP],
+      [`bull:${tag}:*`, QUEUE],
+    ] as const) {
       const found = await countDirect(pattern);
       figures.keysLostOutside += Math.max(0, expected - found);
       expect(found, pattern).toBe(expected);

@@ -85,47 +85,58 @@ describe('server killed mid-run (SIGKILL, AOF persistence)', () => {
       name: 'clear-all',
       args: ['clear-all', '--yes', '--json', '--rate', '15000', '--batch', '200'],
       selected: ['context:*', 'chats:*', 'user:state:*'],
-      outside: [['keep:*', KEEP], ['bull:*', QUEUE]] as Array<[string, number]>,
+      outside: [
+        ['keep:*', KEEP],
+        ['bull:*', QUEUE],
+      ] as Array<[string, number]>,
       total: SELECTED + USERS,
     },
     {
       name: 'invalidate pattern',
       args: ['invalidate', 'pattern', 'context:*', '--yes', '--json', '--rate', '10000', '--batch', '200'],
       selected: ['context:*'],
-      outside: [['keep:*', KEEP], ['bull:*', QUEUE], ['chats:*', SELECTED / 2], ['user:state:*', USERS]] as Array<[string, number]>,
+      outside: [
+        ['keep:*', KEEP],
+        ['bull:*', QUEUE],
+        ['chats:*', SELECTED / 2],
+        ['user:state:*', USERS],
+      ] as Array<[string, number]>,
       total: SELECTED / 2,
     },
-  ])('$name: exits 5 at once with the partial summary; after a restart a second run completes; 0 keys lost outside', async ({ args, selected, outside, total }) => {
-    await freshData();
-    const running = cli(args);
-    const killedAt = await killAfterDrop(3_000);
-    const result = await running;
-    const reactedMs = performance.now() - killedAt;
+  ])(
+    '$name: exits 5 at once with the partial summary; after a restart a second run completes; 0 keys lost outside',
+    async ({ args, selected, outside, total }) => {
+      await freshData();
+      const running = cli(args);
+      const killedAt = await killAfterDrop(3_000);
+      const result = await running;
+      const reactedMs = performance.now() - killedAt;
 
-    expect(result.code, result.stderr).toBe(5);
-    expect(reactedMs).toBeLessThan(2_500);
-    const partial = json<RunSummaryJson>(result.stdout);
-    expect(partial.deleted).toBeGreaterThan(0);
-    expect(partial.deleted).toBeLessThan(total);
-    expect(partial.errors?.join('\n')).toContain(`127.0.0.1:${server.port}`);
-    expect(result.stderr).toMatch(/stopped part-way/);
-    expect(result.stderr).toMatch(/hint: .*run again/);
+      expect(result.code, result.stderr).toBe(5);
+      expect(reactedMs).toBeLessThan(2_500);
+      const partial = json<RunSummaryJson>(result.stdout);
+      expect(partial.deleted).toBeGreaterThan(0);
+      expect(partial.deleted).toBeLessThan(total);
+      expect(partial.errors?.join('\n')).toContain(`127.0.0.1:${server.port}`);
+      expect(result.stderr).toMatch(/stopped part-way/);
+      expect(result.stderr).toMatch(/hint: .*run again/);
 
-    await restartAndReconnect();
-    let remaining = 0;
-    for (const pattern of selected) remaining += await countMatching(admin, pattern);
-    // Everything reported as deleted really is gone (acknowledged deletes were fsynced).
-    expect(total - remaining).toBeGreaterThanOrEqual(partial.deleted);
-    expect(remaining).toBeGreaterThan(0);
-    await outsideIntact(outside);
+      await restartAndReconnect();
+      let remaining = 0;
+      for (const pattern of selected) remaining += await countMatching(admin, pattern);
+      // Everything reported as deleted really is gone (acknowledged deletes were fsynced).
+      expect(total - remaining).toBeGreaterThanOrEqual(partial.deleted);
+      expect(remaining).toBeGreaterThan(0);
+      await outsideIntact(outside);
 
-    const again = await cli(args.filter((a, i) => a !== '--rate' && args[i - 1] !== '--rate'));
-    expect(again.code, again.stderr).toBe(0);
-    expect(json<RunSummaryJson>(again.stdout).deleted).toBe(remaining);
-    for (const pattern of selected) expect(await countMatching(admin, pattern), pattern).toBe(0);
-    await outsideIntact(outside);
-    figures.survived++;
-  });
+      const again = await cli(args.filter((a, i) => a !== '--rate' && args[i - 1] !== '--rate'));
+      expect(again.code, again.stderr).toBe(0);
+      expect(json<RunSummaryJson>(again.stdout).deleted).toBe(remaining);
+      for (const pattern of selected) expect(await countMatching(admin, pattern), pattern).toBe(0);
+      await outsideIntact(outside);
+      figures.survived++;
+    },
+  );
 
   it('backup: exits non-zero at once, leaves no file (not even .partial); after a restart it completes with every key', async () => {
     await freshData();
@@ -142,7 +153,9 @@ describe('server killed mid-run (SIGKILL, AOF persistence)', () => {
     expect(performance.now() - killedAt).toBeLessThan(2_500);
     // Exit 3 (connection), as docs/backup.md lists; the message says how far it got.
     expect(result.code, result.stderr).toBe(3);
-    expect(result.stderr).toMatch(new RegExp(`Backup stopped after \\d+ keys, no backup file was written: Lost the connection to redis://127\\.0\\.0\\.1:${server.port}`));
+    expect(result.stderr).toMatch(
+      new RegExp(`Backup stopped after \\d+ keys, no backup file was written: Lost the connection to redis://127\\.0\\.0\\.1:${server.port}`),
+    );
     expect(result.stderr).toMatch(/hint: run the backup again/);
     expect(Number(/after (\d+) keys/.exec(result.stderr)?.[1])).toBeGreaterThan(0);
     expect(result.stdout).toBe('');
@@ -154,7 +167,12 @@ describe('server killed mid-run (SIGKILL, AOF persistence)', () => {
     const again = await cli(['backup', 'pattern', 'context:*', '--out', file, '--json']);
     expect(again.code, again.stderr).toBe(0);
     expect(json<{ keys: number }>(again.stdout).keys).toBe(expected);
-    await outsideIntact([['keep:*', KEEP], ['bull:*', QUEUE], ['chats:*', SELECTED / 2], ['context:*', expected]]);
+    await outsideIntact([
+      ['keep:*', KEEP],
+      ['bull:*', QUEUE],
+      ['chats:*', SELECTED / 2],
+      ['context:*', expected],
+    ]);
     expect(await totalKeys(admin)).toBe(SELECTED + 20_000 + KEEP + QUEUE + USERS);
     figures.survived++;
   });

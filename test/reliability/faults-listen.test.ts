@@ -7,7 +7,16 @@ import { publishInvalidation } from '../../src/core/invalidation/publish.js';
 import { connect, type RedisConnection } from '../../src/redis/connect.js';
 import { runCli } from '../helpers/cli.js';
 import { startServer, type ServerHandle } from '../helpers/servers.js';
-import { configInput, countExisting, fill, pendingCount, removeConfigFiles, testConfig, waitUntil, writeConfigFile } from '../integration/invalidation/helpers.js';
+import {
+  configInput,
+  countExisting,
+  fill,
+  pendingCount,
+  removeConfigFiles,
+  testConfig,
+  waitUntil,
+  writeConfigFile,
+} from '../integration/invalidation/helpers.js';
 import { countMatching, figures } from './faults-support.js';
 
 describe('listen through a server crash (SIGKILL + restart)', () => {
@@ -41,9 +50,12 @@ describe('listen through a server crash (SIGKILL + restart)', () => {
     let admin = await connect({ url: server.url });
     await fill(admin.client, `${prefix}bulk:`, 300_000);
     const controller = new AbortController();
-    const listening = runCli(['--redis-url', server.url, '--config', file, '--connect-timeout', '1s', 'listen', '--consumer', 'crash-test', '--log-format', 'json'], {
-      signal: controller.signal,
-    });
+    const listening = runCli(
+      ['--redis-url', server.url, '--config', file, '--connect-timeout', '1s', 'listen', '--consumer', 'crash-test', '--log-format', 'json'],
+      {
+        signal: controller.signal,
+      },
+    );
     const tags = ['before-1', 'before-2', 'before-3', 'after-1', 'after-2'];
     let result: Awaited<typeof listening> | undefined;
     try {
@@ -64,7 +76,10 @@ describe('listen through a server crash (SIGKILL + restart)', () => {
     }
     try {
       expect(result.code, result.stderr).toBe(0);
-      const logs = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      const logs = result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(logs.some((l) => l.event === 'reconnect')).toBe(true);
       expect(logs.some((l) => l.event === 'reconnected')).toBe(true);
       // Every event is in the stream once (10 published), none dead-lettered, none pending.

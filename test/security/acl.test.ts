@@ -368,7 +368,5 @@ function aclSuite(variant: Variant): void {
 }
 
 describe('redis-server (standalone)', () => aclSuite({ cluster: false, start: () => standalone('redis-server'), connectNoise: [] }));
-describeValkey('valkey-server (standalone)', () =>
-  aclSuite({ cluster: false, start: () => standalone('valkey-server'), connectNoise: ['client|setinfo'] }),
-);
+describeValkey('valkey-server (standalone)', () => aclSuite({ cluster: false, start: () => standalone('valkey-server'), connectNoise: ['client|setinfo'] }));
 describe('redis cluster (3 masters, queues.prefixes {bull})', () => aclSuite({ cluster: true, start: cluster, connectNoise: ['client|setname'] }));

@@ -98,7 +98,9 @@ describe('passwords never leave the process', () => {
     expect((await run(['ping', '--redis-url', plain, '--config', path.join(cwd, 'missing.json')])).code).toBe(2);
     expect((await run(['ping'], { REDIS_URL: plain })).code).toBe(3);
     expect((await run(['ping', '--connect-timeout', '1s'], { REDIS_URL: `redis://:${encodeURIComponent(PASSWORD)}@127.0.0.1:1` })).code).toBe(3);
-    expect((await run(['ping', '--redis-url', `redis://ops:${encodeURIComponent(USER_PASSWORD)}@127.0.0.1:1`, '--json', '--connect-timeout', '1s'])).code).toBe(3);
+    expect((await run(['ping', '--redis-url', `redis://ops:${encodeURIComponent(USER_PASSWORD)}@127.0.0.1:1`, '--json', '--connect-timeout', '1s'])).code).toBe(
+      3,
+    );
     expect((await run(['ping', '--redis-url', `http://:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}`])).code).toBe(2);
     expect((await run(['clear-all', '--redis-url', inUrl])).code).toBe(4); // no --yes without a terminal
     // --help with the secret in the environment.

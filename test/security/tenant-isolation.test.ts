@@ -33,8 +33,20 @@ const configInput = {
 };
 const config: CachectlConfig = resolveConfig(configInput, undefined);
 
-type Op = 'clearAll' | 'clearAllUnknown' | 'invalidateOne' | 'invalidateWhole' | 'conversation' | 'pattern' | 'clearUser' | 'clearOld' | 'cliClearAll' | 'cliPattern';
-const OPS: Op[] = ['clearAll', 'clearAllUnknown', 'invalidateOne', 'invalidateWhole', 'conversation', 'pattern', 'clearUser', 'clearOld', 'cliClearAll', 'cliPattern'];
+type Op =
+  'clearAll' | 'clearAllUnknown' | 'invalidateOne' | 'invalidateWhole' | 'conversation' | 'pattern' | 'clearUser' | 'clearOld' | 'cliClearAll' | 'cliPattern';
+const OPS: Op[] = [
+  'clearAll',
+  'clearAllUnknown',
+  'invalidateOne',
+  'invalidateWhole',
+  'conversation',
+  'pattern',
+  'clearUser',
+  'clearOld',
+  'cliClearAll',
+  'cliPattern',
+];
 
 const tenantId = fc.array(fc.constantFrom(...TENANT_CHARS), { minLength: 1, maxLength: 3 }).map((chars) => chars.join(''));
 const value = fc.array(fc.constantFrom(...VALUE_CHARS), { minLength: 1, maxLength: 4 }).map((chars) => chars.join(''));
@@ -169,9 +181,9 @@ describe('tenant isolation on a server of our own', () => {
       fc.asyncProperty(scenario, async ({ tenants, values, op }) => {
         const [target] = tenants as [string];
         // Ids that are prefixes of each other, both ways: "a" vs "ab", "ab" vs "a".
-        const others = [...new Set([...tenants.slice(1), `${target}b`, `${target}:`.slice(0, -1) + ' ', ...(target.length > 1 ? [target.slice(0, -1)] : [])])].filter(
-          (t) => t !== target && !t.includes(':'),
-        );
+        const others = [
+          ...new Set([...tenants.slice(1), `${target}b`, `${target}:`.slice(0, -1) + ' ', ...(target.length > 1 ? [target.slice(0, -1)] : [])]),
+        ].filter((t) => t !== target && !t.includes(':'));
         const mine = tenantKeys(target, values);
         const all = [
           ...Object.values(mine).flat(),
@@ -283,7 +295,10 @@ describe('tenant isolation on a server of our own', () => {
       await withKeys(async () => {
         const manager = new CacheManager({ connection, config, tenant });
         const file = path.join(cwd, 'tenant.cbk');
-        const result = await manager.backup([{ pattern: Buffer.concat([escapeGlob('tenant:a*:'), Buffer.from('*')]) }, { family: 'convMapping' }], { out: file, overwrite: true });
+        const result = await manager.backup([{ pattern: Buffer.concat([escapeGlob('tenant:a*:'), Buffer.from('*')]) }, { family: 'convMapping' }], {
+          out: file,
+          overwrite: true,
+        });
         expect(result.keys).toBe(inside.length);
         await expect(manager.backup([{ pattern: '*' }], { out: file, overwrite: true })).rejects.toThrow(/outside tenant/);
         // An unrestricted backup of everything, restored by another tenant's manager: nothing comes back.
@@ -369,7 +384,9 @@ describe('tenant isolation on a server of our own', () => {
         expect(summary.deleted).toBe(1);
         const human = await runCli(['--tenant', 'a', 'clear-all', '--dry-run'], { env: env(), cwd });
         expect(human.stderr).toMatch(/skipped \(not tenant-scoped\): userState, chatList, context/);
-        expect(await existing(connection, ['tenant:a:mapping:conv:1', 'tenant:b:mapping:conv:1', sentinel])).toEqual(['tenant:b:mapping:conv:1', sentinel].sort());
+        expect(await existing(connection, ['tenant:a:mapping:conv:1', 'tenant:b:mapping:conv:1', sentinel])).toEqual(
+          ['tenant:b:mapping:conv:1', sentinel].sort(),
+        );
         count('cli:report');
       } finally {
         await deleteByName(connection, ['tenant:b:mapping:conv:1', sentinel]);

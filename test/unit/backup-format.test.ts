@@ -67,7 +67,8 @@ async function readAll(file: string): Promise<{ header: BackupHeader; records: B
   const reader = await BackupReader.open(file);
   const records: BackupRecord[] = [];
   try {
-    for await (const batch of reader.batches({ records: 2, bytes: 1 << 20 })) records.push(...batch.map((r) => ({ ...r, key: Buffer.from(r.key), dump: Buffer.from(r.dump) })));
+    for await (const batch of reader.batches({ records: 2, bytes: 1 << 20 }))
+      records.push(...batch.map((r) => ({ ...r, key: Buffer.from(r.key), dump: Buffer.from(r.dump) })));
   } finally {
     reader.close();
   }
@@ -171,7 +172,10 @@ describe('writer refusals', () => {
   });
 
   it('a folder that does not exist is a usage error before anything else', async () => {
-    await expect(BackupWriter.create(path.join(dir, 'missing', 'x.cbk'), HEADER)).rejects.toMatchObject({ code: 'CACHECTL_USAGE', message: expect.stringMatching(/ENOENT/) });
+    await expect(BackupWriter.create(path.join(dir, 'missing', 'x.cbk'), HEADER)).rejects.toMatchObject({
+      code: 'CACHECTL_USAGE',
+      message: expect.stringMatching(/ENOENT/),
+    });
   });
 });
 
@@ -237,10 +241,13 @@ describe('damaged files are refused', () => {
       const copy = Buffer.from(flipWhole);
       copy[at]! ^= 0x40;
       writeFileSync(damaged, copy);
-      const error = await verifyBackup(damaged).then(() => undefined, (e: unknown) => e);
+      const error = await verifyBackup(damaged).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       // A few gzip bits carry nothing (header time and OS, unused code lengths, padding): the
       // contents are intact and the file is rightly accepted. Every other flip is refused.
-      let intact = false;
+      let intact: boolean;
       try {
         intact = gunzipSync(copy).equals(plain);
       } catch {

@@ -46,7 +46,13 @@ describe('plans', () => {
   });
 
   it('clear-all: one pattern per family; compatibility options', () => {
-    expect(planClearAll({ config }).map((s) => s.kind === 'pattern' && s.pattern.toString())).toEqual(['user:state:*', 'tenant:*:mapping:conv:*', 'tenant:*:mapping:wa:*', 'chats:*:*', 'context:*']);
+    expect(planClearAll({ config }).map((s) => s.kind === 'pattern' && s.pattern.toString())).toEqual([
+      'user:state:*',
+      'tenant:*:mapping:conv:*',
+      'tenant:*:mapping:wa:*',
+      'chats:*:*',
+      'context:*',
+    ]);
     expect(planClearAll({ config }, { clearUserStates: false }).map((s) => s.label)).toEqual(['convMapping', 'chatList', 'context']);
     expect(() => planClearAll({ config }, { clearQueueJobs: true })).toThrow(/does not clear queues/);
     expect(planClearAll({ config }, { includeUnknown: true })).toHaveLength(1);
@@ -55,14 +61,23 @@ describe('plans', () => {
   it('clear-old: per-family thresholds, ageField means timestamp mode, bad hours rejected', () => {
     const c = resolveConfig({ families: { sessions: { template: 'session:{id}', maxAgeHours: 12, ageField: 'updatedAt' } }, maintenance: { hours: 36 } });
     const plan = planClearOld({ config: c }, { now: () => 1000 });
-    expect(plan.find((p) => p.family.name === 'sessions')).toMatchObject({ hours: 12, condition: { mode: 'field', field: 'updatedAt', maxAgeMs: 12 * 3_600_000, now: 1000 } });
+    expect(plan.find((p) => p.family.name === 'sessions')).toMatchObject({
+      hours: 12,
+      condition: { mode: 'field', field: 'updatedAt', maxAgeMs: 12 * 3_600_000, now: 1000 },
+    });
     expect(plan.find((p) => p.family.name === 'chatList')).toMatchObject({ hours: 36, condition: { mode: 'idle', seconds: 36 * 3600 } });
     expect(planClearOld({ config: c }, { olderThanHours: 48 }).every((p) => p.hours === 48)).toBe(true);
     for (const hours of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => planClearOld({ config: c }, { hours })).toThrow(/Invalid age/);
   });
 
   it('clear-user: each family under the spellings it uses', () => {
-    const c = resolveConfig({ tenants: ['acme'], families: { userState: { template: 'user:state:{phone}', user: 'phone', userFormat: 'digits' }, waMapping: { template: 'tenant:{tenant}:mapping:wa:{waId}', user: 'waId', userFormat: 'e164' } } });
+    const c = resolveConfig({
+      tenants: ['acme'],
+      families: {
+        userState: { template: 'user:state:{phone}', user: 'phone', userFormat: 'digits' },
+        waMapping: { template: 'tenant:{tenant}:mapping:wa:{waId}', user: 'waId', userFormat: 'e164' },
+      },
+    });
     const plan = planClearUser({ config: c }, '+27 82 123 4567');
     const keys = plan.selections.flatMap((s) => (s.kind === 'exact' ? s.keys.map(String) : []));
     expect(keys.sort()).toEqual(['tenant:acme:mapping:wa:+27821234567', 'tenant:default:mapping:wa:+27821234567', 'user:state:27821234567']);
@@ -71,7 +86,9 @@ describe('plans', () => {
 
 describe('phone numbers', () => {
   it('normalizes the spellings of one number', () => {
-    for (const [input, country] of [['+27 82 123 4567'], ['27821234567'], ['+27821234567'], ['082 123 4567', 'ZA'], ['(082) 123-4567', 'za']] as Array<[string, string?]>) {
+    for (const [input, country] of [['+27 82 123 4567'], ['27821234567'], ['+27821234567'], ['082 123 4567', 'ZA'], ['(082) 123-4567', 'za']] as Array<
+      [string, string?]
+    >) {
       expect(normalizeUser(input, country ? { country } : {}), input).toMatchObject({ kind: 'phone', e164: '+27821234567', digits: '27821234567' });
     }
   });

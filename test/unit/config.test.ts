@@ -27,9 +27,7 @@ describe('loadConfig', () => {
     const file = write('prec.json', JSON.stringify({ redis: { url: 'redis://file:1' } }));
     expect(loadConfig({ file, env: {} }).redis.url).toBe('redis://file:1');
     expect(loadConfig({ file, env: { REDIS_URL: 'redis://env:2' } }).redis.url).toBe('redis://env:2');
-    expect(loadConfig({ file, env: { REDIS_URL: 'redis://env:2' }, overrides: { redis: { url: 'redis://flag:3' } } }).redis.url).toBe(
-      'redis://flag:3',
-    );
+    expect(loadConfig({ file, env: { REDIS_URL: 'redis://env:2' }, overrides: { redis: { url: 'redis://flag:3' } } }).redis.url).toBe('redis://flag:3');
   });
 
   it('merges families by name and removes one with false', () => {

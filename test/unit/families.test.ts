@@ -12,11 +12,7 @@ describe('selectFamily', () => {
     const [sel] = selectFamily(fam('convMapping'), { conversationId: 'abc-123' }, opts);
     expect(sel!.kind).toBe('exact');
     const keys = sel!.kind === 'exact' ? sel!.keys.map(String) : [];
-    expect(keys.sort()).toEqual([
-      'tenant:acme:mapping:conv:abc-123',
-      'tenant:default:mapping:conv:abc-123',
-      'tenant:globex:mapping:conv:abc-123',
-    ]);
+    expect(keys.sort()).toEqual(['tenant:acme:mapping:conv:abc-123', 'tenant:default:mapping:conv:abc-123', 'tenant:globex:mapping:conv:abc-123']);
   });
 
   it('falls back to a tenant wildcard pattern when no tenants are configured or scanning is asked', () => {

@@ -63,7 +63,9 @@ describe('lintEcosystem', () => {
   });
 
   it('pre_restart and other unknown keys fail: PM2 ignores them', () => {
-    const findings = lintEcosystem(eco([{ name: 'api', script: 'a.js', pre_restart: 'node x --pm2-restart', cronRestart: '0 1 * * *', autorestart: false, colour: 1 }]));
+    const findings = lintEcosystem(
+      eco([{ name: 'api', script: 'a.js', pre_restart: 'node x --pm2-restart', cronRestart: '0 1 * * *', autorestart: false, colour: 1 }]),
+    );
     expect(findings).toEqual([
       { app: 'api', level: 'fail', message: expect.stringMatching(/PM2 ignores this key: there is no pre_restart/) },
       { app: 'api', level: 'fail', message: expect.stringMatching(/PM2 ignores this key: "colour"/) },

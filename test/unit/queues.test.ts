@@ -42,7 +42,13 @@ describe('queue helpers', () => {
 
   it('parseLine keeps name/data/opts and the original timestamp; drops what cannot be restored', () => {
     const { line, state } = parseLine(
-      JSON.stringify({ name: 'n', data: { a: 1 }, opts: { attempts: 3, delay: 500, parent: { id: '1', queue: 'bull:p' }, repeatJobKey: 'r' }, state: 'wait', timestamp: 1700000000000 }),
+      JSON.stringify({
+        name: 'n',
+        data: { a: 1 },
+        opts: { attempts: 3, delay: 500, parent: { id: '1', queue: 'bull:p' }, repeatJobKey: 'r' },
+        state: 'wait',
+        timestamp: 1700000000000,
+      }),
     );
     expect(state).toBe('wait');
     expect(line).toEqual({ name: 'n', data: { a: 1 }, opts: { attempts: 3, timestamp: 1700000000000 } });

@@ -16,12 +16,9 @@ describe('parseRedisUrl', () => {
     expect(parseRedisUrl('redis://localhost').port).toBe(6379);
   });
 
-  it.each(['not a url', 'http://host:6379', 'redis://host:99999', 'redis://host:6379/abc', 'redis://:6379'])(
-    'rejects %s without echoing secrets',
-    (url) => {
-      expect(() => parseRedisUrl(url)).toThrow(UsageError);
-    },
-  );
+  it.each(['not a url', 'http://host:6379', 'redis://host:99999', 'redis://host:6379/abc', 'redis://:6379'])('rejects %s without echoing secrets', (url) => {
+    expect(() => parseRedisUrl(url)).toThrow(UsageError);
+  });
 
   it('never puts the password in the error', () => {
     try {

@@ -12,7 +12,13 @@ import type { Ecosystem } from '../../src/core/pm2/ecosystem.js';
 describe('legacy flags', () => {
   it('rewrite --deploy / --pre-deploy / --pm2-restart to hook commands, in place', () => {
     expect(rewriteLegacyHookFlags(['--deploy'])).toEqual(['hook', 'deploy']);
-    expect(rewriteLegacyHookFlags(['--redis-url', 'redis://x:1', '--pre-deploy', '--json'])).toEqual(['--redis-url', 'redis://x:1', 'hook', 'pre-deploy', '--json']);
+    expect(rewriteLegacyHookFlags(['--redis-url', 'redis://x:1', '--pre-deploy', '--json'])).toEqual([
+      '--redis-url',
+      'redis://x:1',
+      'hook',
+      'pre-deploy',
+      '--json',
+    ]);
     expect(rewriteLegacyHookFlags(['--pm2-restart', '--quiet'])).toEqual(['hook', 'pm2-restart', '--quiet']);
     expect(rewriteLegacyHookFlags(['stats', '--json'])).toEqual(['stats', '--json']);
     // after "--" everything is an argument, never a flag
@@ -44,7 +50,14 @@ describe('maintenance pieces', () => {
     const at = new Date('2024-05-01T02:00:00Z');
     const outcome = { name: 'clean-queues', status: 'failed' as const, durationMs: 12, removed: { families: {}, queues: { 'bull:q': 3 } }, errors: ['boom'] };
     const event = { type: 'step-end' as const, runId: 'r1', step: 'clean-queues', outcome };
-    expect(JSON.parse(eventJson(event, at))).toEqual({ time: '2024-05-01T02:00:00.000Z', level: 'error', event: 'step-end', runId: 'r1', step: 'clean-queues', outcome });
+    expect(JSON.parse(eventJson(event, at))).toEqual({
+      time: '2024-05-01T02:00:00.000Z',
+      level: 'error',
+      event: 'step-end',
+      runId: 'r1',
+      step: 'clean-queues',
+      outcome,
+    });
     expect(eventText(event, at)).toBe('2024-05-01T02:00:00.000Z   clean-queues: failed, removed 3 queue entries (bull:q 3) (12 ms); boom');
     expect(eventText({ type: 'lock-renewed', runId: 'r1' }, at)).toBeUndefined();
     expect(describeRemoved({ families: { a: 2, b: 0 }, queues: {} })).toBe('removed 2 key(s) (a 2)');

@@ -48,7 +48,9 @@ Examples:
       const includeUnknown = flags.includeUnknown === true;
       const tenant = ctx.options.tenant;
       if (tenant !== undefined && flags.queue) {
-        throw new UsageError('clear-all --queue cannot be restricted to one tenant', { hint: 'queues are shared by every tenant: run "clear-all --queue" without --tenant, or drop --queue' });
+        throw new UsageError('clear-all --queue cannot be restricted to one tenant', {
+          hint: 'queues are shared by every tenant: run "clear-all --queue" without --tenant, or drop --queue',
+        });
       }
       const selections = planClearAll({ config }, { includeUnknown, ...(tenant !== undefined ? { tenant } : {}) });
       const families = selections.length;
@@ -76,7 +78,8 @@ Examples:
                     logsDir,
                     dryRun,
                     signal: ctx.signal,
-                    onProgress: (p) => out.progress(`clear-all --queue: ${p.queue} ${p.step} ${fmt(p.done)}${p.total !== undefined ? ` of ${fmt(p.total)}` : ''}`),
+                    onProgress: (p) =>
+                      out.progress(`clear-all --queue: ${p.queue} ${p.step} ${fmt(p.done)}${p.total !== undefined ? ` of ${fmt(p.total)}` : ''}`),
                   });
                 } finally {
                   out.clearProgress();

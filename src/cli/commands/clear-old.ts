@@ -17,7 +17,7 @@ export function clearOldCommand(ctx: CliContext): Command {
     .alias('old')
     .description('remove family entries older than N hours (idle time, or a timestamp field per family)')
     .argument('[families...]', 'only these families (default: every family)')
-    .option('--hours <n>', 'age threshold in hours (default: each family\'s maxAgeHours, else maintenance.hours = 24)', parseHours)
+    .option('--hours <n>', "age threshold in hours (default: each family's maxAgeHours, else maintenance.hours = 24)", parseHours)
     .addHelpText(
       'after',
       `

@@ -39,7 +39,10 @@ Examples:
     .action(async (parts: string[], flags: ClearUserFlags) => {
       const config = ctx.config();
       const userId = parts.join(' ');
-      const options = { ...(flags.country !== undefined ? { country: flags.country } : {}), ...(ctx.options.tenant !== undefined ? { tenant: ctx.options.tenant } : {}) };
+      const options = {
+        ...(flags.country !== undefined ? { country: flags.country } : {}),
+        ...(ctx.options.tenant !== undefined ? { tenant: ctx.options.tenant } : {}),
+      };
       const plan = planClearUser({ config }, userId, { ...options, scanTenants: flags.scanTenants === true });
       if (plan.user.note) ctx.output.warn(`"${plan.user.input}" is used as a plain id: ${plan.user.note}`);
       await runDestructive<ClearUserSummary>(ctx, flags, {

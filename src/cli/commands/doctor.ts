@@ -85,7 +85,9 @@ export function printDoctor(result: DoctorResult, out: Output): void {
   const c = out.color;
   const paint: Record<CheckStatus, (s: string) => string> = { pass: c.green, warn: c.yellow, fail: c.red, skip: c.dim };
   const { pass, warn, fail, skip } = result.counts;
-  out.line(`cachectl doctor: ${result.target}: ${paint[result.status](result.status.toUpperCase())} (${fail} fail, ${warn} warn, ${pass} pass, ${skip} skipped)`);
+  out.line(
+    `cachectl doctor: ${result.target}: ${paint[result.status](result.status.toUpperCase())} (${fail} fail, ${warn} warn, ${pass} pass, ${skip} skipped)`,
+  );
   const width = Math.max(...result.checks.map((ch) => ch.title.length));
   for (const check of result.checks) {
     out.line(`  ${paint[check.status](LABEL[check.status])}  ${check.title.padEnd(width)}  ${check.message}`);

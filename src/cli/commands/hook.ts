@@ -77,7 +77,10 @@ function printHook(result: HookResult, out: Output): void {
   const c = out.color;
   const status = result.status === 'ok' ? c.green('ok') : result.status === 'partial' ? c.yellow('partial') : c.red('failed');
   out.line(`hook ${result.hook}: ${status} (${result.durationMs} ms)`);
-  if (result.backup) out.line(`  backup: ${result.backup.keys} key(s) in ${result.backup.file}${result.backup.prunedOld.length ? ` (${result.backup.prunedOld.length} old backup(s) pruned)` : ''}`);
+  if (result.backup)
+    out.line(
+      `  backup: ${result.backup.keys} key(s) in ${result.backup.file}${result.backup.prunedOld.length ? ` (${result.backup.prunedOld.length} old backup(s) pruned)` : ''}`,
+    );
   for (const [family, n] of Object.entries(result.families)) out.line(`  ${family}: ${n} key(s) deleted`);
   for (const [queue, n] of Object.entries(result.queues)) out.line(`  ${queue}: ${n} finished job(s) removed`);
   if (result.hook === 'pm2-restart' && Object.keys(result.queues).length === 0 && result.errors.length === 0) out.line('  no finished jobs past retention');

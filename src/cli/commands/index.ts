@@ -40,15 +40,7 @@ export function registeredCommands(): string[] {
 }
 
 /** Global options that take a value: the token after them is not a command name. */
-const GLOBAL_OPTIONS_WITH_VALUE = new Set([
-  '--redis-url',
-  '--sentinel',
-  '--sentinel-name',
-  '--tls-ca',
-  '--connect-timeout',
-  '--command-timeout',
-  '--config',
-]);
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--redis-url', '--sentinel', '--sentinel-name', '--tls-ca', '--connect-timeout', '--command-timeout', '--config']);
 
 /**
  * The commands a command line needs: the one it names, or every command when it names none

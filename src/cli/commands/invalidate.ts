@@ -69,7 +69,7 @@ function planInvalidation(ctx: CliContext, target: string, args: string[], flags
     throw new UsageError('--wa only goes with "invalidate conversation"', { hint: `for family ${target}, give its placeholders as --<placeholder> value` });
   }
   if (target === 'pattern') {
-    const glob = single(args, 'glob after "pattern"', 'cachectl invalidate pattern \'context:STORY-1*\'');
+    const glob = single(args, 'glob after "pattern"', "cachectl invalidate pattern 'context:STORY-1*'");
     return { command: 'invalidate', describe: `delete every key matching ${displayKey(glob)}`, selections: planPattern(glob, scope) };
   }
   if (target === 'conversation') {
@@ -97,6 +97,7 @@ function single(args: string[], what: string, example: string): string {
   const [value, ...extra] = args;
   if (value === undefined || value.startsWith('--')) throw new UsageError(`Missing ${what}`, { hint: `e.g. ${example}` });
   if (value === '') throw new UsageError(`Empty ${what}`, { hint: `e.g. ${example}` });
-  if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}"`, { hint: `e.g. ${example}; run "cachectl invalidate --help" for the options` });
+  if (extra.length > 0)
+    throw new UsageError(`Unexpected argument "${extra[0]}"`, { hint: `e.g. ${example}; run "cachectl invalidate --help" for the options` });
   return value;
 }

@@ -50,7 +50,13 @@ Examples:
       const out = ctx.output;
       if (flags.count) {
         const summary = await countKeys(op, selections, { signal: ctx.signal, ...tenant });
-        const data = { targets: summary.targets, count: summary.matched, skippedQueueKeys: summary.skippedQueueKeys, nodes: summary.nodes.map((n) => ({ node: n.node, count: n.matched })), interrupted: summary.interrupted };
+        const data = {
+          targets: summary.targets,
+          count: summary.matched,
+          skippedQueueKeys: summary.skippedQueueKeys,
+          nodes: summary.nodes.map((n) => ({ node: n.node, count: n.matched })),
+          interrupted: summary.interrupted,
+        };
         out.result(data, (d) => out.line(String(d.count)));
         if (summary.interrupted) ctx.fail(ExitCode.PARTIAL);
         return;

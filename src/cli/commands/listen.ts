@@ -24,7 +24,12 @@ export function listenCommand(ctx: CliContext): Command {
     .option('--status', 'show stream length, group lag, pending entries, consumers and dead letters, then exit')
     .option('--consumer <name>', 'consumer name in the group (default: invalidation.consumer, else <host>-pm2-<pm_id> or <host>-<pid>)')
     .addOption(new Option('--log-format <format>', 'one line per batch as text, or one JSON object per line (PM2)').choices(['text', 'json']).default('text'))
-    .option('--stop-timeout <duration>', 'on SIGINT/SIGTERM, finish the work in hand for at most this long (keep it below PM2 kill_timeout)', durationParser('ms'), 1200)
+    .option(
+      '--stop-timeout <duration>',
+      'on SIGINT/SIGTERM, finish the work in hand for at most this long (keep it below PM2 kill_timeout)',
+      durationParser('ms'),
+      1200,
+    )
     .addHelpText(
       'after',
       `
@@ -103,7 +108,11 @@ export function printListenStatus(s: ListenStatus, out: Output): void {
       out.line(`oldest pending ${o.id}: idle ${seconds(o.idleMs)}, ${o.deliveries} deliver${o.deliveries === 1 ? 'y' : 'ies'}, held by ${o.consumer}`);
     }
     if (s.consumers.length > 0) {
-      out.table(['consumer', 'pending', 'idle'], s.consumers.map((c) => [c.name, c.pending, seconds(c.idleMs)]), { align: ['left', 'right', 'right'] });
+      out.table(
+        ['consumer', 'pending', 'idle'],
+        s.consumers.map((c) => [c.name, c.pending, seconds(c.idleMs)]),
+        { align: ['left', 'right', 'right'] },
+      );
     } else out.line('no consumers');
   }
   const dead = `dead letters: ${s.deadLetters} in ${s.deadLetterStream}`;

@@ -21,9 +21,13 @@ interface MaintenanceFlags {
 export function maintenanceCommand(ctx: CliContext): Command {
   return new Command('maintenance')
     .description('run the maintenance policy once, under a lock: clear-old per family, clean finished queue jobs, trim queue events, stats snapshot')
-    .option('--hours <n>', 'age threshold for every family (overrides maintenance.hours and each family\'s maxAgeHours)', parseHours)
+    .option('--hours <n>', "age threshold for every family (overrides maintenance.hours and each family's maxAgeHours)", parseHours)
     .option('--rate <keys/s>', 'ceiling on cache deletions per second (protects a busy server)', integerParser(1))
-    .addOption(new Option('--log-format <format>', 'json: one JSON object per line on stdout (PM2 logs); text: readable lines').choices(['json', 'text']).default('text'))
+    .addOption(
+      new Option('--log-format <format>', 'json: one JSON object per line on stdout (PM2 logs); text: readable lines')
+        .choices(['json', 'text'])
+        .default('text'),
+    )
     .addHelpText(
       'after',
       `
@@ -63,7 +67,8 @@ Examples:
           },
         });
       } catch (error) {
-        if (error instanceof LockHeldError && json) write(JSON.stringify({ time: new Date().toISOString(), level: 'error', event: 'lock-held', message: error.message }));
+        if (error instanceof LockHeldError && json)
+          write(JSON.stringify({ time: new Date().toISOString(), level: 'error', event: 'lock-held', message: error.message }));
         throw error;
       }
       if (out.json && !json) out.result({ ...outcome.run, recorded: outcome.recorded, logFile: outcome.logFile, exitCode: outcome.exitCode }, () => undefined);
@@ -84,5 +89,7 @@ export function releaseIdleStdin(ctx: CliContext): void {
 
 function printHint(outcome: MaintenanceOutcome, out: Output): void {
   if (outcome.exitCode === 0) return;
-  out.hint(`hint: exit ${outcome.exitCode}: ${outcome.run.status === 'partial' ? 'some steps did not finish; the rest was done' : 'no step succeeded'} (see the lines above and ${outcome.logFile ?? 'maintenance.log'})`);
+  out.hint(
+    `hint: exit ${outcome.exitCode}: ${outcome.run.status === 'partial' ? 'some steps did not finish; the rest was done' : 'no step succeeded'} (see the lines above and ${outcome.logFile ?? 'maintenance.log'})`,
+  );
 }

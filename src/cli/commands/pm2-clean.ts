@@ -65,7 +65,11 @@ Examples:
         command: 'pm2-clean',
         targets: [...families, ...targets.map((a) => `pm2:${a}`)],
         dryRun: result.dryRun,
-        result: { families: result.families, restarts: result.restarts.map((r) => ({ name: r.name, ok: r.ok, ...(r.error ? { error: r.error } : {}) })), errors: result.errors },
+        result: {
+          families: result.families,
+          restarts: result.restarts.map((r) => ({ name: r.name, ok: r.ok, ...(r.error ? { error: r.error } : {}) })),
+          errors: result.errors,
+        },
         server: connection.target,
       });
       ctx.output.result(result, printClean);

@@ -12,11 +12,9 @@ import { drainCommand, exportCommand, importCommand } from './queues/transfer.js
 
 export function queuesCommand(ctx: CliContext): Command {
   const queues = addPrefixOption(
-    new Command('queues')
-      .description('BullMQ queues: counts, workers, failures; clean, retry, pause/resume, drain, obliterate, export/import')
-      .addHelpText(
-        'after',
-        `
+    new Command('queues').description('BullMQ queues: counts, workers, failures; clean, retry, pause/resume, drain, obliterate, export/import').addHelpText(
+      'after',
+      `
 Queues are found by scanning <prefix>:*:meta on every master (prefixes: queues.prefixes, default
 "bull"; on a cluster BullMQ needs a hash-tagged prefix such as {bull}). Active jobs are never removed.
 
@@ -25,7 +23,7 @@ Examples:
   $ cachectl queues --json | jq '.queues[] | {key, failed: .counts.failed}'
   $ cachectl queues inspect messages
   $ cachectl queues clean --all --state completed --grace 24h --yes`,
-      ),
+    ),
   ).action((flags: CommonFlags) => listAction(ctx, flags));
 
   const subcommands = [

@@ -54,7 +54,8 @@ Examples:
 
 /** Validate a time zone name (UsageError with a hint otherwise). */
 export function resolveZone(zone: string): string {
-  if (!isValidTimeZone(zone)) throw new UsageError(`unknown time zone "${zone}"`, { hint: 'use an IANA name such as UTC, Europe/Berlin or Africa/Johannesburg' });
+  if (!isValidTimeZone(zone))
+    throw new UsageError(`unknown time zone "${zone}"`, { hint: 'use an IANA name such as UTC, Europe/Berlin or Africa/Johannesburg' });
   return zone;
 }
 

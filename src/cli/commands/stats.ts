@@ -30,7 +30,10 @@ export function statsCommand(ctx: CliContext): Command {
     .option('--depth <n>', 'leading ":" segments that name a namespace of keys outside every family', integerParser(1, 10), DEFAULT_NAMESPACE_DEPTH)
     .option('--top <n>', 'unknown namespaces to list', integerParser(1, 1000), DEFAULT_TOP_NAMESPACES)
     .option('--no-queues', 'skip BullMQ queue discovery and job counts')
-    .option('--scan-queues', 'find every BullMQ queue with a SCAN MATCH pass (sampled mode otherwise lists the queues the last maintenance run found plus those the sample shows)')
+    .option(
+      '--scan-queues',
+      'find every BullMQ queue with a SCAN MATCH pass (sampled mode otherwise lists the queues the last maintenance run found plus those the sample shows)',
+    )
     .option('--prometheus', 'print Prometheus text format (for node_exporter --collector.textfile)')
     .addHelpText(
       'after',
@@ -89,34 +92,50 @@ export function printStats(s: StatsResult, out: Output): void {
   const c = out.color;
   const name = s.server.flavor === 'valkey' ? 'Valkey' : 'Redis';
   const layout = s.mode === 'cluster' ? `cluster of ${s.server.masters.length} masters` : s.mode;
-  const how = s.sampling.method === 'exact'
-    ? s.sampling.everyKeyInspected ? 'every key inspected' : `exact counts, ${n(s.sampling.inspected)} keys sampled for memory/idle`
-    : `estimated from ${n(s.sampling.inspected)} sampled keys`;
+  const how =
+    s.sampling.method === 'exact'
+      ? s.sampling.everyKeyInspected
+        ? 'every key inspected'
+        : `exact counts, ${n(s.sampling.inspected)} keys sampled for memory/idle`
+      : `estimated from ${n(s.sampling.inspected)} sampled keys`;
   out.line(`${c.bold(`${name} ${s.server.version}`)}, ${layout}, ${n(s.keyspace.keys)} keys (${how}), ${s.timestamp}, ${(s.durationMs / 1000).toFixed(2)} s`);
   out.line();
   out.table(
     ['master', 'uptime', 'clients', 'used', 'peak', 'rss', 'frag', 'maxmemory', 'policy'],
     s.server.masters.map((m) => [
-      m.address, humanDuration(m.uptimeSeconds), m.connectedClients, humanBytes(m.memory.usedBytes), humanBytes(m.memory.peakBytes),
-      humanBytes(m.memory.rssBytes), m.memory.fragmentationRatio.toFixed(2),
-      m.memory.maxmemoryBytes === null ? 'unknown' : m.memory.maxmemoryBytes === 0 ? 'none' : humanBytes(m.memory.maxmemoryBytes), m.memory.policy,
+      m.address,
+      humanDuration(m.uptimeSeconds),
+      m.connectedClients,
+      humanBytes(m.memory.usedBytes),
+      humanBytes(m.memory.peakBytes),
+      humanBytes(m.memory.rssBytes),
+      m.memory.fragmentationRatio.toFixed(2),
+      m.memory.maxmemoryBytes === null ? 'unknown' : m.memory.maxmemoryBytes === 0 ? 'none' : humanBytes(m.memory.maxmemoryBytes),
+      m.memory.policy,
     ]),
     { align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'] },
   );
   out.table(
     ['master', 'db', 'keys', 'with TTL', 'expired', 'evicted', 'hit ratio'],
-    s.server.masters.flatMap((m) => (m.dbs.length > 0 ? m.dbs : [{ db: 0, keys: 0, keysWithExpiry: 0 }]).map((d) => {
-      const lookups = m.keyspaceHits + m.keyspaceMisses;
-      return [m.address, d.db, n(d.keys), n(d.keysWithExpiry), n(m.expiredKeys), n(m.evictedKeys), lookups === 0 ? '-' : pct(m.keyspaceHits / lookups)];
-    })),
+    s.server.masters.flatMap((m) =>
+      (m.dbs.length > 0 ? m.dbs : [{ db: 0, keys: 0, keysWithExpiry: 0 }]).map((d) => {
+        const lookups = m.keyspaceHits + m.keyspaceMisses;
+        return [m.address, d.db, n(d.keys), n(d.keysWithExpiry), n(m.expiredKeys), n(m.evictedKeys), lookups === 0 ? '-' : pct(m.keyspaceHits / lookups)];
+      }),
+    ),
     { align: ['left', 'right', 'right', 'right', 'right', 'right', 'right'] },
   );
   const est = s.sampling.method === 'exact' ? '' : '~';
   out.table(
     ['family', 'keys', 'share', 'no TTL', 'TTL min / median / max', 'memory (sampled keys)', 'oldest idle'],
     s.families.map((f) => [
-      f.name, `${est}${n(f.keys)}`, pct(f.share), noTtlCell(f, out), ttlCell(f),
-      f.memory ? `${humanBytes(f.memory.bytes)} (${n(f.memory.sampleSize)})` : '-', idleCell(f),
+      f.name,
+      `${est}${n(f.keys)}`,
+      pct(f.share),
+      noTtlCell(f, out),
+      ttlCell(f),
+      f.memory ? `${humanBytes(f.memory.bytes)} (${n(f.memory.sampleSize)})` : '-',
+      idleCell(f),
     ]),
     { align: ['left', 'right', 'right', 'right', 'right', 'right', 'left'] },
   );
@@ -129,7 +148,17 @@ export function printStats(s: StatsResult, out: Output): void {
   if (s.queues.length > 0) {
     out.table(
       ['queue', 'waiting', 'active', 'delayed', 'prioritized', 'children', 'paused', 'completed', 'failed'],
-      s.queues.map((q) => [q.key, q.counts.waiting, q.counts.active, q.counts.delayed, q.counts.prioritized, q.counts.waitingChildren, q.counts.paused, q.counts.completed, q.counts.failed > 0 ? c.red(String(q.counts.failed)) : 0]),
+      s.queues.map((q) => [
+        q.key,
+        q.counts.waiting,
+        q.counts.active,
+        q.counts.delayed,
+        q.counts.prioritized,
+        q.counts.waitingChildren,
+        q.counts.paused,
+        q.counts.completed,
+        q.counts.failed > 0 ? c.red(String(q.counts.failed)) : 0,
+      ]),
       { align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'] },
     );
   } else out.line('queues: none found');

@@ -58,7 +58,13 @@ export async function applyBatch(
         try {
           const args: Array<string | Buffer> = [settings.replace ? '1' : '0'];
           for (const item of chunk) args.push(String(item.ttl), item.record.dump);
-          const reply = await runScript(node, backupScript('restore-keys'), mode.flags, chunk.map((i) => i.record.key), args);
+          const reply = await runScript(
+            node,
+            backupScript('restore-keys'),
+            mode.flags,
+            chunk.map((i) => i.record.key),
+            args,
+          );
           chunk.forEach((item, i) => {
             const outcome = reply[i];
             if (outcome === 1) settle(item, null, 'OK', settings, tally);
@@ -135,9 +141,7 @@ function settle(item: ApplyItem, error: Error | null, reply: unknown, settings: 
   }
   tally.failed++;
   if (tally.errors.length < MAX_ERRORS) {
-    const message = PAYLOAD_REJECTED.test(error.message)
-      ? settings.explainRejected(payloadRdbVersion(item.record.dump), error.message)
-      : error.message;
+    const message = PAYLOAD_REJECTED.test(error.message) ? settings.explainRejected(payloadRdbVersion(item.record.dump), error.message) : error.message;
     tally.errors.push({ key: displayKey(item.record.key), error: message });
   }
 }

@@ -122,13 +122,7 @@ function stoppedAfter(error: CachectlError, keys: number): CachectlError {
 type Consume = (records: BackupRecord[], missing: number) => Promise<void>;
 
 /** Read exact keys (routed to their masters) and scan every master, feeding `consume`. */
-async function readSelected(
-  connection: RedisConnection,
-  config: CachectlConfig,
-  plan: ReadPlan,
-  options: BackupOptions,
-  consume: Consume,
-): Promise<void> {
+async function readSelected(connection: RedisConnection, config: CachectlConfig, plan: ReadPlan, options: BackupOptions, consume: Consume): Promise<void> {
   const matcher = new FamilyMatcher(Object.values(config.families), config.queues.prefixes);
   const only = options.tenant !== undefined ? tenantScope(options.tenant).prefix : undefined;
   const inside = (key: Buffer) => only === undefined || inTenant(key, only);
@@ -138,7 +132,7 @@ async function readSelected(
 
   /** DUMP `keys` of one node in calls sized to a few MB of payload. */
   const dumpAll = async (node: Redis, keys: Buffer[], sizer: BatchSizer, countMissing: boolean) => {
-    for (let i = 0; i < keys.length && !aborted(); ) {
+    for (let i = 0; i < keys.length && !aborted();) {
       const chunk = keys.slice(i, (i += sizer.size()));
       const result = await dumpKeys(connection, node, chunk);
       sizer.observe(result);

@@ -13,12 +13,7 @@ import { createRouter } from './route.js';
 import { serverLabel } from './source.js';
 
 /** Throw `BackupIncompatibleError` naming both versions if any master rejects a sample payload. */
-export async function probeTarget(
-  connection: RedisConnection,
-  samples: Map<number, Buffer>,
-  source: BackupSource,
-  target: BackupSource,
-): Promise<void> {
+export async function probeTarget(connection: RedisConnection, samples: Map<number, Buffer>, source: BackupSource, target: BackupSource): Promise<void> {
   if (samples.size === 0) return;
   const probes = probeKeys(connection);
   for (const { node, key } of probes) {

@@ -156,7 +156,7 @@ export class BackupReader {
         hint: 'give restore a file written by "cachectl backup" or --backup',
       });
     }
-    let end = -1;
+    let end: number;
     while ((end = this.queue.indexOf(0x0a, MAX_HEADER_BYTES)) < 0) {
       if (this.queue.length >= MAX_HEADER_BYTES) throw this.corrupt('the header line is too long');
       if (!(await this.more())) throw this.truncated('the file ends inside the header');

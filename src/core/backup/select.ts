@@ -10,10 +10,7 @@ import { escapeGlob, globMatch, literalPrefix } from '../glob.js';
 import { assertPatternInTenant, bindTenant, inTenant, tenantScope } from '../tenant.js';
 
 /** One thing to back up: a family (optionally with values), a raw glob, or a resolved selection. */
-export type BackupTarget =
-  | { family: string; values?: FamilyValues; scanTenants?: boolean }
-  | { pattern: string | Buffer }
-  | Selection;
+export type BackupTarget = { family: string; values?: FamilyValues; scanTenants?: boolean } | { pattern: string | Buffer } | Selection;
 
 /**
  * Resolve targets into selections; unknown families and empty patterns are usage errors. With
@@ -29,7 +26,8 @@ export function resolveTargets(config: CachectlConfig, targets: readonly BackupT
     if ('kind' in target) {
       if (scope) {
         if (target.kind === 'pattern') assertPatternInTenant(target.pattern, scope);
-        else if (target.keys.some((key) => !inTenant(key, scope.prefix))) throw new UsageError(`Selection ${target.label} has keys outside tenant ${scope.id}`, { hint: 'select keys under tenant:<id>: only' });
+        else if (target.keys.some((key) => !inTenant(key, scope.prefix)))
+          throw new UsageError(`Selection ${target.label} has keys outside tenant ${scope.id}`, { hint: 'select keys under tenant:<id>: only' });
       }
       return [target];
     }

@@ -11,14 +11,7 @@ import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { CachectlError, UsageError } from '../../errors.js';
-import {
-  encodePreamble,
-  encodeRecords,
-  encodeTrailer,
-  payloadRdbVersion,
-  type BackupHeader,
-  type BackupRecord,
-} from './format.js';
+import { encodePreamble, encodeRecords, encodeTrailer, payloadRdbVersion, type BackupHeader, type BackupRecord } from './format.js';
 
 export interface BackupWriterOptions {
   /** Replace an existing file (default: refuse). */

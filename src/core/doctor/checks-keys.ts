@@ -30,23 +30,42 @@ export function ttlCoverageCheck(stats: StatsResult, config: CachectlConfig): Do
 
 export function maintenanceCheck(stats: StatsResult, now: Date): DoctorCheck {
   const m = stats.maintenance;
-  if (!m) return verdict('maintenance', 'warn', 'the maintenance run record could not be read', 'check that the ACL allows XREVRANGE on cachectl:maintenance:runs');
+  if (!m)
+    return verdict('maintenance', 'warn', 'the maintenance run record could not be read', 'check that the ACL allows XREVRANGE on cachectl:maintenance:runs');
   if (m.scheduleError) {
-    return verdict('maintenance', 'fail', `maintenance.schedule "${m.schedule}" (${m.timezone}) is invalid: ${m.scheduleError}`, 'fix maintenance.schedule / maintenance.timezone in the config file');
+    return verdict(
+      'maintenance',
+      'fail',
+      `maintenance.schedule "${m.schedule}" (${m.timezone}) is invalid: ${m.scheduleError}`,
+      'fix maintenance.schedule / maintenance.timezone in the config file',
+    );
   }
   const last = m.lastRun;
   if (!last) {
-    return verdict('maintenance', 'warn', `no maintenance run recorded (schedule ${m.schedule} ${m.timezone})`,
-      'schedule "cachectl maintenance" (e.g. PM2 cron_restart with autorestart: false, see "cachectl schedule"); ignore if you do not use it');
+    return verdict(
+      'maintenance',
+      'warn',
+      `no maintenance run recorded (schedule ${m.schedule} ${m.timezone})`,
+      'schedule "cachectl maintenance" (e.g. PM2 cron_restart with autorestart: false, see "cachectl schedule"); ignore if you do not use it',
+    );
   }
   const lastText = `last run ${last.startedAt} (${last.status}${last.errors.length > 0 ? `: ${last.errors[0]}` : ''})`;
   if (m.overdue) {
     const since = m.lastSuccess ? `last success ${m.lastSuccess.startedAt}` : 'no successful run recorded';
-    return verdict('maintenance', 'fail', `overdue: no successful run since ${m.dueSince} (${since}; ${lastText})`,
-      'check the scheduler (pm2 status / pm2 logs for the maintenance app) and run "cachectl maintenance" by hand to see the error');
+    return verdict(
+      'maintenance',
+      'fail',
+      `overdue: no successful run since ${m.dueSince} (${since}; ${lastText})`,
+      'check the scheduler (pm2 status / pm2 logs for the maintenance app) and run "cachectl maintenance" by hand to see the error',
+    );
   }
   if (last.status === 'running' && now.getTime() - Date.parse(last.startedAt) > STUCK_RUN_MS) {
-    return verdict('maintenance', 'warn', `a run started ${last.startedAt} never recorded its end`, 'it may have been killed (kill_timeout, OOM); check its logs');
+    return verdict(
+      'maintenance',
+      'warn',
+      `a run started ${last.startedAt} never recorded its end`,
+      'it may have been killed (kill_timeout, OOM); check its logs',
+    );
   }
   if (last.status === 'failed' || last.status === 'partial') {
     return verdict('maintenance', 'warn', `${lastText}; next due ${m.nextRunAt}`, 'see the maintenance log for the error; the next scheduled run retries');

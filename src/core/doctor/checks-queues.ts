@@ -20,7 +20,11 @@ export function failedJobsCheck(probes: QueueProbe[], config: CachectlConfig): D
     if (failed >= failedFail) return { subject: p.queue.key, status: 'fail', message: `${failed} failed jobs (>= ${failedFail})` };
     if (failed >= failedWarn) return { subject: p.queue.key, status: 'warn', message: `${failed} failed jobs (>= ${failedWarn})` };
     if (p.oldestFailedMs !== null && p.oldestFailedMs > 2 * retentionMs) {
-      return { subject: p.queue.key, status: 'warn', message: `oldest failed job is ${humanDuration(p.oldestFailedMs / 1000)} old, retention is ${config.queues.failedRetentionHours} h: nothing cleans the failed set` };
+      return {
+        subject: p.queue.key,
+        status: 'warn',
+        message: `oldest failed job is ${humanDuration(p.oldestFailedMs / 1000)} old, retention is ${config.queues.failedRetentionHours} h: nothing cleans the failed set`,
+      };
     }
     return { subject: p.queue.key, status: 'pass', message: `${failed} failed` };
   });

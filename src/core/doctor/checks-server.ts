@@ -32,11 +32,15 @@ export function versionCheck(stats: StatsResult): DoctorCheck {
   const findings: CheckFinding[] = stats.server.masters.map((m) => {
     const label = `${m.flavor} ${m.version}${m.flavor === 'valkey' ? ` (Redis ${m.redisVersion} compatible)` : ''}`;
     if (compareVersions(m.redisVersion, BULLMQ_MIN_VERSION) < 0) return { subject: m.address, status: 'fail', message: `${label}: BullMQ needs Redis >= 5` };
-    if (compareVersions(m.redisVersion, BULLMQ_RECOMMENDED_VERSION) < 0) return { subject: m.address, status: 'warn', message: `${label}: BullMQ recommends >= 6.2` };
+    if (compareVersions(m.redisVersion, BULLMQ_RECOMMENDED_VERSION) < 0)
+      return { subject: m.address, status: 'warn', message: `${label}: BullMQ recommends >= 6.2` };
     return { subject: m.address, status: 'pass', message: label };
   });
   return fromFindings('server-version', findings, {
-    pass: `${findings.map((f) => f.message).filter((v, i, a) => a.indexOf(v) === i).join(', ')}`,
+    pass: `${findings
+      .map((f) => f.message)
+      .filter((v, i, a) => a.indexOf(v) === i)
+      .join(', ')}`,
     hint: 'upgrade the server: BullMQ needs Redis >= 5.0 and recommends >= 6.2 (or a Valkey release)',
   });
 }

@@ -57,7 +57,17 @@ export async function runDoctor(connection: RedisConnection, config: CachectlCon
 /** The report when the server cannot be reached: connectivity fails, the server checks are skipped. */
 export async function doctorUnreachable(target: string, error: CachectlError, config: CachectlConfig, options: DoctorOptions = {}): Promise<DoctorResult> {
   const now = options.now ?? new Date();
-  const skipped: CheckId[] = ['server-version', 'eviction-policy', 'ttl-coverage', 'fragmentation', 'maintenance', 'failed-jobs', 'stalled-jobs', 'waiting-age', 'events-streams'];
+  const skipped: CheckId[] = [
+    'server-version',
+    'eviction-policy',
+    'ttl-coverage',
+    'fragmentation',
+    'maintenance',
+    'failed-jobs',
+    'stalled-jobs',
+    'waiting-age',
+    'events-streams',
+  ];
   const checks: DoctorCheck[] = [
     verdict('connectivity', 'fail', error.message, error.hint ?? 'check the server address, password and network'),
     ...skipped.map((id) => verdict(id, 'skip', 'server unreachable')),

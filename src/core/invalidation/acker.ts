@@ -33,7 +33,11 @@ export class Acker {
     this.queue = [];
     if (queue.length === 0) return;
     try {
-      await streams.ack(this.client, this.ref, queue.map((q) => q.id));
+      await streams.ack(
+        this.client,
+        this.ref,
+        queue.map((q) => q.id),
+      );
       this.onAcked(queue.length);
       for (const q of queue) q.done();
     } catch (error) {

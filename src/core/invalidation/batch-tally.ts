@@ -23,15 +23,30 @@ export interface BatchTally {
 
 export function newTally(source: BatchTally['source'], entries: number): BatchTally {
   return {
-    source, started: performance.now(), entries,
-    handled: 0, unmatched: 0, failed: 0, deadLettered: 0, left: 0, deleted: 0, exact: 0, pattern: 0, passes: new Set(),
+    source,
+    started: performance.now(),
+    entries,
+    handled: 0,
+    unmatched: 0,
+    failed: 0,
+    deadLettered: 0,
+    left: 0,
+    deleted: 0,
+    exact: 0,
+    pattern: 0,
+    passes: new Set(),
   };
 }
 
 type Counter = 'handled' | 'unmatched' | 'failed' | 'deadLettered' | 'left' | 'deleted';
 
 const TOTAL: Record<Counter, Exclude<keyof ListenerTotals, 'consumer'>> = {
-  handled: 'handled', unmatched: 'unmatched', failed: 'failed', deadLettered: 'deadLettered', left: 'leftPending', deleted: 'keysDeleted',
+  handled: 'handled',
+  unmatched: 'unmatched',
+  failed: 'failed',
+  deadLettered: 'deadLettered',
+  left: 'leftPending',
+  deleted: 'keysDeleted',
 };
 
 /** Count in the batch and in the run's totals at once. */

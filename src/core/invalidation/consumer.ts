@@ -90,7 +90,8 @@ export class ConsumerSession {
     brokenPromise.catch(() => undefined);
     await streams.ensureGroup(this.conn.main.client, this.ref.stream, this.ref.group);
     const pruned = await streams.pruneConsumers(this.conn.main.client, this.ref, this.options.pruneIdleMs ?? PRUNE_IDLE_MS);
-    if (pruned.length > 0) this.log('info', 'pruned', `removed ${pruned.length} idle consumer(s) with nothing pending: ${pruned.join(', ')}`, { consumers: pruned });
+    if (pruned.length > 0)
+      this.log('info', 'pruned', `removed ${pruned.length} idle consumer(s) with nothing pending: ${pruned.join(', ')}`, { consumers: pruned });
     await Promise.race([this.drainOwnPending(), brokenPromise]);
     this.claimer.start();
     this.options.onReady?.();
@@ -128,7 +129,10 @@ export class ConsumerSession {
       const entries = await streams.readGroup(this.conn.main.client, this.ref, after, this.config.invalidation.batch);
       if (entries.length === 0) return;
       after = entries[entries.length - 1]!.id;
-      this.dispatch(entries.filter((e) => !this.inFlight.has(e.id)), 'pending');
+      this.dispatch(
+        entries.filter((e) => !this.inFlight.has(e.id)),
+        'pending',
+      );
     }
   }
 
@@ -226,8 +230,14 @@ export class ConsumerSession {
       await this.acker.ack(entry.id);
       recordApplied(tally, this.totals, result);
       this.options.onSettled?.({
-        id: entry.id, type, at, outcome: result.matched ? 'applied' : 'unmatched', deleted: result.deleted,
-        ms: performance.now() - received, appliedAt, ...(result.pass !== undefined ? { pass: result.pass } : {}),
+        id: entry.id,
+        type,
+        at,
+        outcome: result.matched ? 'applied' : 'unmatched',
+        deleted: result.deleted,
+        ms: performance.now() - received,
+        appliedAt,
+        ...(result.pass !== undefined ? { pass: result.pass } : {}),
       });
     } catch (error) {
       // Not this entry's fault (shutdown, lost connection): leave it pending, it comes back.

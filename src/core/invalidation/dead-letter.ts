@@ -55,17 +55,29 @@ export async function settleFailure(ctx: FailureContext, entry: StreamEntry, typ
   const what = `entry ${entry.id} (${type ?? '?'})`;
   if (!permanent && attempts < maxAttempts) {
     ctx.log({
-      level: 'warn', event: 'failure', msg: `${what} failed, attempt ${attempts} of ${maxAttempts}: ${err.message}`,
-      id: entry.id, type, attempt: attempts, maxAttempts, code: err.code, retryAfterMs: claimIdleMs,
+      level: 'warn',
+      event: 'failure',
+      msg: `${what} failed, attempt ${attempts} of ${maxAttempts}: ${err.message}`,
+      id: entry.id,
+      type,
+      attempt: attempts,
+      maxAttempts,
+      code: err.code,
+      retryAfterMs: claimIdleMs,
     });
     return 'failed';
   }
   await appendDeadLetter(ctx.connection.client, deadLetterStream, maxLen, { entry, type, error: err, attempts, consumer: ctx.ref.consumer });
   await ctx.ack(entry.id);
   ctx.log({
-    level: 'warn', event: 'dead-letter',
+    level: 'warn',
+    event: 'dead-letter',
     msg: `${what} moved to ${deadLetterStream} after ${attempts} deliver${attempts === 1 ? 'y' : 'ies'}: ${err.message}`,
-    id: entry.id, type, attempts, code: err.code, permanent,
+    id: entry.id,
+    type,
+    attempts,
+    code: err.code,
+    permanent,
   });
   return 'deadLettered';
 }

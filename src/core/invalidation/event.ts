@@ -57,7 +57,8 @@ export function decodeEntry(id: string, fields: string[] | null): InvalidationEv
   const map = new Map<string, string>();
   for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
   const type = map.get('type');
-  if (type === undefined) throw new UsageError(`Stream entry ${id} has no "type" field`, { hint: 'publish events with cachectl publish or publishInvalidation()' });
+  if (type === undefined)
+    throw new UsageError(`Stream entry ${id} has no "type" field`, { hint: 'publish events with cachectl publish or publishInvalidation()' });
   checkEventType(type);
   let data: unknown = {};
   const raw = map.get('data');

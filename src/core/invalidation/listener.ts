@@ -25,8 +25,18 @@ export async function runListener(config: CachectlConfig, options: ListenerOptio
   const rules = [...compileRules(config).values()].flat().length;
   const totals: ListenerTotals = {
     consumer: options.consumer,
-    batches: 0, entries: 0, handled: 0, unmatched: 0, failed: 0, deadLettered: 0,
-    acked: 0, keysDeleted: 0, passes: 0, reconnects: 0, claimed: 0, leftPending: 0,
+    batches: 0,
+    entries: 0,
+    handled: 0,
+    unmatched: 0,
+    failed: 0,
+    deadLettered: 0,
+    acked: 0,
+    keysDeleted: 0,
+    passes: 0,
+    reconnects: 0,
+    claimed: 0,
+    leftPending: 0,
   };
   const log = options.log ?? (() => undefined);
   const signal = options.signal ?? new AbortController().signal;
@@ -42,22 +52,33 @@ export async function runListener(config: CachectlConfig, options: ListenerOptio
       if (first || !isConnectionLoss(error)) throw error;
       attempt++;
       const delay = backoff(attempt, options);
-      log({ level: 'warn', event: 'reconnect', msg: `reconnect attempt ${attempt} failed (${(error as Error).message}); next in ${delay} ms`, attempt, delayMs: delay });
+      log({
+        level: 'warn',
+        event: 'reconnect',
+        msg: `reconnect attempt ${attempt} failed (${(error as Error).message}); next in ${delay} ms`,
+        attempt,
+        delayMs: delay,
+      });
       await sleep(delay, signal);
       continue;
     }
     if (first) {
       log({
-        level: 'info', event: 'start',
+        level: 'info',
+        event: 'start',
         msg: `listening on ${connections.main.target} stream ${inv.stream} as ${options.consumer} in group ${inv.group} (${rules} rule${rules === 1 ? '' : 's'})`,
-        target: connections.main.target, mode: connections.main.mode, stream: inv.stream, group: inv.group, consumer: options.consumer, rules,
+        target: connections.main.target,
+        mode: connections.main.mode,
+        stream: inv.stream,
+        group: inv.group,
+        consumer: options.consumer,
+        rules,
       });
     } else {
       totals.reconnects++;
       log({ level: 'info', event: 'reconnected', msg: `reconnected to ${connections.main.target} after ${attempt} attempt(s)`, attempts: attempt });
     }
     first = false;
-    attempt = 0;
     const session = new ConsumerSession(config, connections, totals, options);
     const onAbort = (): void => session.stop();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -79,7 +100,8 @@ export async function runListener(config: CachectlConfig, options: ListenerOptio
     await sleep(delay, signal);
   }
   log({
-    level: 'info', event: 'stop',
+    level: 'info',
+    event: 'stop',
     msg: `stopped after ${Math.round((Date.now() - started) / 1000)} s: ${totals.handled} applied, ${totals.deadLettered} dead-lettered, ${totals.leftPending} left pending for redelivery`,
     ...totals,
   });
@@ -90,7 +112,7 @@ async function openSession(connect: () => Promise<RedisConnection>): Promise<Ses
   const opened = await Promise.allSettled([connect(), connect(), connect()]);
   const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
-    await Promise.allSettled(opened.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
+    await Promise.allSettled(opened.map((r) => (r.status === 'fulfilled' ? r.value.close() : Promise.resolve())));
     throw failed.reason;
   }
   const [main, reader, pass] = opened.map((r) => (r as PromiseFulfilledResult<RedisConnection>).value);

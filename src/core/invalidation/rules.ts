@@ -58,11 +58,7 @@ function compile(config: CachectlConfig): RuleBook {
 }
 
 /** The selections an event resolves to (empty when no rule matches). Throws `UsageError` on a missing field. */
-export function resolveEvent(
-  rules: CompiledRule[],
-  data: Record<string, unknown>,
-  tenants: string[],
-): Selection[] {
+export function resolveEvent(rules: CompiledRule[], data: Record<string, unknown>, tenants: string[]): Selection[] {
   const out: Selection[] = [];
   for (const rule of rules) {
     for (const target of rule.targets) {
@@ -112,7 +108,9 @@ function fieldValues(rule: CompiledRule, family: Family, placeholder: string, fi
   const list = Array.isArray(raw) ? raw : [raw];
   const values = list.map((value) => scalar(value, field, where));
   if (values.length === 0 || values.some((v) => v === '')) {
-    throw new UsageError(`Event ${rule.event} has an empty "${field}" (${where})`, { hint: 'an empty value would match nothing or everything; fix the publisher' });
+    throw new UsageError(`Event ${rule.event} has an empty "${field}" (${where})`, {
+      hint: 'an empty value would match nothing or everything; fix the publisher',
+    });
   }
   return values.length === 1 ? values[0]! : values;
 }

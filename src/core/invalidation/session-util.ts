@@ -13,8 +13,9 @@ export function isConnectionLoss(error: unknown): boolean {
   // A server loading its data set after a restart, or a cluster mid-failover: try again later.
   if (error instanceof CachectlError) return /LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN/.test(message);
   return (
-    /Connection is closed|Stream isn't writeable|ECONNRESET|ECONNREFUSED|EPIPE|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|Failed to refresh slots|None of startup nodes/i.test(message) ||
-    ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(code)
+    /Connection is closed|Stream isn't writeable|ECONNRESET|ECONNREFUSED|EPIPE|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|Failed to refresh slots|None of startup nodes/i.test(
+      message,
+    ) || ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(code)
   );
 }
 

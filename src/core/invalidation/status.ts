@@ -38,8 +38,18 @@ export async function collectListenStatus(connection: RedisConnection, config: C
   try {
     const [type, length, deadLetters] = await Promise.all([client.type(stream), client.xlen(stream), client.xlen(deadLetterStream)]);
     const status: ListenStatus = {
-      stream, exists: type === 'stream', length, group, groupExists: false, lag: null, lastDeliveredId: null,
-      pending: 0, oldestPending: null, consumers: [], deadLetterStream, deadLetters,
+      stream,
+      exists: type === 'stream',
+      length,
+      group,
+      groupExists: false,
+      lag: null,
+      lastDeliveredId: null,
+      pending: 0,
+      oldestPending: null,
+      consumers: [],
+      deadLetterStream,
+      deadLetters,
     };
     if (type !== 'stream') return status;
     const groups = ((await client.call('XINFO', 'GROUPS', stream)) as unknown[][]).map(toObject);

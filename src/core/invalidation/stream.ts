@@ -34,9 +34,9 @@ export async function ensureGroup(client: RedisClient, stream: string, group: st
 /** XREADGROUP: `id` is `>` for new entries, or an id to re-read this consumer's pending ones after it. */
 export async function readGroup(client: RedisClient, ref: GroupRef, id: string, count: number, blockMs?: number): Promise<StreamEntry[]> {
   const block = blockMs === undefined ? [] : ['BLOCK', String(blockMs)];
-  const reply = (await client.call('XREADGROUP', 'GROUP', ref.group, ref.consumer, 'COUNT', String(count), ...block, 'STREAMS', ref.stream, id)) as
-    | Array<[string, Array<[string, string[] | null]>]>
-    | null;
+  const reply = (await client.call('XREADGROUP', 'GROUP', ref.group, ref.consumer, 'COUNT', String(count), ...block, 'STREAMS', ref.stream, id)) as Array<
+    [string, Array<[string, string[] | null]>]
+  > | null;
   if (!reply || reply.length === 0) return [];
   return parseEntries(reply[0]![1]);
 }

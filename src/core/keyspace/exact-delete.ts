@@ -14,7 +14,7 @@ export async function deleteExact(run: KeyspaceRun, keys: Buffer[], target: stri
   const wanted = run.withoutQueueKeys(keys);
   const capture = run.options.capture !== undefined;
   const first = run.connection.masters()[0]!;
-  for (let i = 0; i < wanted.length; ) {
+  for (let i = 0; i < wanted.length;) {
     const granted = await run.acquire(Math.min(run.batch, wanted.length - i));
     if (granted === 0) return;
     const chunk = wanted.slice(i, i + granted);

@@ -91,10 +91,7 @@ export function isScriptDenied(error: unknown): boolean {
 }
 
 /** What the delete-if script decides on: existence only, idle time, or a timestamp in the value. */
-export type DeleteCondition =
-  | { mode: 'all' }
-  | { mode: 'idle'; seconds: number }
-  | { mode: 'field'; field: string; maxAgeMs: number; now: number };
+export type DeleteCondition = { mode: 'all' } | { mode: 'idle'; seconds: number } | { mode: 'field'; field: string; maxAgeMs: number; now: number };
 
 /** ARGV of the delete-if script; `keys` go after the fixed arguments (undeclared, see the script). */
 export function deleteIfArgs(

@@ -41,13 +41,7 @@ export type ScriptArg = string | number | Buffer;
  * EVAL as the fallback when the script cache does not have it (new server, SCRIPT FLUSH,
  * failover). `flags` selects the source variant (see `LuaScript.source`).
  */
-export async function runScript(
-  client: Redis | Cluster,
-  script: LuaScript,
-  flags: boolean,
-  keys: Buffer[],
-  args: ScriptArg[],
-): Promise<unknown[]> {
+export async function runScript(client: Redis | Cluster, script: LuaScript, flags: boolean, keys: Buffer[], args: ScriptArg[]): Promise<unknown[]> {
   try {
     return (await client.callBuffer('EVALSHA', script.sha(flags), keys.length, ...keys, ...args)) as unknown[];
   } catch (error) {

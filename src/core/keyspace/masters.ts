@@ -109,7 +109,7 @@ export function slotsOfNode(connection: RedisConnection, node: string): string |
 /** Sorted slot numbers as ranges: `[0,1,2,5]` → `0-2, 5`. */
 function formatSlots(slots: number[]): string {
   const ranges: string[] = [];
-  for (let i = 0; i < slots.length; ) {
+  for (let i = 0; i < slots.length;) {
     let j = i;
     while (j + 1 < slots.length && slots[j + 1] === slots[j]! + 1) j++;
     ranges.push(i === j ? String(slots[i]) : `${slots[i]}-${slots[j]}`);

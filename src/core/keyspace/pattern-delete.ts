@@ -34,7 +34,8 @@ export function passNodes(run: KeyspaceRun): Redis[] {
   return [];
 }
 
-const UNCOVERED_HINT = 'a master went away and its replica has not taken over yet (or this client has not learnt it); run again once CLUSTER INFO says cluster_state:ok';
+const UNCOVERED_HINT =
+  'a master went away and its replica has not taken over yet (or this client has not learnt it); run again once CLUSTER INFO says cluster_state:ok';
 
 /** DBSIZE of a node at the start of its pass (inside `guarded`, so a dead node is a node error). */
 export async function passSize(run: KeyspaceRun, node: Redis): Promise<number> {
@@ -120,4 +121,3 @@ async function clientPass(run: KeyspaceRun, node: Redis, pattern: Buffer, target
     if (result.failed > 0) run.fail(name, result.error);
   });
 }
-

@@ -210,7 +210,7 @@ export class KeyspaceRun {
     let completed = true;
     for await (const found of scanNode(node, { match: pattern, count, signal: this.signal, onStep: () => coverage.step() })) {
       const keys = this.withoutQueueKeys(found);
-      for (let i = 0; i < keys.length; ) {
+      for (let i = 0; i < keys.length;) {
         const granted = await this.acquire(Math.min(this.batch, keys.length - i));
         if (granted === 0) {
           completed = false;
@@ -264,10 +264,13 @@ export class KeyspaceRun {
           // BUSYKEY: the application wrote the key again; its new value wins.
         }
       }
-      throw new CachectlError(`Backup capture failed (${(error as Error)?.message ?? error}); ${restored} of ${entries.length} keys of the last batch were restored`, {
-        cause: error,
-        hint: 'check where the backup is written (disk space, permissions), then run again',
-      });
+      throw new CachectlError(
+        `Backup capture failed (${(error as Error)?.message ?? error}); ${restored} of ${entries.length} keys of the last batch were restored`,
+        {
+          cause: error,
+          hint: 'check where the backup is written (disk space, permissions), then run again',
+        },
+      );
     }
   }
 

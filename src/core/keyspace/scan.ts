@@ -46,11 +46,7 @@ export interface NodeBatch {
  * Scan every master in parallel; `onBatch` runs for each batch as it arrives (awaited, so a slow
  * consumer slows that node's scan: memory stays bounded by one batch per master).
  */
-export async function scanMasters(
-  connection: RedisConnection,
-  options: ScanOptions,
-  onBatch: (batch: NodeBatch) => Promise<void> | void,
-): Promise<void> {
+export async function scanMasters(connection: RedisConnection, options: ScanOptions, onBatch: (batch: NodeBatch) => Promise<void> | void): Promise<void> {
   await Promise.all(
     connection.masters().map(async (node) => {
       const nodeName = connection.nodeName(node);

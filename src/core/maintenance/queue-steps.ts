@@ -36,7 +36,13 @@ export async function cleanFinishedJobs(connection: RedisConnection, config: Cac
   const started = new Date();
   const refs = options.queues ?? (await discoverQueues(connection, config.queues.prefixes, { signal: options.signal }));
   // An interrupted pass lists only some queues: not worth recording as "every queue".
-  const discovered: QueueList | undefined = options.queues || options.signal?.aborted ? undefined : queueList(refs.map((r) => r.key), started);
+  const discovered: QueueList | undefined =
+    options.queues || options.signal?.aborted
+      ? undefined
+      : queueList(
+          refs.map((r) => r.key),
+          started,
+        );
   if (discovered) options.onDiscovered?.(refs);
   const result: Required<Pick<StepResult, 'errors'>> & { removed: { queues: Record<string, number> }; discoveredQueues?: QueueList } = {
     removed: { queues: {} },
@@ -58,7 +64,9 @@ export async function cleanFinishedJobs(connection: RedisConnection, config: Cac
       try {
         const done = await cleanQueue(connection, ref, { state, graceMs, signal: options.signal, maxTimeMs: options.maxTimeMs ?? 300_000 });
         if (done.removed > 0) result.removed.queues[ref.key] = (result.removed.queues[ref.key] ?? 0) + done.removed;
-        options.progress?.(`${ref.key}: removed ${done.removed} ${state} job(s) older than ${graceMs / HOUR_MS} h${done.stoppedBy === 'time' ? ` (time budget reached, ${done.remaining} left for the next run)` : ''}`);
+        options.progress?.(
+          `${ref.key}: removed ${done.removed} ${state} job(s) older than ${graceMs / HOUR_MS} h${done.stoppedBy === 'time' ? ` (time budget reached, ${done.remaining} left for the next run)` : ''}`,
+        );
       } catch (error) {
         const message = `${ref.key} ${state}: ${(error as Error).message}`;
         if (isConnectionLoss(error)) throw new PartialError(message, { ...result, errors: [...result.errors] });
@@ -113,5 +121,7 @@ export function queueSteps(): MaintenanceStep[] {
 }
 
 function isConnectionLoss(error: unknown): boolean {
-  return error instanceof ConnectionError || /Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|Stream isn't writeable/i.test(String((error as Error)?.message));
+  return (
+    error instanceof ConnectionError || /Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|Stream isn't writeable/i.test(String((error as Error)?.message))
+  );
 }

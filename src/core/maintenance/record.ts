@@ -111,7 +111,14 @@ export function parseRun(raw: string | undefined): MaintenanceRun | undefined {
 
 function isQueueList(value: unknown): value is QueueList {
   const list = value as QueueList;
-  return !!list && typeof list === 'object' && typeof list.at === 'string' && !Number.isNaN(Date.parse(list.at))
-    && Array.isArray(list.keys) && list.keys.every((k) => typeof k === 'string')
-    && typeof list.total === 'number' && typeof list.truncated === 'boolean';
+  return (
+    !!list &&
+    typeof list === 'object' &&
+    typeof list.at === 'string' &&
+    !Number.isNaN(Date.parse(list.at)) &&
+    Array.isArray(list.keys) &&
+    list.keys.every((k) => typeof k === 'string') &&
+    typeof list.total === 'number' &&
+    typeof list.truncated === 'boolean'
+  );
 }

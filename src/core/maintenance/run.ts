@@ -45,7 +45,10 @@ export interface MaintenanceOutcome {
  * outcome whose `exitCode` is 0 (ok), 5 (partial) or 1 (failed).
  */
 export async function runMaintenance(connection: RedisConnection, config: CachectlConfig, options: MaintenanceOptions): Promise<MaintenanceOutcome> {
-  const runId = `${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
+  const runId = `${new Date()
+    .toISOString()
+    .replace(/[-:.TZ]/g, '')
+    .slice(0, 14)}-${randomBytes(3).toString('hex')}`;
   const emit = (event: MaintenanceEvent) => options.onEvent?.(event);
   const hours = options.hours ?? config.maintenance.hours;
   const lockKey = options.lockKey ?? LOCK_KEY;
@@ -136,7 +139,9 @@ export async function runMaintenance(connection: RedisConnection, config: Cachec
     try {
       // The queue list is for stats (in the record); the log line keeps its size small: counts only.
       const { discoveredQueues, ...logged } = run;
-      const queuesSeen = discoveredQueues ? { discoveredQueues: { at: discoveredQueues.at, total: discoveredQueues.total, keys: [], truncated: discoveredQueues.truncated } } : {};
+      const queuesSeen = discoveredQueues
+        ? { discoveredQueues: { at: discoveredQueues.at, total: discoveredQueues.total, keys: [], truncated: discoveredQueues.truncated } }
+        : {};
       logFile = await appendRunLog(options.logDir, { ...logged, ...queuesSeen, recorded, server: connection.target });
     } catch (error) {
       emit({ type: 'warning', runId, message: `could not append to the maintenance log in ${options.logDir}: ${describe(error)}` });

@@ -31,9 +31,7 @@ export function planClearAll(ctx: Pick<OperationContext, 'config'>, options: Cle
     });
   }
   const names = options.families ?? Object.keys(ctx.config.families);
-  const families = names
-    .map((name) => getFamily(ctx.config, name))
-    .filter((family) => options.clearUserStates !== false || family.user === undefined);
+  const families = names.map((name) => getFamily(ctx.config, name)).filter((family) => options.clearUserStates !== false || family.user === undefined);
   const scope = options.tenant !== undefined ? tenantScope(options.tenant) : undefined;
   if (options.includeUnknown) {
     if (options.families || options.clearUserStates === false) {
@@ -55,7 +53,9 @@ export function planClearAll(ctx: Pick<OperationContext, 'config'>, options: Cle
 /** Families a tenant-restricted clear-all leaves out (not tenant-scoped); empty without `tenant`. */
 export function clearAllSkipped(ctx: Pick<OperationContext, 'config'>, options: ClearAllOptions = {}): string[] {
   if (options.tenant === undefined || options.includeUnknown) return [];
-  const names = (options.families ?? Object.keys(ctx.config.families)).filter((name) => options.clearUserStates !== false || getFamily(ctx.config, name).user === undefined);
+  const names = (options.families ?? Object.keys(ctx.config.families)).filter(
+    (name) => options.clearUserStates !== false || getFamily(ctx.config, name).user === undefined,
+  );
   return splitFamilies(ctx.config, names).skipped;
 }
 

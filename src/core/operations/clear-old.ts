@@ -78,7 +78,10 @@ export async function clearOld(ctx: OperationContext, options: ClearOldOptions =
       durationMs: Math.round((performance.now() - began) * 100) / 100,
     });
   }
-  return run.finish(plan.map((p) => p.family.name), true);
+  return run.finish(
+    plan.map((p) => p.family.name),
+    true,
+  );
 }
 
 /** Idle-time ageing is impossible under an LFU policy: fail before touching anything. */

@@ -11,7 +11,12 @@ import { assertPatternInTenant, bindTenant, tenantScope } from '../tenant.js';
 import { executeSelections, getFamily, type ClearOptions, type OperationContext } from './execute.js';
 
 /** Plan an invalidation of `familyName` with `values` (no I/O). Unknown names/empty values throw. */
-export function planFamily(ctx: Pick<OperationContext, 'config'>, familyName: string, values: FamilyValues, options: Pick<ClearOptions, 'scanTenants' | 'tenant'> = {}): Selection[] {
+export function planFamily(
+  ctx: Pick<OperationContext, 'config'>,
+  familyName: string,
+  values: FamilyValues,
+  options: Pick<ClearOptions, 'scanTenants' | 'tenant'> = {},
+): Selection[] {
   const family = getFamily(ctx.config, familyName);
   const bound = options.tenant !== undefined ? bindTenant(family, values, tenantScope(options.tenant)) : values;
   return selectFamily(family, bound, { tenants: ctx.config.tenants, scanTenants: options.scanTenants === true });

@@ -33,7 +33,8 @@ export async function* listKeys(ctx: OperationContext, selections: Selection[], 
   const excluded = excludedPrefixes(ctx.config);
   const only = options.tenant !== undefined ? tenantScope(options.tenant).prefix : undefined;
   // Keys outside the tenant are dropped like queue keys: never listed.
-  const isQueue = (key: Buffer) => (only !== undefined && !inTenant(key, only)) || excluded.some((p) => key.length >= p.length && key.subarray(0, p.length).equals(p));
+  const isQueue = (key: Buffer) =>
+    (only !== undefined && !inTenant(key, only)) || excluded.some((p) => key.length >= p.length && key.subarray(0, p.length).equals(p));
   const { connection } = ctx;
   await readyMasters(connection);
   // Only several selections can overlap; one SCAN pass rarely repeats a key, and a set would grow.

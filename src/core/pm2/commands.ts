@@ -7,9 +7,7 @@
 export const LONG_RUNNING_COMMANDS: readonly string[] = ['listen'];
 
 /** Global options that take a value (their value is not the command name). */
-const VALUE_OPTIONS = new Set([
-  '--redis-url', '--sentinel', '--sentinel-name', '--tls-ca', '--connect-timeout', '--command-timeout', '--config',
-]);
+const VALUE_OPTIONS = new Set(['--redis-url', '--sentinel', '--sentinel-name', '--tls-ca', '--connect-timeout', '--command-timeout', '--config']);
 /** The legacy top-level flags that stand for a command. */
 const LEGACY_FLAGS = new Set(['--pm2-restart', '--deploy', '--pre-deploy']);
 

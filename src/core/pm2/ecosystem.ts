@@ -53,9 +53,10 @@ export async function loadEcosystem(file: string, cwd: string = process.cwd()): 
     exported = requireFrom(path);
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
-    const hint = e.code === 'ERR_REQUIRE_ESM' || e.code === 'ERR_REQUIRE_ASYNC_MODULE'
-      ? 'name the file .cjs and use module.exports = { apps: [...] }'
-      : 'fix the file: it must be CommonJS (module.exports = { apps: [...] }) or JSON';
+    const hint =
+      e.code === 'ERR_REQUIRE_ESM' || e.code === 'ERR_REQUIRE_ASYNC_MODULE'
+        ? 'name the file .cjs and use module.exports = { apps: [...] }'
+        : 'fix the file: it must be CommonJS (module.exports = { apps: [...] }) or JSON';
     throw new UsageError(`cannot load ecosystem file ${path}: ${firstLine(e.message)}`, { hint, cause: error });
   } finally {
     delete requireFrom.cache[path];
@@ -101,9 +102,10 @@ export function lintEcosystem(eco: Ecosystem, options: LintOptions = {}): LintFi
     if (typeof app.script !== 'string' || !app.script) add('fail', 'no "script": PM2 cannot start this app');
     for (const key of Object.keys(app)) {
       if (canonicalAppKey(key) !== undefined) continue;
-      const why = key === 'pre_restart' || key === 'post_restart'
-        ? `PM2 ignores this key: there is no ${key} hook; run "cachectl hook pm2-restart" from a deploy hook or your restart script`
-        : `PM2 ignores this key: "${key}" is not a PM2 app option and is dropped silently`;
+      const why =
+        key === 'pre_restart' || key === 'post_restart'
+          ? `PM2 ignores this key: there is no ${key} hook; run "cachectl hook pm2-restart" from a deploy hook or your restart script`
+          : `PM2 ignores this key: "${key}" is not a PM2 app option and is dropped silently`;
       add('fail', why);
     }
     const command = isCachectlScript(app.script) ? cachectlCommandOf(app.args) : undefined;

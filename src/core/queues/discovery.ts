@@ -31,11 +31,7 @@ const META_SUFFIX = ':meta';
  * parallel. Sorted by key, deduplicated (when two configured prefixes both match a key, the
  * longer prefix wins, so `bull:x` claims `bull:x:q:meta` as queue `q`).
  */
-export async function discoverQueues(
-  connection: RedisConnection,
-  prefixes: string[],
-  options: DiscoverOptions = {},
-): Promise<QueueRef[]> {
+export async function discoverQueues(connection: RedisConnection, prefixes: string[], options: DiscoverOptions = {}): Promise<QueueRef[]> {
   const unique = [...new Set(prefixes)].filter((p) => p.length > 0);
   // Longest first, so the most specific prefix claims a key.
   const byLength = [...unique].sort((a, b) => b.length - a.length);
@@ -100,18 +96,17 @@ export interface QueueCounts {
 export async function queueCounts(connection: RedisConnection, ref: QueueRef): Promise<QueueCounts> {
   const c = connection.client;
   const k = (suffix: string) => `${ref.key}:${suffix}`;
-  const [wait, legacyPaused, active, delayed, prioritized, waitingChildren, completed, failed, pausedFlag] =
-    await Promise.all([
-      c.llen(k('wait')),
-      c.llen(k('paused')),
-      c.llen(k('active')),
-      c.zcard(k('delayed')),
-      c.zcard(k('prioritized')),
-      c.zcard(k('waiting-children')),
-      c.zcard(k('completed')),
-      c.zcard(k('failed')),
-      c.hget(k('meta'), 'paused'),
-    ]);
+  const [wait, legacyPaused, active, delayed, prioritized, waitingChildren, completed, failed, pausedFlag] = await Promise.all([
+    c.llen(k('wait')),
+    c.llen(k('paused')),
+    c.llen(k('active')),
+    c.zcard(k('delayed')),
+    c.zcard(k('prioritized')),
+    c.zcard(k('waiting-children')),
+    c.zcard(k('completed')),
+    c.zcard(k('failed')),
+    c.hget(k('meta'), 'paused'),
+  ]);
   const isPaused = pausedFlag === '1';
   return {
     waiting: isPaused ? 0 : wait,

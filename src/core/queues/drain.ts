@@ -109,7 +109,7 @@ async function removeAll(connection: RedisConnection, ref: QueueRef, queue: Queu
     const results = await Promise.all(
       chunk.map((id, k) => {
         const [timestamp, finishedOn] = fields[k]!;
-        if (timestamp === null || finishedOn !== null) return 0;
+        if (timestamp === null || finishedOn !== null) return Promise.resolve(0);
         // 1 removed; 0 locked (turned active); scheduler jobs throw: both are left in place.
         return queue.remove(id, { removeChildren: false }).catch(() => 0);
       }),

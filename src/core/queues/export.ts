@@ -2,7 +2,7 @@
  * `queues export`: jobs as JSON lines (name, data, opts, state, timestamps, attempts, reason), the
  * format `queues import` reads back and `drain` writes its backups in.
  */
-import { open, mkdir, rename, unlink } from 'node:fs/promises';
+import { open, mkdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
 import type { Job, Queue } from 'bullmq';
@@ -142,7 +142,7 @@ class FileSink implements Sink {
   private constructor(
     private readonly file: string,
     private readonly temp: string,
-    private readonly handle: import('node:fs/promises').FileHandle,
+    private readonly handle: FileHandle,
   ) {}
 
   static async create(file: string): Promise<FileSink> {

@@ -134,6 +134,6 @@ function check(queue: Queue, line: ImportLine): void {
     const job = new Job(queue, line.name, line.data, line.opts, line.opts.jobId);
     (job as unknown as { validateOptions(json: unknown): void }).validateOptions(job.asJSON());
   } catch (error) {
-    throw new Error(`BullMQ rejects this job: ${(error as Error).message}`);
+    throw new Error(`BullMQ rejects this job: ${(error as Error).message}`, { cause: error });
   }
 }

@@ -72,7 +72,10 @@ export async function inspectQueue(connection: RedisConnection, ref: QueueRef, o
     failures: {
       total: summary!.counts.failed,
       sampled: sampled.length,
-      topReasons: topReasons(sampled.map((j) => j.failedReason), options.topReasons ?? 10),
+      topReasons: topReasons(
+        sampled.map((j) => j.failedReason),
+        options.topReasons ?? 10,
+      ),
       recent: jobs.slice(0, recent),
     },
   };

@@ -20,12 +20,7 @@ const PAGE = 1000;
 const LIST_STATES = new Set<ExportableState>(['wait', 'paused']);
 
 /** Ids per state, in the order given. Stops between pages when `signal` aborts. */
-export async function snapshotIds(
-  connection: RedisConnection,
-  ref: QueueRef,
-  states: ExportableState[],
-  signal?: AbortSignal,
-): Promise<StateIds[]> {
+export async function snapshotIds(connection: RedisConnection, ref: QueueRef, states: ExportableState[], signal?: AbortSignal): Promise<StateIds[]> {
   const result: StateIds[] = [];
   try {
     for (const state of states) {

@@ -42,7 +42,15 @@ export function assembleFamilies(families: Family[], tally: KeyTally, options: A
       withoutTtl,
       withoutTtlShare: share(c.withoutTtl, c.keys),
       ttlFlagged: ttlSeconds !== null && withoutTtl > 0,
-      ttl: c.maxTtlMs < 0 ? null : { minSeconds: seconds(c.minTtlMs), medianSeconds: median === null ? null : seconds(median), maxSeconds: seconds(c.maxTtlMs), minMaxFrom: options.exact ? 'exact' : 'sample' },
+      ttl:
+        c.maxTtlMs < 0
+          ? null
+          : {
+              minSeconds: seconds(c.minTtlMs),
+              medianSeconds: median === null ? null : seconds(median),
+              maxSeconds: seconds(c.maxTtlMs),
+              minMaxFrom: options.exact ? 'exact' : 'sample',
+            },
       memory: mean === null ? null : { bytes: Math.round(mean * c.keys), meanBytes: Math.round(mean), sampleSize: c.memorySampled },
       idle: options.idleUnavailable
         ? { unavailable: `not tracked under an ${options.idleUnavailable}` }
@@ -62,7 +70,9 @@ export function namespaceLabel(prefix: Buffer): string {
 /** The keys of no family, the biggest namespaces first. */
 export function assembleUnknown(tally: KeyTally, total: number, depth: number, top: number): StatsResult['unknown'] {
   const entries = [...tally.namespaces.values()].sort((a, b) => b.keys - a.keys || Buffer.compare(a.prefix, b.prefix));
-  const shown: NamespaceStats[] = entries.slice(0, top).map((e) => ({ namespace: namespaceLabel(e.prefix), keys: Math.round(e.keys), share: share(e.keys, total) }));
+  const shown: NamespaceStats[] = entries
+    .slice(0, top)
+    .map((e) => ({ namespace: namespaceLabel(e.prefix), keys: Math.round(e.keys), share: share(e.keys, total) }));
   const rest = entries.slice(top);
   const unknownKeys = tally.unknownKeys();
   return {
@@ -87,7 +97,13 @@ export function summarize(timestamp: string, totalKeys: number, families: Family
     timestamp,
     totalKeys,
     userStates: families.find((f) => f.name === 'userState')?.keys ?? 0,
-    memory: { usedBytes: memory.usedBytes, usedHuman: humanBytes(memory.usedBytes), peakBytes: memory.peakBytes, peakHuman: humanBytes(memory.peakBytes), rssBytes: memory.rssBytes },
+    memory: {
+      usedBytes: memory.usedBytes,
+      usedHuman: humanBytes(memory.usedBytes),
+      peakBytes: memory.peakBytes,
+      peakHuman: humanBytes(memory.peakBytes),
+      rssBytes: memory.rssBytes,
+    },
     queue,
   };
 }

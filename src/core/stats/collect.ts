@@ -54,7 +54,10 @@ export async function collectStats(connection: RedisConnection, config: Cachectl
     const census = totalKeys <= sample;
     const exact = census || options.exact === true;
     // --scan-queues without a full pass: a MATCH scan for every queue, alongside the draws.
-    const discovery = options.skipQueues || exact || !options.scanQueues ? undefined : discoverQueues(connection, config.queues.prefixes, { signal: options.signal, count: DISCOVERY_COUNT });
+    const discovery =
+      options.skipQueues || exact || !options.scanQueues
+        ? undefined
+        : discoverQueues(connection, config.queues.prefixes, { signal: options.signal, count: DISCOVERY_COUNT });
     discovery?.catch(() => undefined); // awaited below; a failing pass must not leave it unhandled
     // The run record gives the maintenance status and, in sampled mode, the queues it last found.
     const runs = readRuns(connection, RUNS_READ).then(
@@ -93,7 +96,9 @@ export async function collectStats(connection: RedisConnection, config: Cachectl
       ({ refs, discovery: queueDiscovery } = await queuesFromRecordAndSample(connection, config.queues.prefixes, list, tally.sampledQueueKeys, problem));
     }
     if (options.signal?.aborted) stopIfIncomplete(false, 'queue discovery');
-    const queues = await Promise.all(refs.map(async (ref): Promise<QueueStats> => ({ prefix: ref.prefix, name: ref.name, key: ref.key, counts: await queueCounts(connection, ref) })));
+    const queues = await Promise.all(
+      refs.map(async (ref): Promise<QueueStats> => ({ prefix: ref.prefix, name: ref.name, key: ref.key, counts: await queueCounts(connection, ref) })),
+    );
     const maintenance = record instanceof Error ? null : maintenanceOf(record, config, now);
 
     const familyStats = assembleFamilies(families, tally, { total: totalKeys, exact, idleUnavailable: lfu ? 'LFU maxmemory-policy' : undefined });
@@ -104,7 +109,12 @@ export async function collectStats(connection: RedisConnection, config: Cachectl
       target: connection.target,
       mode: connection.mode,
       durationMs: 0,
-      sampling: { method: exact ? 'exact' : 'sample', requested: sample, inspected: exact && !census ? tally.inspected : tally.visited, everyKeyInspected: census },
+      sampling: {
+        method: exact ? 'exact' : 'sample',
+        requested: sample,
+        inspected: exact && !census ? tally.inspected : tally.visited,
+        everyKeyInspected: census,
+      },
       server: { flavor: masters[0]?.flavor ?? 'redis', version: masters[0]?.version ?? 'unknown', masters },
       memory,
       keyspace,
@@ -150,4 +160,3 @@ function maintenanceOf(runs: MaintenanceRun[], config: CachectlConfig, now: Date
     now,
   });
 }
-

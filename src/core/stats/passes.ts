@@ -87,7 +87,7 @@ export async function randomPass(masters: MasterPlan[], options: PassOptions, sa
       // Each draw stands for keys/planned keys of this master (if the database empties while we
       // draw, the few missing draws are simply not counted).
       const weight = master.keys / planned;
-      for (let drawn = 0; drawn < planned; ) {
+      for (let drawn = 0; drawn < planned;) {
         if (options.signal?.aborted) {
           complete = false;
           return;

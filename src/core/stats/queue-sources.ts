@@ -78,7 +78,8 @@ export async function existingQueues(connection: RedisConnection, refs: QueueRef
       for (const ref of items) pipeline.exists(metaKey(ref));
       const replies = (await pipeline.exec()) ?? [];
       replies.forEach(([error, value], i) => {
-        if (error && isRedirect(error)) retry.push(items[i]!); // resharding: ask through the cluster client
+        if (error && isRedirect(error))
+          retry.push(items[i]!); // resharding: ask through the cluster client
         else if (error) throw error;
         else if (Number(value) > 0) found.add(items[i]!.key);
       });
@@ -113,8 +114,10 @@ export async function queuesFromRecordAndSample(
 
   const notes: string[] = [];
   if (!list) notes.push(problem ?? NO_RECORD_NOTE);
-  if (list?.truncated) notes.push(`the maintenance record lists only ${list.keys.length.toLocaleString('en-US')} of ${list.total.toLocaleString('en-US')} queues`);
-  if (suggested.length > sampled.length) notes.push(`only ${sampled.length.toLocaleString('en-US')} of ${suggested.length.toLocaleString('en-US')} queue names the sample suggests were checked`);
+  if (list?.truncated)
+    notes.push(`the maintenance record lists only ${list.keys.length.toLocaleString('en-US')} of ${list.total.toLocaleString('en-US')} queues`);
+  if (suggested.length > sampled.length)
+    notes.push(`only ${sampled.length.toLocaleString('en-US')} of ${suggested.length.toLocaleString('en-US')} queue names the sample suggests were checked`);
   const gone = recorded.length - fromRecord.length;
   const discovery: QueueDiscovery = list
     ? { method: 'maintenance-record+sample', asOf: list.at, fromRecord: fromRecord.length, fromSample: fromSample.length, goneSinceRecord: gone }

@@ -75,7 +75,15 @@ export async function runStep(node: Redis, request: StepRequest): Promise<StepRe
 }
 
 function decode(reply: unknown[]): StepResult {
-  const [cursor, visited, queueKeys, families, namespaces, metaKeys, sampledQueueKeys] = reply as [Buffer, number, number, unknown[][], Buffer[], Buffer[], Buffer[] | undefined];
+  const [cursor, visited, queueKeys, families, namespaces, metaKeys, sampledQueueKeys] = reply as [
+    Buffer,
+    number,
+    number,
+    unknown[][],
+    Buffer[],
+    Buffer[],
+    Buffer[] | undefined,
+  ];
   const flat = namespaces ?? [];
   const pairs: Array<[Buffer, number]> = [];
   for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i] as Buffer, num(flat[i + 1])]);

@@ -33,7 +33,16 @@ const BAD_ECOSYSTEM = `module.exports = { apps: [
 const check = (result: DoctorResult, id: CheckId) => result.checks.find((c) => c.id === id)!;
 
 function maintenanceRun(startedAt: Date, status: MaintenanceRun['status'] = 'ok'): MaintenanceRun {
-  return { id: `run-${startedAt.getTime()}`, startedAt: startedAt.toISOString(), finishedAt: startedAt.toISOString(), status, hours: 24, removed: { families: { userState: 2 }, queues: {} }, errors: status === 'failed' ? ['boom'] : [], host: 'test' };
+  return {
+    id: `run-${startedAt.getTime()}`,
+    startedAt: startedAt.toISOString(),
+    finishedAt: startedAt.toISOString(),
+    status,
+    hours: 24,
+    removed: { families: { userState: 2 }, queues: {} },
+    errors: status === 'failed' ? ['boom'] : [],
+    host: 'test',
+  };
 }
 
 describe('doctor on a server of its own', () => {
@@ -66,7 +75,10 @@ describe('doctor on a server of its own', () => {
     bull = new BullHarness({ name: 'redis', url: server.url, cluster: false }, 'bull');
     const queue = bull.queue('healthy');
     const worker = bull.worker('healthy', async () => 'ok');
-    await queue.addBulk([{ name: 'a', data: {} }, { name: 'b', data: {} }]);
+    await queue.addBulk([
+      { name: 'a', data: {} },
+      { name: 'b', data: {} },
+    ]);
     await waitFor(async () => (await queue.getCompletedCount()) === 2, 10_000, 'two completed jobs');
     await worker.close();
     connection = await connect({ url: server.url });
@@ -91,8 +103,17 @@ describe('doctor on a server of its own', () => {
     const notPassing = report.checks.filter((c) => c.status !== 'pass').map((c) => `${c.id}: ${c.status} ${c.message}`);
     expect(notPassing).toEqual([]);
     expect(report.checks.map((c) => c.id)).toEqual([
-      'connectivity', 'server-version', 'eviction-policy', 'ttl-coverage', 'fragmentation', 'maintenance',
-      'failed-jobs', 'stalled-jobs', 'waiting-age', 'events-streams', 'ecosystem',
+      'connectivity',
+      'server-version',
+      'eviction-policy',
+      'ttl-coverage',
+      'fragmentation',
+      'maintenance',
+      'failed-jobs',
+      'stalled-jobs',
+      'waiting-age',
+      'events-streams',
+      'ecosystem',
     ]);
     expect(report).toMatchObject({ status: 'pass', counts: { pass: 11, warn: 0, fail: 0, skip: 0 } });
     expect(result.code).toBe(0);
@@ -103,7 +124,11 @@ describe('doctor on a server of its own', () => {
     try {
       const result = await cli('--json');
       const report = JSON.parse(result.stdout) as DoctorResult;
-      expect(check(report, 'eviction-policy')).toMatchObject({ status: 'fail', message: expect.stringMatching(/queues present on a server that evicts \(allkeys-lru/), hint: expect.stringMatching(/noeviction/) });
+      expect(check(report, 'eviction-policy')).toMatchObject({
+        status: 'fail',
+        message: expect.stringMatching(/queues present on a server that evicts \(allkeys-lru/),
+        hint: expect.stringMatching(/noeviction/),
+      });
       expect(report.status).toBe('fail');
       expect(result.code).toBe(1);
     } finally {
@@ -190,7 +215,10 @@ describe('doctor on a server of its own', () => {
       expect(check(await doctor(), 'stalled-jobs').status).toBe('pass');
       await client.unlink(`bull:stalling:${job!.id}:lock`); // the worker died holding it
       const report = await doctor();
-      expect(check(report, 'stalled-jobs')).toMatchObject({ status: 'warn', message: `bull:stalling: 1 of 1 active job(s) have no lock (e.g. job ${job!.id})` });
+      expect(check(report, 'stalled-jobs')).toMatchObject({
+        status: 'warn',
+        message: `bull:stalling: 1 of 1 active job(s) have no lock (e.g. job ${job!.id})`,
+      });
     } finally {
       await worker.close(true);
       await dropQueue('stalling');
@@ -201,9 +229,15 @@ describe('doctor on a server of its own', () => {
     const queue = bull.queue('slow');
     await queue.add('send', {}, { timestamp: Date.now() - 45 * 60_000 });
     try {
-      expect(check(await doctor(), 'waiting-age')).toMatchObject({ status: 'warn', message: expect.stringMatching(/^bull:slow: oldest waiting job is 4\dm old \(>= 30 min\)/) });
+      expect(check(await doctor(), 'waiting-age')).toMatchObject({
+        status: 'warn',
+        message: expect.stringMatching(/^bull:slow: oldest waiting job is 4\dm old \(>= 30 min\)/),
+      });
       await queue.add('send', {}, { timestamp: Date.now() - 2 * 3_600_000 });
-      expect(check(await doctor(), 'waiting-age')).toMatchObject({ status: 'fail', message: expect.stringMatching(/^bull:slow: oldest waiting job is 2h \dm old \(>= 60 min\)/) });
+      expect(check(await doctor(), 'waiting-age')).toMatchObject({
+        status: 'fail',
+        message: expect.stringMatching(/^bull:slow: oldest waiting job is 2h \dm old \(>= 60 min\)/),
+      });
     } finally {
       await dropQueue('slow');
     }
@@ -215,7 +249,10 @@ describe('doctor on a server of its own', () => {
     await pipeline.exec();
     try {
       const length = await client.xlen('bull:healthy:events');
-      expect(check(await doctor(), 'events-streams')).toMatchObject({ status: 'warn', message: `bull:healthy: events stream holds ${length} entries (queues.eventsMaxLen 50)` });
+      expect(check(await doctor(), 'events-streams')).toMatchObject({
+        status: 'warn',
+        message: `bull:healthy: events stream holds ${length} entries (queues.eventsMaxLen 50)`,
+      });
     } finally {
       await client.xtrim('bull:healthy:events', 'MAXLEN', 10);
     }
@@ -232,14 +269,20 @@ describe('doctor on a server of its own', () => {
     expect(eco.message).toMatch(/pre_restart/);
     expect(eco.message).toMatch(/autorestart: false/);
     writeFileSync(bad, 'module.exports = { apps: [ { name: "x", script: ');
-    expect(check(await doctor({ ecosystemFile: bad }), 'ecosystem')).toMatchObject({ status: 'fail', message: expect.stringMatching(/cannot load ecosystem file/) });
+    expect(check(await doctor({ ecosystemFile: bad }), 'ecosystem')).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/cannot load ecosystem file/),
+    });
     expect(check(await doctor({ ecosystemFile: null }), 'ecosystem').status).toBe('skip');
     expect(check(await doctor({ cwd: tmpdir() }), 'ecosystem')).toMatchObject({ status: 'skip', message: expect.stringMatching(/no ecosystem\.config\.cjs/) });
   });
 
   it('warns on latency above the configured limit', async () => {
     const strict = resolveConfig({ ...settings, doctor: { ...settings.doctor, latencyWarnMs: 0.000001 } });
-    expect(check(await doctor({}, strict), 'connectivity')).toMatchObject({ status: 'warn', message: expect.stringMatching(/ms round trip \(above 0\.000001 ms\)/) });
+    expect(check(await doctor({}, strict), 'connectivity')).toMatchObject({
+      status: 'warn',
+      message: expect.stringMatching(/ms round trip \(above 0\.000001 ms\)/),
+    });
   });
 
   it('exits 0 on warnings, 1 with --strict, and prints hints under them', async () => {

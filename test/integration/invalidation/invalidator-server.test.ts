@@ -33,7 +33,9 @@ describe('invalidator on a server of its own', () => {
     await Promise.all(keys.map((k) => connection.client.set(k, 'x')));
     const invalidator = createInvalidator(config, connection);
     await connection.client.config('RESETSTAT');
-    await Promise.all(Array.from({ length: 20 }, (_, i) => invalidator.handle({ type: 'conversation.correlated', data: { conversationId: `c-${i}`, waId: `w-${i}` } })));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => invalidator.handle({ type: 'conversation.correlated', data: { conversationId: `c-${i}`, waId: `w-${i}` } })),
+    );
     expect(await countExisting(connection.client, keys)).toBe(0);
     expect(await commandCalls('unlink')).toBe(120);
     expect(await commandCalls('scan')).toBe(0);
@@ -64,7 +66,10 @@ describe('invalidator on a server of its own', () => {
     const [second, third] = (await late) as Array<{ pass: number; deleted: number }>;
     expect(second).toMatchObject({ pass: 2, deleted: 1 });
     expect(third).toMatchObject({ pass: 2, deleted: 1 });
-    expect(started).toEqual([{ pass: 1, patterns: 1 }, { pass: 2, patterns: 2 }]);
+    expect(started).toEqual([
+      { pass: 1, patterns: 1 },
+      { pass: 2, patterns: 2 },
+    ]);
     expect(await countExisting(connection.client, ['b:context:S1', 'b:context:S2', 'b:context:S3'])).toBe(0);
     await invalidator.flush();
     expect(invalidator.stats()).toMatchObject({ passes: 2, pendingPatterns: 0, handled: 3 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type RedisConnection } from '../../../src/redis/connect.js';
 import { createInvalidator } from '../../../src/core/invalidation/invalidator.js';
 import type { PassReport } from '../../../src/core/invalidation/pattern-pass.js';
-import { CachectlError, UsageError } from '../../../src/errors.js';
+import { type CachectlError, UsageError } from '../../../src/errors.js';
 import { randomPrefix, serverTargets } from '../../helpers/targets.js';
 import { countExisting, testConfig } from './helpers.js';
 
@@ -67,9 +67,14 @@ describe.each(serverTargets())('in-process invalidator on $name', (target) => {
 
   it('never deletes queue keys, even when a rule’s pattern covers them', async () => {
     const p = randomPrefix('inv-queue');
-    const config = testConfig(target.url, p, { rules: [{ event: 'queue.reset', family: 'jobs', map: { queue: 'queue' } }] }, {
-      families: { jobs: { template: `${p}bull:{queue}*` } },
-    });
+    const config = testConfig(
+      target.url,
+      p,
+      { rules: [{ event: 'queue.reset', family: 'jobs', map: { queue: 'queue' } }] },
+      {
+        families: { jobs: { template: `${p}bull:{queue}*` } },
+      },
+    );
     const queueKeys = [`${p}bull:sends:wait`, `${p}bull:sends:meta`];
     await Promise.all(queueKeys.map((k) => connection.client.set(k, 'x', 'EX', 300)));
     const invalidator = createInvalidator(config, connection);
@@ -108,7 +113,7 @@ describe.each(serverTargets())('in-process invalidator on $name', (target) => {
   it('counts events no rule names as unmatched, and invalidates families directly', async () => {
     const p = randomPrefix('inv-direct');
     const config = testConfig(target.url, p);
-    const invalidator = createInvalidator(config, connection.client) // a plain ioredis client works too;
+    const invalidator = createInvalidator(config, connection.client); // a plain ioredis client works too;
     expect(await invalidator.handle({ type: 'nobody.listens', data: { x: 1 } })).toMatchObject({ ok: true, matched: false });
     expect(invalidator.stats().unmatched).toBe(1);
 

@@ -22,14 +22,17 @@ async function consumerPending(client: RedisConnection['client'], stream: string
   }
 }
 
-
 /** The built binary's `listen` as its own process (JSON logs), for kill and signal tests. */
 function spawnListener(url: string, input: Parameters<typeof writeConfigFile>[0], consumer: string) {
-  const child = spawn(process.execPath, [BIN, 'listen', '--redis-url', url, '--config', writeConfigFile(input), '--consumer', consumer, '--log-format', 'json'], {
-    cwd: ROOT,
-    env: cleanEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'listen', '--redis-url', url, '--config', writeConfigFile(input), '--consumer', consumer, '--log-format', 'json'],
+    {
+      cwd: ROOT,
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -52,10 +55,14 @@ describe('dead letters after repeated failures', () => {
       await publishInvalidation(admin, config, 'planning.story.transitioned', { story_id: 'S-1' }); // nothing to delete: succeeds
       const failing = await publishInvalidation(admin, config, 'user.changed', { phone: '42' }, { check: false });
       const limitedUrl = `redis://nounlink:pw-nounlink@127.0.0.1:${server.port}`;
-      const withRule = testConfig(limitedUrl, 'dl:', { claimIdleMs: 200, maxAttempts: 3, rules: [
-        { event: 'user.changed', family: 'userState', map: { phone: 'phone' } },
-        { event: 'planning.story.transitioned', family: 'context', map: { storyId: 'story_id' } },
-      ] });
+      const withRule = testConfig(limitedUrl, 'dl:', {
+        claimIdleMs: 200,
+        maxAttempts: 3,
+        rules: [
+          { event: 'user.changed', family: 'userState', map: { phone: 'phone' } },
+          { event: 'planning.story.transitioned', family: 'context', map: { storyId: 'story_id' } },
+        ],
+      });
       const logs: ListenerLog[] = [];
       const controller = new AbortController();
       const run = runListener(withRule, { connect: () => connect({ url: limitedUrl }), consumer: 'w', signal: controller.signal, log: (l) => logs.push(l) });
@@ -138,7 +145,11 @@ describe('a consumer killed mid-batch', () => {
     } finally {
       child.kill('SIGKILL');
     }
-    const stop = output().trim().split('\n').map((line) => JSON.parse(line) as ListenerLog).find((l) => l.event === 'stop');
+    const stop = output()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as ListenerLog)
+      .find((l) => l.event === 'stop');
     expect(stop).toBeDefined();
     // Finished and acknowledged, or given back: never lost.
     const pending = await pendingCount(admin.client, config.invalidation.stream);

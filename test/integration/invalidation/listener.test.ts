@@ -82,7 +82,11 @@ describe.each(serverTargets())('listen on $name', (target) => {
     const run = runListener(config, { connect: () => connect({ url: target.url }), consumer: 'stress', signal: controller.signal, onReady: () => ready() });
     await isReady;
     await Promise.all(stories.map((story_id) => publishInvalidation(connection, config, 'planning.story.transitioned', { story_id })));
-    await waitUntil(async () => (await pendingCount(connection.client, config.invalidation.stream)) === 0 && (await countExisting(connection.client, keys)) === 0, 15_000, 'all 50 applied');
+    await waitUntil(
+      async () => (await pendingCount(connection.client, config.invalidation.stream)) === 0 && (await countExisting(connection.client, keys)) === 0,
+      15_000,
+      'all 50 applied',
+    );
     controller.abort();
     const totals = await run;
     expect(totals).toMatchObject({ handled: 50, acked: 50, keysDeleted: 50 });
@@ -129,7 +133,11 @@ describe.each(serverTargets())('consumer group housekeeping and pub/sub on $name
       const logs: ListenerLog[] = [];
       const controller = new AbortController();
       const run = runListener(config, {
-        connect: () => connect({ url: target.url }), consumer: 'fresh', signal: controller.signal, pruneIdleMs: 50, log: (l) => logs.push(l),
+        connect: () => connect({ url: target.url }),
+        consumer: 'fresh',
+        signal: controller.signal,
+        pruneIdleMs: 50,
+        log: (l) => logs.push(l),
         onReady: () => controller.abort(),
       });
       await run;
@@ -173,7 +181,13 @@ describe('publish and listen from the command line', () => {
     const base = ['--redis-url', redis!.url, '--config', file];
     const connection = await connect({ url: redis!.url });
     try {
-      for (const args of [['whatsapp.message', 'deviceId'], ['whatsapp.message', 'a=1', 'a=2'], ['whatsapp.message', 'device=d-1'], ['bad type'], ['x.y', '--data', '[1]']]) {
+      for (const args of [
+        ['whatsapp.message', 'deviceId'],
+        ['whatsapp.message', 'a=1', 'a=2'],
+        ['whatsapp.message', 'device=d-1'],
+        ['bad type'],
+        ['x.y', '--data', '[1]'],
+      ]) {
         const result = await runCli(['publish', ...args, ...base]);
         expect(result.code, args.join(' ')).toBe(2);
         expect(result.stderr).toMatch(/error: /);
@@ -216,7 +230,10 @@ describe('publish and listen from the command line', () => {
       controller.abort();
       const result = await listening;
       expect(result.code).toBe(0);
-      const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as ListenerLog);
+      const lines = result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as ListenerLog);
       expect(lines[0]).toMatchObject({ event: 'start', consumer: 'cli-1', stream: `${p}inv` });
       expect(lines.find((l) => l.event === 'batch')).toMatchObject({ entries: 1, applied: 1, deleted: 1, source: 'new' });
       expect(lines.at(-1)).toMatchObject({ event: 'stop', handled: 1 });

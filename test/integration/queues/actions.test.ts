@@ -5,8 +5,7 @@ import { runCli } from '../../helpers/cli.js';
 import { BullHarness, gate, randomQueueName, tempCwd, waitFor, watchWorker } from '../../helpers/bullmq.js';
 import { serverTargets, type ServerTarget } from '../../helpers/targets.js';
 
-const cli = (target: ServerTarget, prefix: string, args: string[], cwd: string) =>
-  runCli([...args, '--redis-url', target.url, '--prefix', prefix], { cwd });
+const cli = (target: ServerTarget, prefix: string, args: string[], cwd: string) => runCli([...args, '--redis-url', target.url, '--prefix', prefix], { cwd });
 
 describe.each(serverTargets())('queues pause / resume / retry / obliterate on $name', (target) => {
   const harness = new BullHarness(target);
@@ -28,7 +27,10 @@ describe.each(serverTargets())('queues pause / resume / retry / obliterate on $n
     expect(paused.code, paused.stderr).toBe(0);
     expect(JSON.parse(paused.stdout).queues).toEqual([{ queue: `${harness.prefix}:${name}`, dryRun: false, wasPaused: false, isPaused: true }]);
     expect(await queue.isPaused()).toBe(true);
-    await queue.addBulk([{ name: 'held', data: {} }, { name: 'held', data: {} }]);
+    await queue.addBulk([
+      { name: 'held', data: {} },
+      { name: 'held', data: {} },
+    ]);
     await new Promise((r) => setTimeout(r, 300));
     expect(await queue.getCompletedCount()).toBe(1);
 
@@ -43,7 +45,10 @@ describe.each(serverTargets())('queues pause / resume / retry / obliterate on $n
     await waitFor(async () => (await queue.getCompletedCount()) === 3, 10_000, 'held jobs to run after resume');
     expect(problems).toEqual([]);
 
-    const audit = (await readFile(path.join(cwd, 'logs', 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const audit = (await readFile(path.join(cwd, 'logs', 'audit.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(audit.map((a) => `${a.command}${a.dryRun ? ' (dry)' : ''}`)).toEqual(['queues pause', 'queues pause', 'queues resume (dry)', 'queues resume']);
     expect(audit[0].targets).toEqual([`${harness.prefix}:${name}`]);
 
@@ -81,7 +86,7 @@ describe.each(serverTargets())('queues pause / resume / retry / obliterate on $n
     expect(await queue.getWaitingCount()).toBe(5);
 
     failing = false;
-    worker.resume();
+    void worker.resume();
     await waitFor(async () => (await queue.getCompletedCount()) === 5, 10_000, 'retried jobs to complete');
     const again = await cli(target, harness.prefix, ['queues', 'retry', name, '--state', 'completed', '--limit', '1', '--json'], cwd);
     expect(JSON.parse(again.stdout)).toMatchObject({ state: 'completed', retried: 1 });
@@ -95,7 +100,10 @@ describe.each(serverTargets())('queues pause / resume / retry / obliterate on $n
     const hold = gate();
     const worker = harness.worker(name, async () => hold.wait);
     const problems = watchWorker(worker);
-    await queue.addBulk([{ name: 'a', data: {} }, { name: 'b', data: {} }]);
+    await queue.addBulk([
+      { name: 'a', data: {} },
+      { name: 'b', data: {} },
+    ]);
     await waitFor(async () => (await queue.getActiveCount()) === 1, 10_000, 'one active job');
 
     const dry = await cli(target, harness.prefix, ['queues', 'obliterate', name, '--dry-run', '--json'], cwd);

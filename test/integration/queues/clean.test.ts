@@ -6,8 +6,7 @@ import { runCli } from '../../helpers/cli.js';
 import { ageFinishedJobs, BullHarness, gate, isolatedPrefix, randomQueueName, tempCwd, waitFor, watchWorker } from '../../helpers/bullmq.js';
 import { serverTargets, type ServerTarget } from '../../helpers/targets.js';
 
-const cli = (target: ServerTarget, prefix: string, args: string[], cwd: string) =>
-  runCli([...args, '--redis-url', target.url, '--prefix', prefix], { cwd });
+const cli = (target: ServerTarget, prefix: string, args: string[], cwd: string) => runCli([...args, '--redis-url', target.url, '--prefix', prefix], { cwd });
 
 describe.each(serverTargets())('queues clean on $name', (target) => {
   const harness = new BullHarness(target);
@@ -47,10 +46,14 @@ describe.each(serverTargets())('queues clean on $name', (target) => {
     const name = randomQueueName('active');
     const queue = harness.queue(name);
     const hold = gate();
-    const worker = harness.worker(name, async (job) => {
-      if (job.data.hold) await hold.wait;
-      return 'ok';
-    }, { concurrency: 3 });
+    const worker = harness.worker(
+      name,
+      async (job) => {
+        if (job.data.hold) await hold.wait;
+        return 'ok';
+      },
+      { concurrency: 3 },
+    );
     const problems = watchWorker(worker);
     await queue.addBulk(Array.from({ length: 5 }, (_, i) => ({ name: 'quick', data: { i } })));
     await waitFor(async () => (await queue.getCompletedCount()) === 5, 10_000, 'quick jobs');
@@ -61,7 +64,12 @@ describe.each(serverTargets())('queues clean on $name', (target) => {
     await queue.add('later', {}, { delay: 600_000 });
     const activeIds = (await queue.getActive()).map((j) => j.id).sort();
 
-    for (const [state, removed] of [['completed', 5], ['wait', 4], ['delayed', 2], ['failed', 0]] as const) {
+    for (const [state, removed] of [
+      ['completed', 5],
+      ['wait', 4],
+      ['delayed', 2],
+      ['failed', 0],
+    ] as const) {
       const result = await cli(target, harness.prefix, ['queues', 'clean', name, '--state', state, '--grace', '0', '--yes', '--json'], cwd);
       expect(result.code, result.stderr).toBe(0);
       expect(JSON.parse(result.stdout).total).toBe(removed);
@@ -108,7 +116,10 @@ describe.each(serverTargets())('queues clean on $name', (target) => {
       const ref = queueRef(harness.prefix, c.name);
       const stopped = new AbortController();
       stopped.abort();
-      const interrupted = await runCli(['queues', 'clean', c.name, '--grace', '0', '--yes', '--redis-url', target.url, '--prefix', harness.prefix], { cwd, signal: stopped.signal });
+      const interrupted = await runCli(['queues', 'clean', c.name, '--grace', '0', '--yes', '--redis-url', target.url, '--prefix', harness.prefix], {
+        cwd,
+        signal: stopped.signal,
+      });
       expect(interrupted.code).toBe(5);
       expect(await c.queue.getCompletedCount()).toBe(250);
       const timedOut = await cleanQueue(connection, ref, { state: 'completed', graceMs: 0, maxTimeMs: 0 });

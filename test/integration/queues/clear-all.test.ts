@@ -16,11 +16,15 @@ describe.each(serverTargets())('clearQueuesAfterCaches on $name', (target) => {
     const queue = harness.queue(name);
     const key = `${prefix}:${name}`;
     const hold = gate();
-    const worker = harness.worker(name, async (job) => {
-      if (job.data.fail) throw new Error('nope');
-      if (job.data.hold) await hold.wait;
-      return 'ok';
-    }, { concurrency: 1 });
+    const worker = harness.worker(
+      name,
+      async (job) => {
+        if (job.data.fail) throw new Error('nope');
+        if (job.data.hold) await hold.wait;
+        return 'ok';
+      },
+      { concurrency: 1 },
+    );
     const problems = watchWorker(worker);
     await queue.addBulk([
       ...Array.from({ length: 4 }, (_, i) => ({ name: 'done', data: { i } })),
@@ -55,7 +59,10 @@ describe.each(serverTargets())('clearQueuesAfterCaches on $name', (target) => {
       expect((await queue.getCompleted()).map((j) => j.id).sort()).toEqual(completed.slice(2));
       const backup = result.queues[0]!.drain.backup!;
       expect(backup.startsWith(result.backupDir)).toBe(true);
-      const lines = (await readFile(backup, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+      const lines = (await readFile(backup, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(lines.map((l) => `${l.state}:${l.name}`)).toEqual([...Array(5).fill('wait:queued'), 'delayed:later']);
     } finally {
       await connection.close();

@@ -40,12 +40,7 @@ describe.each(serverTargets())('queue discovery on $name', (target) => {
 
     const found = await discoverQueues(connection, [harness.prefix, otherPrefix]);
     const mine = found.filter((q) => q.name.startsWith(run));
-    expect(mine).toEqual(
-      [
-        ...names.map((n) => queueRef(harness.prefix, n)),
-        queueRef(otherPrefix, `${run}:other`),
-      ].sort((a, b) => (a.key < b.key ? -1 : 1)),
-    );
+    expect(mine).toEqual([...names.map((n) => queueRef(harness.prefix, n)), queueRef(otherPrefix, `${run}:other`)].sort((a, b) => (a.key < b.key ? -1 : 1)));
     // Same prefix twice: no duplicates.
     const again = await discoverQueues(connection, [harness.prefix, harness.prefix], { count: 10 });
     expect(again.filter((q) => q.name.startsWith(run))).toHaveLength(names.length);

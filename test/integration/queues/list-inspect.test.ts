@@ -5,8 +5,7 @@ import { BullHarness, randomQueueName, tempCwd, waitFor } from '../../helpers/bu
 import { startServer, type ServerHandle } from '../../helpers/servers.js';
 import { serverTargets, type ServerTarget } from '../../helpers/targets.js';
 
-const cli = (target: ServerTarget, prefix: string, args: string[], cwd: string) =>
-  runCli([...args, '--redis-url', target.url, '--prefix', prefix], { cwd });
+const cli = (target: ServerTarget, prefix: string, args: string[], cwd: string) => runCli([...args, '--redis-url', target.url, '--prefix', prefix], { cwd });
 
 describe.each(serverTargets())('queues list and inspect on $name', (target) => {
   const harness = new BullHarness(target);

@@ -6,8 +6,7 @@ import { runCli } from '../../helpers/cli.js';
 import { BullHarness, gate, randomQueueName, tempCwd, waitFor, watchWorker } from '../../helpers/bullmq.js';
 import { serverTargets, type ServerTarget } from '../../helpers/targets.js';
 
-const cli = (target: ServerTarget, prefix: string, args: string[], cwd: string) =>
-  runCli([...args, '--redis-url', target.url, '--prefix', prefix], { cwd });
+const cli = (target: ServerTarget, prefix: string, args: string[], cwd: string) => runCli([...args, '--redis-url', target.url, '--prefix', prefix], { cwd });
 
 /** What must survive a round trip: name, data, opts (minus what an import sets itself). */
 function identity(job: Job) {
@@ -32,7 +31,11 @@ describe.each(serverTargets())('queues export / drain / import on $name', (targe
     const name = randomQueueName('xfer');
     const queue = harness.queue(name);
     await queue.addBulk(
-      Array.from({ length: 6 }, (_, i) => ({ name: `send-${i % 2}`, data: { to: `+2782${i}`, body: `hello ${i}`, nested: { n: i, list: [i, 'x'] } }, opts: { attempts: 3, backoff: { type: 'exponential', delay: 1000 } } })),
+      Array.from({ length: 6 }, (_, i) => ({
+        name: `send-${i % 2}`,
+        data: { to: `+2782${i}`, body: `hello ${i}`, nested: { n: i, list: [i, 'x'] } },
+        opts: { attempts: 3, backoff: { type: 'exponential', delay: 1000 } },
+      })),
     );
     await queue.add('reminder', { at: 'tomorrow' }, { delay: 3_600_000, attempts: 2 });
     await queue.add('reminder', { at: 'next week' }, { delay: 7 * 86_400_000 });
@@ -50,7 +53,10 @@ describe.each(serverTargets())('queues export / drain / import on $name', (targe
     const exported = await cli(target, harness.prefix, ['queues', 'export', name, '--state', 'wait,prioritized,delayed', '--out', 'jobs.jsonl', '--json'], cwd);
     expect(exported.code, exported.stderr).toBe(0);
     expect(JSON.parse(exported.stdout)).toMatchObject({ exported: 10, byState: { wait: 7, prioritized: 1, delayed: 2 } });
-    const lines = (await readFile(path.join(cwd, 'jobs.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await readFile(path.join(cwd, 'jobs.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines[0]).toMatchObject({ name: 'send-0', state: 'wait', data: { to: '+27820' }, attemptsMade: 0, failedReason: null });
     expect(lines[0].opts).toMatchObject({ attempts: 3, backoff: { type: 'exponential', delay: 1000 } });
 
@@ -145,7 +151,10 @@ describe.each(serverTargets())('queues export / drain / import on $name', (targe
     const { name, queue } = await seeded();
     const out = await cli(target, harness.prefix, ['queues', 'export', name, '--state', 'wait', '--out', '-'], cwd);
     expect(out.code).toBe(0);
-    const lines = out.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = out.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.name)).toEqual(['send-0', 'send-1', 'send-0', 'send-1', 'send-0', 'send-1', 'custom']);
     await writeFile(path.join(cwd, 'taken.jsonl'), 'keep me');
     const refused = await cli(target, harness.prefix, ['queues', 'export', name, '--state', 'wait', '--out', 'taken.jsonl'], cwd);

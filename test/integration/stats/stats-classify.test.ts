@@ -35,7 +35,7 @@ const ALPHABET = [...'ab:*%.-()[]?^$+{}\\ ', '\x00', '\xff', 'é'];
 
 function keys(count: number, seed: number): Buffer[] {
   const next = random(seed);
-  const pick = <T,>(list: T[]) => list[Math.floor(next() * list.length)]!;
+  const pick = <T>(list: T[]) => list[Math.floor(next() * list.length)]!;
   const value = () => Array.from({ length: Math.floor(next() * 5) }, () => pick(ALPHABET)).join('');
   const shapes = [
     () => `user:state:${value()}`,
@@ -70,7 +70,10 @@ describe('server-side classification agrees with FamilyMatcher', () => {
   beforeAll(async () => {
     server = await startServer();
     const client = new Redis(server.url);
-    await writeSeed(client, written.map((k) => [k, null]));
+    await writeSeed(
+      client,
+      written.map((k) => [k, null]),
+    );
     await client.quit();
     connection = await connect({ url: server.url });
   });
@@ -150,7 +153,10 @@ describe('edge cases on a server of its own', () => {
       const stats = await collectStats(connection, config, { exact: true });
       expect(stats.keyspace).toMatchObject({ keys: 2, keysWithExpiry: 1 });
       expect(stats.families.find((f) => f.name === 'userState')).toMatchObject({ keys: 2, withoutTtl: 1 });
-      expect(stats.server.masters[0]!.dbs.map((d) => [d.db, d.keys])).toEqual([[0, 1], [3, 2]]);
+      expect(stats.server.masters[0]!.dbs.map((d) => [d.db, d.keys])).toEqual([
+        [0, 1],
+        [3, 2],
+      ]);
     } finally {
       await connection.close();
       await client.quit();

@@ -77,7 +77,12 @@ describe('stats on a cluster of its own', () => {
     expect(outcome.run.discoveredQueues?.keys).toEqual(['{bull}:messages']);
     const sampled = await collectStats(connection, config, { sample: 1000 });
     expect(sampled.sampling.method).toBe('sample');
-    expect(sampled.queueDiscovery).toMatchObject({ method: 'maintenance-record+sample', asOf: outcome.run.discoveredQueues!.at, fromRecord: 1, goneSinceRecord: 0 });
+    expect(sampled.queueDiscovery).toMatchObject({
+      method: 'maintenance-record+sample',
+      asOf: outcome.run.discoveredQueues!.at,
+      fromRecord: 1,
+      goneSinceRecord: 0,
+    });
     expect(sampled.queues.map((q) => [q.key, q.counts.waiting])).toEqual([['{bull}:messages', 4]]);
   });
 

@@ -87,8 +87,18 @@ describe('sampled stats: queues from the maintenance record plus the sample', ()
     const last = await readLastRun(connection);
     const stats = await collectStats(connection, config, { sample: 100 });
     expect(stats.sampling.method).toBe('sample');
-    expect(stats.queueDiscovery).toEqual({ method: 'maintenance-record+sample', asOf: last!.discoveredQueues!.at, fromRecord: 3, fromSample: 0, goneSinceRecord: 0 });
-    expect(stats.queues.map((q) => [q.key, q.counts.waiting])).toEqual([['bull:big', BIG_JOBS], ['bull:gone', 1], ['bull:recorded', 1]]);
+    expect(stats.queueDiscovery).toEqual({
+      method: 'maintenance-record+sample',
+      asOf: last!.discoveredQueues!.at,
+      fromRecord: 3,
+      fromSample: 0,
+      goneSinceRecord: 0,
+    });
+    expect(stats.queues.map((q) => [q.key, q.counts.waiting])).toEqual([
+      ['bull:big', BIG_JOBS],
+      ['bull:gone', 1],
+      ['bull:recorded', 1],
+    ]);
   });
 
   it('drops a recorded queue whose meta key is gone since', async () => {
@@ -128,7 +138,9 @@ describe('sampled stats: queues from the maintenance record plus the sample', ()
     const last = await readLastRun(connection);
     const sampled = await cli('stats', '--sample', '100');
     expect(sampled.code).toBe(0);
-    expect(sampled.stdout).toContain(`queues: as found by maintenance at ${last!.discoveredQueues!.at} plus the sample (1 recorded queue(s) gone since); \`stats --scan-queues\` or \`cachectl queues\` lists every queue`);
+    expect(sampled.stdout).toContain(
+      `queues: as found by maintenance at ${last!.discoveredQueues!.at} plus the sample (1 recorded queue(s) gone since); \`stats --scan-queues\` or \`cachectl queues\` lists every queue`,
+    );
     const scanned = await cli('stats', '--sample', '100', '--scan-queues');
     expect(scanned.code).toBe(0);
     expect(scanned.stdout).toMatch(/bull:late\s*│\s*1\s*│/);

@@ -96,7 +96,7 @@ describe('stats on a standalone server with known content', () => {
     expect(stats.families.find((f) => f.name === 'waMapping')!.ttl).toBeNull(); // no key has a TTL
   });
 
-  it('keeps the earlier tool\'s stats fields: user states, memory, queue job counts, timestamp', async () => {
+  it("keeps the earlier tool's stats fields: user states, memory, queue job counts, timestamp", async () => {
     const now = new Date('2024-05-01T10:00:00Z');
     const stats = await collectStats(connection, config, { now });
     expect(stats.summary).toMatchObject({
@@ -183,7 +183,24 @@ describe('stats on a standalone server with known content', () => {
     expect(result.code).toBe(0);
     const data = JSON.parse(result.stdout) as StatsResult;
     expect(Object.keys(data).sort()).toEqual(
-      ['durationMs', 'families', 'keyspace', 'maintenance', 'memory', 'mode', 'queueDiscovery', 'queueKeys', 'queues', 'sampling', 'server', 'summary', 'target', 'timestamp', 'unknown', 'warnings'].sort(),
+      [
+        'durationMs',
+        'families',
+        'keyspace',
+        'maintenance',
+        'memory',
+        'mode',
+        'queueDiscovery',
+        'queueKeys',
+        'queues',
+        'sampling',
+        'server',
+        'summary',
+        'target',
+        'timestamp',
+        'unknown',
+        'warnings',
+      ].sort(),
     );
     expectMatchesSeed(data, expected, queueKeys);
     // A keyspace no bigger than the sample is visited in full: queues come from that pass.

@@ -10,7 +10,11 @@ function statsWith(masters: Array<Omit<Partial<MasterStats>, 'memory'> & { memor
   return {
     server: {
       masters: masters.map((m, i) => ({
-        address: `10.0.0.${i}:6379`, flavor: 'redis', version: '7.0.0', redisVersion: '7.0.0', ...m,
+        address: `10.0.0.${i}:6379`,
+        flavor: 'redis',
+        version: '7.0.0',
+        redisVersion: '7.0.0',
+        ...m,
         memory: { usedBytes: 0, peakBytes: 0, rssBytes: 0, fragmentationRatio: 1, maxmemoryBytes: 0, policy: 'noeviction', ...m.memory },
       })),
     },
@@ -19,7 +23,13 @@ function statsWith(masters: Array<Omit<Partial<MasterStats>, 'memory'> & { memor
 
 describe('server version check', () => {
   it('fails below Redis 5, warns below 6.2, passes from 6.2', () => {
-    const check = versionCheck(statsWith([{ version: '4.0.14', redisVersion: '4.0.14' }, { version: '6.0.9', redisVersion: '6.0.9' }, { version: '6.2.0', redisVersion: '6.2.0' }]));
+    const check = versionCheck(
+      statsWith([
+        { version: '4.0.14', redisVersion: '4.0.14' },
+        { version: '6.0.9', redisVersion: '6.0.9' },
+        { version: '6.2.0', redisVersion: '6.2.0' },
+      ]),
+    );
     expect(check.findings.map((f) => f.status)).toEqual(['fail', 'warn', 'pass']);
     expect(check.status).toBe('fail');
     expect(check.message).toMatch(/10\.0\.0\.0:6379: redis 4\.0\.14: BullMQ needs Redis >= 5; 10\.0\.0\.1:6379: redis 6\.0\.9: BullMQ recommends >= 6\.2/);
@@ -56,10 +66,14 @@ describe('check building', () => {
   });
 
   it('names only the findings that are not fine and attaches the hint to warn/fail', () => {
-    const check = fromFindings('failed-jobs', [
-      { subject: 'bull:a', status: 'pass', message: 'fine' },
-      { subject: 'bull:b', status: 'warn', message: 'hm' },
-    ], { pass: 'all fine', hint: 'do this' });
+    const check = fromFindings(
+      'failed-jobs',
+      [
+        { subject: 'bull:a', status: 'pass', message: 'fine' },
+        { subject: 'bull:b', status: 'warn', message: 'hm' },
+      ],
+      { pass: 'all fine', hint: 'do this' },
+    );
     expect(check).toMatchObject({ title: 'Failed jobs', status: 'warn', message: 'bull:b: hm', hint: 'do this' });
     expect(fromFindings('failed-jobs', [], { pass: 'p', hint: 'h', skip: 'no queues' })).toMatchObject({ status: 'skip', message: 'no queues', hint: null });
   });

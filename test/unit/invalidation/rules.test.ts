@@ -17,19 +17,41 @@ describe('invalidation config', () => {
   it('has the documented defaults', () => {
     const { invalidation } = resolveConfig({});
     expect(invalidation).toMatchObject({
-      stream: 'cachectl:invalidations', maxLen: 100000, group: 'cachectl', claimIdleMs: 30000, maxAttempts: 5,
-      deadLetterStream: 'cachectl:invalidations:dead', batch: 100, blockMs: 2000,
+      stream: 'cachectl:invalidations',
+      maxLen: 100000,
+      group: 'cachectl',
+      claimIdleMs: 30000,
+      maxAttempts: 5,
+      deadLetterStream: 'cachectl:invalidations:dead',
+      batch: 100,
+      blockMs: 2000,
     });
     expect(invalidation.channel).toBeUndefined();
     expect([...compileRules(resolveConfig({})).keys()]).toEqual(['planning.story.transitioned', 'whatsapp.message', 'conversation.correlated']);
   });
 
   it.each<[string, ConfigInput, RegExp]>([
-    ['an unknown family', { invalidation: { rules: [{ event: 'a.b', family: 'contxt', map: { storyId: 'id' } }] } }, /invalidation\.rules\.0\.family: rule 1 \(a\.b\): family "contxt" does not exist/],
-    ['an unknown placeholder', { invalidation: { rules: [{ event: 'a.b', family: 'context', map: { story: 'id' } }] } }, /rule 1 \(a\.b\): "\{story\}" is not a placeholder of context/],
-    ['a family left unbound', { invalidation: { rules: [{ event: 'x.y', family: ['convMapping', 'context'], map: { conversationId: 'c' } }] } }, /rule 1 \(x\.y\): maps no placeholder of family "context"/],
+    [
+      'an unknown family',
+      { invalidation: { rules: [{ event: 'a.b', family: 'contxt', map: { storyId: 'id' } }] } },
+      /invalidation\.rules\.0\.family: rule 1 \(a\.b\): family "contxt" does not exist/,
+    ],
+    [
+      'an unknown placeholder',
+      { invalidation: { rules: [{ event: 'a.b', family: 'context', map: { story: 'id' } }] } },
+      /rule 1 \(a\.b\): "\{story\}" is not a placeholder of context/,
+    ],
+    [
+      'a family left unbound',
+      { invalidation: { rules: [{ event: 'x.y', family: ['convMapping', 'context'], map: { conversationId: 'c' } }] } },
+      /rule 1 \(x\.y\): maps no placeholder of family "context"/,
+    ],
     ['an empty map', { invalidation: { rules: [{ event: 'x.y', family: 'context', map: {} }] } }, /invalidation\.rules\.0\.map/],
-    ['a removed family', { families: { context: false }, invalidation: { rules: [{ event: 'x.y', family: 'context', map: { storyId: 's' } }] } }, /family "context" does not exist/],
+    [
+      'a removed family',
+      { families: { context: false }, invalidation: { rules: [{ event: 'x.y', family: 'context', map: { storyId: 's' } }] } },
+      /family "context" does not exist/,
+    ],
     ['the same stream twice', { invalidation: { stream: 's', deadLetterStream: 's' } }, /deadLetterStream must differ/],
     ['a bad batch', { invalidation: { batch: 0 } }, /invalidation\.batch/],
   ])('rejects %s with an error naming the rule or field', (_name, input, message) => {
@@ -52,9 +74,7 @@ describe('resolving events', () => {
 
   it('conversation.correlated → both mappings in every tenant, exact keys', () => {
     const keys = keysOf(resolve(config, 'conversation.correlated', { conversationId: 'abc', waId: '+27821234567' }));
-    expect(keys.sort()).toEqual(
-      ['acme', 'globex', 'default'].flatMap((t) => [`tenant:${t}:mapping:conv:abc`, `tenant:${t}:mapping:wa:+27821234567`]).sort(),
-    );
+    expect(keys.sort()).toEqual(['acme', 'globex', 'default'].flatMap((t) => [`tenant:${t}:mapping:conv:abc`, `tenant:${t}:mapping:wa:+27821234567`]).sort());
   });
 
   it('whatsapp.message → that device only', () => {

@@ -3,7 +3,16 @@ import type { MaintenanceRun } from '../../../src/core/maintenance/record.js';
 import { judgeMaintenance } from '../../../src/core/stats/maintenance.js';
 
 function run(startedAt: string, status: MaintenanceRun['status'] = 'ok'): MaintenanceRun {
-  return { id: startedAt, startedAt, finishedAt: startedAt, status, hours: 24, removed: { families: { userState: 3 }, queues: { 'bull:q': 2 } }, errors: status === 'failed' ? ['boom'] : [], host: 'h' };
+  return {
+    id: startedAt,
+    startedAt,
+    finishedAt: startedAt,
+    status,
+    hours: 24,
+    removed: { families: { userState: 3 }, queues: { 'bull:q': 2 } },
+    errors: status === 'failed' ? ['boom'] : [],
+    host: 'h',
+  };
 }
 const base = { schedule: '0 2 * * *', timezone: 'UTC', graceMinutes: 60 };
 

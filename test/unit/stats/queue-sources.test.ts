@@ -59,7 +59,8 @@ describe('the queue list in the maintenance run record', () => {
   });
 
   it('stats takes the newest run that has one', () => {
-    const withList = (id: string, keys?: string[]) => parseRun(JSON.stringify({ ...base, id, ...(keys ? { discoveredQueues: queueList(keys, new Date(0)) } : {}) }))!;
+    const withList = (id: string, keys?: string[]) =>
+      parseRun(JSON.stringify({ ...base, id, ...(keys ? { discoveredQueues: queueList(keys, new Date(0)) } : {}) }))!;
     expect(lastQueueList([withList('3'), withList('2', ['bull:new']), withList('1', ['bull:old'])])?.keys).toEqual(['bull:new']);
     expect(lastQueueList([withList('1')])).toBeUndefined();
   });

@@ -21,10 +21,13 @@ export function retryCommand(ctx: CliContext): Command {
     .argument('<name>', 'queue name (or <prefix>:<name>)')
     .option('--state <state>', 'failed | completed', stateParser(FINISHED_STATES), 'failed')
     .option('--limit <n>', 'retry at most this many, oldest first', integerParser(1))
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ cachectl queues retry messages --dry-run
-  $ cachectl queues retry messages --limit 100 --yes`);
+  $ cachectl queues retry messages --limit 100 --yes`,
+    );
   return addSafetyOptions(command).action(async (name: string, flags: RetryFlags) => {
     const connection = await ctx.connection();
     const [ref] = await targetQueues(ctx, connection, name, flags);
@@ -40,7 +43,11 @@ Examples:
     const result = flags.dryRun ? plan : await retryJobs(connection, ref!, { state: flags.state, limit: flags.limit });
     await audit(ctx, 'retry', [ref!], result.dryRun, { state: result.state, matched: result.matched, retried: result.retried });
     ctx.output.result(result, (r, out) =>
-      out.line(r.dryRun ? `Dry run: would retry ${plural(r.matched, `${r.state} job`)} of ${r.queue}.` : `Retried ${plural(r.retried, `${r.state} job`)} of ${r.queue} (moved back to wait).`),
+      out.line(
+        r.dryRun
+          ? `Dry run: would retry ${plural(r.matched, `${r.state} job`)} of ${r.queue}.`
+          : `Retried ${plural(r.retried, `${r.state} job`)} of ${r.queue} (moved back to wait).`,
+      ),
     );
   });
 }
@@ -51,10 +58,13 @@ export function pauseCommand(ctx: CliContext, pause: boolean): Command {
     .description(pause ? 'pause queues globally: workers finish what they hold and take nothing new' : 'resume paused queues')
     .argument('[name]', 'queue name (or <prefix>:<name>)')
     .option('--all', 'every queue under the prefixes')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ cachectl queues ${verb} messages
-  $ cachectl queues ${verb} --all --yes`);
+  $ cachectl queues ${verb} --all --yes`,
+    );
   return addSafetyOptions(command).action(async (name: string | undefined, flags: CommonFlags) => {
     const connection = await ctx.connection();
     const refs = await targetQueues(ctx, connection, name, flags);
@@ -65,7 +75,11 @@ Examples:
       return !problem;
     });
     if (!flags.dryRun) {
-      await confirmOrRefuse(ctx, { action: `${verb} ${plural(usable.length, 'queue')}`, needed: flags.all === true && usable.length > 0, yes: flags.yes === true });
+      await confirmOrRefuse(ctx, {
+        action: `${verb} ${plural(usable.length, 'queue')}`,
+        needed: flags.all === true && usable.length > 0,
+        yes: flags.yes === true,
+      });
     }
     const results: PauseResult[] = [];
     for (const ref of usable) results.push(await (pause ? pauseQueue : resumeQueue)(connection, ref, { dryRun: flags.dryRun }));
@@ -90,12 +104,15 @@ export function obliterateCommand(ctx: CliContext): Command {
     .description('delete a queue and every job in it (pauses it first; refuses while jobs are active)')
     .argument('<name>', 'queue name (or <prefix>:<name>)')
     .addOption(new Option('--force', 'also when jobs are active (their workers will report "Missing lock" errors)'))
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Always asks for confirmation (on a terminal), or needs --yes.
 
 Examples:
   $ cachectl queues obliterate old-imports --dry-run
-  $ cachectl queues obliterate old-imports --yes`);
+  $ cachectl queues obliterate old-imports --yes`,
+    );
   return addSafetyOptions(command).action(async (name: string, flags: ObliterateFlags) => {
     const connection = await ctx.connection();
     const [ref] = await targetQueues(ctx, connection, name, flags);
@@ -106,12 +123,18 @@ Examples:
       await confirmOrRefuse(ctx, { action: `obliterate ${ref!.key} and its ${plural(plan.jobs, 'job')}`, needed: true, yes: flags.yes === true });
     }
     const result = flags.dryRun ? plan : await obliterateQueue(connection, ref!, { force: flags.force });
-    await audit(ctx, 'obliterate', [ref!], result.dryRun, { jobs: result.jobs, active: result.active, obliterated: result.obliterated, force: flags.force === true });
+    await audit(ctx, 'obliterate', [ref!], result.dryRun, {
+      jobs: result.jobs,
+      active: result.active,
+      obliterated: result.obliterated,
+      force: flags.force === true,
+    });
     ctx.output.result(result, (r, out) => {
       if (!r.dryRun) return out.line(`Obliterated ${r.queue} (${plural(r.jobs, 'job')}).`);
       out.line(`Dry run: would obliterate ${r.queue} (${plural(r.jobs, 'job')}, ${r.active} active); nothing was changed.`);
     });
-    if (result.dryRun && result.active > 0 && !flags.force) ctx.output.warn(`a real run would be refused while ${result.active} job(s) are active (unless --force)`);
+    if (result.dryRun && result.active > 0 && !flags.force)
+      ctx.output.warn(`a real run would be refused while ${result.active} job(s) are active (unless --force)`);
     if (!flags.dryRun) {
       const left = await queueCounts(connection, ref!);
       if (Object.values(left).some((n) => n > 0)) ctx.output.warn(`${ref!.key} still holds jobs added while it was being removed`);

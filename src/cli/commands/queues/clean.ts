@@ -33,9 +33,17 @@ export function cleanCommand(ctx: CliContext): Command {
     .argument('[name]', 'queue name (or <prefix>:<name>)')
     .option('--all', 'every queue under the prefixes')
     .option('--state <state>', `which jobs: ${CLEANABLE_STATES.join(' | ')}`, stateParser(CLEANABLE_STATES), 'completed')
-    .option('--grace <duration>', 'keep jobs younger than this (24h, 30m, 7d; 0 = none). Default for completed/failed: queues.completedRetentionHours / failedRetentionHours', parseGrace)
+    .option(
+      '--grace <duration>',
+      'keep jobs younger than this (24h, 30m, 7d; 0 = none). Default for completed/failed: queues.completedRetentionHours / failedRetentionHours',
+      parseGrace,
+    )
     .option('--limit <n>', 'remove at most this many jobs per queue', integerParser(1))
-    .addOption(new Option('--max-time <duration>', 'stop starting new batches after this long (whole run)').argParser(durationParser('s')).default(DEFAULT_MAX_TIME_MS, '60s'))
+    .addOption(
+      new Option('--max-time <duration>', 'stop starting new batches after this long (whole run)')
+        .argParser(durationParser('s'))
+        .default(DEFAULT_MAX_TIME_MS, '60s'),
+    )
     .addHelpText(
       'after',
       `
@@ -119,6 +127,8 @@ export function printClean(s: CleanSummary, out: Output): void {
     s.queues.map((r) => [r.queue, r.state, s.dryRun ? r.matched : r.removed, r.remaining, r.batches, formatMs(r.elapsedMs), r.stoppedBy]),
     { align: ['left', 'left', 'right', 'right', 'right', 'right', 'left'] },
   );
-  out.line(`${s.dryRun ? 'Dry run: would remove' : 'Removed'} ${plural(s.total, `${s.state} job`)} older than ${formatAge(s.graceMs)}${s.dryRun ? '; nothing was changed' : ''}.`);
+  out.line(
+    `${s.dryRun ? 'Dry run: would remove' : 'Removed'} ${plural(s.total, `${s.state} job`)} older than ${formatAge(s.graceMs)}${s.dryRun ? '; nothing was changed' : ''}.`,
+  );
   for (const k of s.skipped) out.warn(`skipped ${k.queue}: ${k.reason}`);
 }

@@ -43,7 +43,8 @@ function collect(value: string, previous: string[] | undefined): string[] {
 /** One named queue, or every queue with `--all` (exactly one of the two). */
 export async function targetQueues(ctx: CliContext, connection: RedisConnection, name: string | undefined, flags: CommonFlags): Promise<QueueRef[]> {
   const prefixes = prefixesOf(ctx, flags);
-  if (name && flags.all) throw new UsageError('Give a queue name or --all, not both', { hint: 'e.g. "cachectl queues pause messages" or "cachectl queues pause --all"' });
+  if (name && flags.all)
+    throw new UsageError('Give a queue name or --all, not both', { hint: 'e.g. "cachectl queues pause messages" or "cachectl queues pause --all"' });
   if (!name && !flags.all) throw new UsageError('Which queue? Give its name, or --all', { hint: 'run "cachectl queues" to list them' });
   if (name) return [await resolveQueue(connection, name, prefixes)];
   return discoverQueues(connection, prefixes, { signal: ctx.signal, count: ctx.config().scan.count });
@@ -80,7 +81,14 @@ export function stateParser<T extends string>(allowed: readonly T[]): (value: st
 /** A comma-separated list of states out of `allowed`. */
 export function statesParser<T extends string>(allowed: readonly T[]): (value: string) => T[] {
   const one = stateParser(allowed);
-  return (value) => [...new Set(value.split(',').filter((s) => s.trim() !== '').map(one))];
+  return (value) => [
+    ...new Set(
+      value
+        .split(',')
+        .filter((s) => s.trim() !== '')
+        .map(one),
+    ),
+  ];
 }
 
 /** "3s", "4m", "2h", "5d" — coarse ages for tables. */

@@ -75,7 +75,9 @@ export function inspectCommand(ctx: CliContext): Command {
 
 export function printInspection(q: QueueInspection, out: Output): void {
   const c = out.color;
-  out.line(`${c.bold(q.key)}  ${q.isPaused ? c.yellow('paused') : 'running'} · workers ${q.workers ?? 'unknown'} · oldest waiting ${formatAge(q.oldestWaitingAgeMs)} · events ${q.eventsLength}`);
+  out.line(
+    `${c.bold(q.key)}  ${q.isPaused ? c.yellow('paused') : 'running'} · workers ${q.workers ?? 'unknown'} · oldest waiting ${formatAge(q.oldestWaitingAgeMs)} · events ${q.eventsLength}`,
+  );
   const counts = q.counts;
   out.table(
     ['wait', 'active', 'delayed', 'prio', 'children', 'paused', 'completed', 'failed'],
@@ -90,12 +92,22 @@ export function printInspection(q: QueueInspection, out: Output): void {
   }
   const note = f.sampled < f.total ? ` (the ${f.sampled} most recent of ${f.total} failed jobs)` : ` (all ${f.total} failed jobs)`;
   out.line(`Top failure reasons${note}:`);
-  out.table(['count', 'reason'], f.topReasons.map((r) => [r.count, r.reason]), { align: ['right', 'left'] });
+  out.table(
+    ['count', 'reason'],
+    f.topReasons.map((r) => [r.count, r.reason]),
+    { align: ['right', 'left'] },
+  );
   if (f.recent.length > 0) {
     out.line('Most recent failed jobs:');
     out.table(
       ['id', 'name', 'attempts', 'failed at', 'reason'],
-      f.recent.map((j) => [j.id, j.name, j.attemptsMade, j.finishedOn ? new Date(j.finishedOn).toISOString() : '-', j.failedReason.split('\n', 1)[0]!.slice(0, 100)]),
+      f.recent.map((j) => [
+        j.id,
+        j.name,
+        j.attemptsMade,
+        j.finishedOn ? new Date(j.finishedOn).toISOString() : '-',
+        j.failedReason.split('\n', 1)[0]!.slice(0, 100),
+      ]),
       { align: ['left', 'left', 'right', 'left', 'left'] },
     );
   }

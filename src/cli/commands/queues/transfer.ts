@@ -25,14 +25,17 @@ export function drainCommand(ctx: CliContext): Command {
     .argument('<name>', 'queue name (or <prefix>:<name>)')
     .option('--delayed', 'also remove delayed jobs')
     .option('--no-backup', 'do not write the backup file first')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 The jobs are first written to <logs.dir>/backups/<queue>-<time>.jsonl (restore them with
 "cachectl queues import FILE <name>"); then exactly those jobs are removed. Active jobs, jobs added
 meanwhile and job-scheduler jobs are left alone. Always asks for confirmation, or needs --yes.
 
 Examples:
   $ cachectl queues drain messages --dry-run
-  $ cachectl queues drain messages --delayed --yes`);
+  $ cachectl queues drain messages --delayed --yes`,
+    );
   return addSafetyOptions(command).action(async (name: string, flags: DrainFlags) => {
     const connection = await ctx.connection();
     const [ref] = await targetQueues(ctx, connection, name, flags);
@@ -56,20 +59,32 @@ Examples:
           onProgress: ({ phase, done, total }) => ctx.output.progress(`${phase === 'backup' ? 'backing up' : 'removing'} ${done}/${total}`),
         });
     ctx.output.clearProgress();
-    await audit(ctx, 'drain', [ref!], result.dryRun, { byState: result.byState, backup: result.backup, removed: result.removed, skipped: result.skipped, interrupted: result.interrupted });
+    await audit(ctx, 'drain', [ref!], result.dryRun, {
+      byState: result.byState,
+      backup: result.backup,
+      removed: result.removed,
+      skipped: result.skipped,
+      interrupted: result.interrupted,
+    });
     ctx.output.result(result, printDrain);
     if (result.interrupted) ctx.fail(5);
   });
 }
 
 export function printDrain(r: DrainResult, out: Output): void {
-  const found = Object.entries(r.byState).filter(([, n]) => n).map(([state, n]) => `${n} ${state}`).join(', ') || 'none';
+  const found =
+    Object.entries(r.byState)
+      .filter(([, n]) => n)
+      .map(([state, n]) => `${n} ${state}`)
+      .join(', ') || 'none';
   if (r.dryRun) {
     out.line(`Dry run: would remove from ${r.queue}: ${found}; nothing was changed.`);
     return;
   }
   if (r.backup) out.line(`Backed up ${plural(r.backedUp, 'job')} to ${r.backup}`);
-  out.line(`Removed ${plural(r.removed, 'job')} from ${r.queue} (${found} found)${r.skipped ? `; left ${r.skipped} that turned active, finished or belong to a job scheduler` : ''} in ${formatMs(r.elapsedMs)}.`);
+  out.line(
+    `Removed ${plural(r.removed, 'job')} from ${r.queue} (${found} found)${r.skipped ? `; left ${r.skipped} that turned active, finished or belong to a job scheduler` : ''} in ${formatMs(r.elapsedMs)}.`,
+  );
   if (r.interrupted) out.warn('interrupted: the jobs not yet removed are still in the queue');
 }
 
@@ -84,10 +99,13 @@ export function exportCommand(ctx: CliContext): Command {
     .argument('<name>', 'queue name (or <prefix>:<name>)')
     .requiredOption('--state <states>', `comma-separated: ${EXPORTABLE_STATES.join(', ')}`, statesParser(EXPORTABLE_STATES))
     .requiredOption('--out <file>', 'file to write (never overwritten), or - for stdout')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ cachectl queues export messages --state failed --out failed.jsonl
-  $ cachectl queues export messages --state wait,delayed --out - | jq -r .name`);
+  $ cachectl queues export messages --state wait,delayed --out - | jq -r .name`,
+    );
   return command.action(async (name: string, flags: ExportFlags) => {
     const connection = await ctx.connection();
     const [ref] = await targetQueues(ctx, connection, name, flags);
@@ -103,7 +121,16 @@ Examples:
     ctx.output.clearProgress();
     const { ids: _ids, ...summary } = result;
     if (toStdout) ctx.output.info(`Exported ${plural(result.exported, 'job')} of ${result.queue}.`);
-    else ctx.output.result(summary, (r, out) => out.line(`Exported ${plural(r.exported, 'job')} of ${r.queue} to ${r.file} (${Object.entries(r.byState).map(([s, n]) => `${n} ${s}`).join(', ') || 'none'}).`));
+    else
+      ctx.output.result(summary, (r, out) =>
+        out.line(
+          `Exported ${plural(r.exported, 'job')} of ${r.queue} to ${r.file} (${
+            Object.entries(r.byState)
+              .map(([s, n]) => `${n} ${s}`)
+              .join(', ') || 'none'
+          }).`,
+        ),
+      );
     if (result.interrupted) {
       ctx.output.warn('interrupted: the file holds only part of the jobs');
       ctx.fail(5);
@@ -121,14 +148,17 @@ export function importCommand(ctx: CliContext): Command {
     .argument('<file>', 'JSON lines written by "queues export" or "queues drain"')
     .argument('<name>', 'queue name (or <prefix>:<name>)')
     .option('--create', 'the queue may not exist yet (first --prefix / queues.prefixes is used)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Jobs are added as new jobs (new ids unless opts.jobId was set), in file order, with their original
 timestamp: delayed jobs keep their schedule; failed/completed ones will run again. A bad line refuses
 the whole file (exit 2) before anything is added.
 
 Examples:
   $ cachectl queues import logs/backups/bull-messages-2024-05-01T02-00-00-000Z.jsonl messages --dry-run
-  $ cachectl queues import failed.jsonl messages --yes`);
+  $ cachectl queues import failed.jsonl messages --yes`,
+    );
   return addSafetyOptions(command).action(async (file: string, name: string, flags: ImportFlags) => {
     const connection = await ctx.connection();
     const prefixes = prefixesOf(ctx, flags);
@@ -141,16 +171,31 @@ Examples:
     const filePath = path.resolve(ctx.environment.cwd, file);
     const plan = await importJobs(connection, ref, { file: filePath, dryRun: true });
     if (!flags.dryRun) {
-      await confirmOrRefuse(ctx, { action: `add ${plural(plan.total, 'job')} to ${ref.key}`, needed: plan.total > ctx.config().safety.confirmAbove, yes: flags.yes === true });
+      await confirmOrRefuse(ctx, {
+        action: `add ${plural(plan.total, 'job')} to ${ref.key}`,
+        needed: plan.total > ctx.config().safety.confirmAbove,
+        yes: flags.yes === true,
+      });
     }
     const result = flags.dryRun
       ? plan
-      : await importJobs(connection, ref, { file: filePath, signal: ctx.signal, onProgress: ({ added, total }) => ctx.output.progress(`added ${added}/${total}`) });
+      : await importJobs(connection, ref, {
+          file: filePath,
+          signal: ctx.signal,
+          onProgress: ({ added, total }) => ctx.output.progress(`added ${added}/${total}`),
+        });
     ctx.output.clearProgress();
     await audit(ctx, 'import', [ref], result.dryRun, { file: filePath, total: result.total, added: result.added, byState: result.byState });
     ctx.output.result(result, (r, out) => {
-      const states = Object.entries(r.byState).map(([s, n]) => `${n} ${s}`).join(', ') || 'none';
-      out.line(r.dryRun ? `Dry run: would add ${plural(r.total, 'job')} to ${r.queue} (${states}); nothing was changed.` : `Added ${plural(r.added, 'job')} to ${r.queue} (originally ${states}).`);
+      const states =
+        Object.entries(r.byState)
+          .map(([s, n]) => `${n} ${s}`)
+          .join(', ') || 'none';
+      out.line(
+        r.dryRun
+          ? `Dry run: would add ${plural(r.total, 'job')} to ${r.queue} (${states}); nothing was changed.`
+          : `Added ${plural(r.added, 'job')} to ${r.queue} (originally ${states}).`,
+      );
     });
     if (result.interrupted) ctx.fail(5);
   });
