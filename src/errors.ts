@@ -81,6 +81,15 @@ export class PermissionError extends CachectlError {
   override readonly exitCode = ExitCode.PERMISSION;
 }
 
+/**
+ * Something the run needs, checked before anything was touched, is not there: the audit log or a
+ * backup/export file cannot be written, too little disk space, clashing file names. Exit 2.
+ */
+export class PreflightError extends CachectlError {
+  override readonly code = 'CACHECTL_PREFLIGHT';
+  override readonly exitCode = ExitCode.USAGE;
+}
+
 /** Refused for safety (no `--yes` without a terminal, declined confirmation, forbidden target). */
 export class SafetyError extends CachectlError {
   override readonly code = 'CACHECTL_REFUSED';

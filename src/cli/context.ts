@@ -114,6 +114,16 @@ export class CliContext {
     return this.connectionPromise;
   }
 
+  /**
+   * Under PM2 (and in ssh sessions) stdin is a pipe nobody closes, and on Node 20 any ESM import of
+   * `node:process` opens it; an idle open stdin keeps the process alive after the work is done, so
+   * PM2 would show a finished run as `online` forever. Commands that never read stdin unref it.
+   */
+  releaseIdleStdin(): void {
+    const stdin = this.environment.streams.stdin as { isTTY?: boolean; unref?: () => void };
+    if (!stdin.isTTY) stdin.unref?.();
+  }
+
   async close(): Promise<void> {
     const pending = this.connectionPromise;
     this.connectionPromise = undefined;

@@ -1,21 +1,16 @@
 /**
- * The flow every destructive command shares: the common flags, the safety gate (before
- * connecting), the run with a progress line, the audit line, the summary, and the exit code
- * (5 when interrupted or partly failed), and `--backup FILE` (the deleted keys, captured by the
- * engine at delete time).
+ * The CLI side of the safety lifecycle, for every command that deletes or writes: the common flags,
+ * the confirmation prompt (a terminal asks; without one `--yes` is needed), the progress line, and
+ * printing the result — also the partial result of a run that failed after its first change (exit
+ * 5). Everything else (assess, preflight, execute, audit) happens in the core lifecycle.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { appendAudit } from '../core/audit.js';
-import { runCapturing } from '../core/backup/capture-run.js';
-import { openBackupSink, type BackupSink } from '../core/backup/sink.js';
+import type { ExecuteOptions } from '../core/keyspace/execute.js';
 import type { RunSummary } from '../core/keyspace/summary.js';
-import type { ClearOptions } from '../core/operations/execute.js';
-import type { SafetyAssessment } from '../core/operations/safety.js';
-import type { RedisConnection } from '../redis/connect.js';
-import { ExitCode, PartialError, SafetyError, UsageError } from '../errors.js';
-import { confirmOrRefuse } from './confirm.js';
+import { runLifecycle, type LifecycleEnv, type Operation, type Outcome } from '../core/safety/lifecycle.js';
+import { ExitCode, PartialError, UsageError } from '../errors.js';
+import { promptConfirm } from './confirm.js';
 import type { CliContext } from './context.js';
 import type { Output } from './output.js';
 import { integerParser } from './parsers.js';
@@ -36,25 +31,7 @@ export interface DestructiveFlags {
   force?: boolean;
 }
 
-/** The backup written by a run, as it appears in `--json` and the audit line. */
-export interface RunBackup {
-  file: string;
-  keys: number;
-  /** `false` for a dry run: no file was written. */
-  written: boolean;
-}
-
-/** Extra work after a successful run (e.g. `clear-all --queue`); its fields join the result and audit. */
-export interface FollowUp {
-  /** Merged into the `--json` result and the audit line's `result`. */
-  fields: Record<string, unknown>;
-  /** Human output after the run summary. */
-  render?: (out: Output) => void;
-  /** Exit 5 (interrupted or partly done). */
-  partial?: boolean;
-}
-
-/** Add `--dry-run --yes --limit --rate --batch` (and `--scan-tenants` where families are selected). */
+/** Add `--dry-run --yes --limit --rate --batch --backup --force` (and `--scan-tenants` where families are selected). */
 export function addDestructiveOptions(command: Command, options: { scanTenants?: boolean } = {}): Command {
   command
     .option('--dry-run', 'count what would be deleted and show a sample; delete nothing')
@@ -74,79 +51,79 @@ export function addDestructiveOptions(command: Command, options: { scanTenants?:
   return command;
 }
 
-export interface DestructiveSpec<S extends RunSummary> {
-  /** Command name for messages and the audit log (`invalidate`, `clear-all`…). */
-  command: string;
-  /** What will happen, for the prompt ("delete every key of 5 families"). */
-  describe: string;
-  /** Labels of what is selected, for the backup header (default: `describe`). */
-  selection?: string[];
-  assessment: SafetyAssessment;
-  execute: (options: ClearOptions) => Promise<S>;
-  /** Human rendering (default: the run summary). */
-  render?: (summary: S, out: Output) => void;
-  /** Runs after a run that finished without failure or interruption (same dry-run mode). */
-  followUp?: (run: { dryRun: boolean; summary: S; connection: RedisConnection }) => Promise<FollowUp>;
+/** Where the lifecycle of a CLI run happens: the connection, the config, `<logs.dir>` for the audit. */
+export async function cliEnv(ctx: CliContext): Promise<LifecycleEnv> {
+  return { connection: await ctx.connection(), config: ctx.config(), auditDir: logsDir(ctx) };
 }
 
-/** Gate, run, audit, print. Throws SafetyError (exit 4) before connecting when refused. */
-export async function runDestructive<S extends RunSummary>(ctx: CliContext, flags: DestructiveFlags, spec: DestructiveSpec<S>): Promise<void> {
-  const out = ctx.output;
-  const dryRun = flags.dryRun === true;
-  const backupFile = backupPath(ctx, flags);
-  if (!dryRun) {
-    const why = spec.assessment.reasons.join('; ');
-    if (spec.assessment.requireYes && !flags.yes) {
-      throw new SafetyError(`Refusing to ${spec.describe}: ${why}`, {
-        hint: 'a pattern that selects every key always needs --yes; look first with --dry-run',
-      });
-    }
-    await confirmOrRefuse(ctx, { action: why ? `${spec.describe} (${why})` : spec.describe, needed: spec.assessment.confirm, yes: flags.yes === true });
-  }
-  const connection = await ctx.connection();
-  // Opened before anything is deleted: an unusable or existing FILE stops the command here.
-  const sink = backupFile && !dryRun ? await openSink(connection, backupFile, flags, spec) : undefined;
-  const progress = progressReporter(out, spec.command, dryRun);
-  let captured;
+/** `logs.dir`, relative to the working directory. */
+export function logsDir(ctx: CliContext): string {
+  return path.resolve(ctx.environment.cwd, ctx.config().logs.dir);
+}
+
+/** Engine options from the flags (and `--tenant`), with a progress line labelled `label`. */
+export function engineOptions(ctx: CliContext, flags: DestructiveFlags, label: string): { options: ExecuteOptions; done: () => void } {
+  const progress = progressReporter(ctx.output, label, flags.dryRun === true);
+  return {
+    options: {
+      ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
+      ...(flags.rate !== undefined ? { rate: flags.rate } : {}),
+      ...(flags.batch !== undefined ? { batch: flags.batch } : {}),
+      ...(ctx.options.tenant !== undefined ? { tenant: ctx.options.tenant } : {}),
+      signal: ctx.signal,
+      onProgress: progress.onProgress,
+    },
+    done: progress.done,
+  };
+}
+
+/** What a destructive command gives `runDestructive`. */
+export interface DestructiveSpec<R extends RunSummary> {
+  /** Progress label (the command name). */
+  label: string;
+  /** The operation, built with the engine options from the flags (`backup` when `--backup`). */
+  build: (engine: ExecuteOptions & { backup?: boolean }, env: LifecycleEnv) => Operation<R>;
+  /** Human rendering (default: the run summary). */
+  render?: (result: Outcome<R>, out: Output) => void;
+}
+
+/** Run a keyspace operation through the lifecycle and print its result; sets exit 5 when incomplete. */
+export async function runDestructive<R extends RunSummary>(ctx: CliContext, flags: DestructiveFlags, spec: DestructiveSpec<R>): Promise<void> {
+  const backup = backupFile(ctx, flags);
+  const env = await cliEnv(ctx);
+  const engine = engineOptions(ctx, flags, spec.label);
+  const op = spec.build({ ...engine.options, ...(backup ? { backup: true } : {}) }, env);
+  let outcome: Outcome<R>;
   try {
-    captured = await runCapturing<S>(sink, (capture) =>
-      spec.execute({
-        dryRun,
-        ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
-        ...(flags.rate !== undefined ? { rate: flags.rate } : {}),
-        ...(flags.batch !== undefined ? { batch: flags.batch } : {}),
-        ...(flags.scanTenants ? { scanTenants: true } : {}),
-        ...(ctx.options.tenant !== undefined ? { tenant: ctx.options.tenant } : {}),
-        ...(capture ? { capture } : {}),
-        signal: ctx.signal,
-        onProgress: progress.onProgress,
-      }),
-    );
-  } finally {
-    progress.done();
+    outcome = await runLifecycle(env, op, {
+      dryRun: flags.dryRun === true,
+      force: flags.yes === true,
+      confirm: (prompt) => promptConfirm(ctx, prompt),
+      ...(backup ? { backup: { file: backup, overwrite: flags.force === true } } : {}),
+    });
+  } catch (error) {
+    engine.done();
+    // Changes were made: the summary of what was done, then the error (exit 5).
+    if (error instanceof PartialError && error.partial && typeof error.partial === 'object' && 'command' in error.partial)
+      printOutcome(ctx, error.partial as Outcome<R>, spec, op);
+    throw error;
   }
-  const { failure } = captured;
-  if (failure !== undefined && !(failure instanceof PartialError)) throw failure;
-  const summary = captured.summary as S;
-  const partial = failure as PartialError | undefined;
-  const backup: RunBackup | undefined = backupFile
-    ? { file: captured.backup?.file ?? backupFile, keys: captured.backup?.keys ?? 0, written: captured.backup !== undefined }
-    : undefined;
-  const done = !partial && !summary.interrupted && summary.failed === 0;
-  const follow = done && spec.followUp ? await spec.followUp({ dryRun, summary, connection }) : undefined;
-  const extra = { ...(backup ? { backup } : {}), ...follow?.fields };
-  await audit(ctx, connection.target, summary, extra);
-  out.result({ ...summary, ...extra }, () => {
-    (spec.render ?? printRunSummary)(summary, out);
-    if (backup) printBackupLine(backup, dryRun, out);
-    follow?.render?.(out);
+  engine.done();
+  printOutcome(ctx, outcome, spec, op);
+  if (op.incomplete(outcome)) ctx.fail(ExitCode.PARTIAL);
+}
+
+function printOutcome<R extends RunSummary>(ctx: CliContext, outcome: Outcome<R>, spec: DestructiveSpec<R>, op: Operation<R>): void {
+  const out = ctx.output;
+  out.result(outcome, () => {
+    (spec.render ?? printRunSummary)(outcome, out);
+    if (outcome.backup) printBackupLine(outcome.backup, outcome.dryRun, out);
   });
-  noteRun(summary, out);
-  noteTenant(summary, out);
-  if (backup?.written && !done)
-    out.warn(`the run stopped part-way: ${backup.file} holds the ${backup.keys.toLocaleString('en-US')} key(s) deleted so far (kept)`);
-  if (partial) throw partial;
-  if (!done || follow?.partial) ctx.fail(ExitCode.PARTIAL);
+  noteRun(outcome, out);
+  noteTenant(outcome, out);
+  if (outcome.backup?.written && op.incomplete(outcome)) {
+    out.warn(`the run stopped part-way: ${outcome.backup.file} holds the ${outcome.backup.keys.toLocaleString('en-US')} key(s) deleted so far (kept)`);
+  }
 }
 
 /** Under `--tenant`: which families were left out, and any key the engine refused (should be none). */
@@ -159,64 +136,22 @@ export function noteTenant(summary: RunSummary, out: Output): void {
   if (summary.skippedOutsidePrefix) out.warn(`${summary.skippedOutsidePrefix} matched key(s) outside tenant:${summary.tenant.id}: were left untouched`);
 }
 
-/** Resolve `--backup FILE` and refuse an existing one (without `--force`) before asking or connecting. */
-function backupPath(ctx: CliContext, flags: DestructiveFlags): string | undefined {
+/** Resolve `--backup FILE` against the working directory (`--force` needs it). */
+function backupFile(ctx: CliContext, flags: DestructiveFlags): string | undefined {
   if (flags.backup === undefined) {
     if (flags.force) throw new UsageError('--force only goes with --backup FILE', { hint: 'it allows replacing an existing backup file' });
     return undefined;
   }
   if (flags.backup === '') throw new UsageError('Empty --backup file name', { hint: 'e.g. --backup cleared.cbk.gz' });
-  const file = path.resolve(ctx.environment.cwd, flags.backup);
-  if (!flags.dryRun && !flags.force && existsSync(file)) {
-    throw new UsageError(`Backup file ${file} already exists`, { hint: 'choose another name, or add --force to replace it' });
-  }
-  return file;
+  return path.resolve(ctx.environment.cwd, flags.backup);
 }
 
-async function openSink<S extends RunSummary>(
-  connection: RedisConnection,
-  file: string,
-  flags: DestructiveFlags,
-  spec: DestructiveSpec<S>,
-): Promise<BackupSink> {
-  return openBackupSink(file, { connection, command: spec.command, selection: spec.selection ?? [spec.describe], overwrite: flags.force === true });
-}
-
-function printBackupLine(backup: RunBackup, dryRun: boolean, out: Output): void {
+function printBackupLine(backup: NonNullable<Outcome<RunSummary>['backup']>, dryRun: boolean, out: Output): void {
   if (dryRun) {
     out.line(`backup: dry run, no file written (a real run writes the deleted keys to ${backup.file})`);
   } else if (backup.written) {
     out.line(`backup: ${backup.keys.toLocaleString('en-US')} key(s) in ${backup.file} (restore with: cachectl restore ${JSON.stringify(backup.file)})`);
   } else {
     out.line(`backup: the run stopped before deleting anything, so no file was written (${backup.file})`);
-  }
-}
-
-/** One audit line: labels and counts, never values. A failure to write it is a warning. */
-async function audit(ctx: CliContext, server: string, summary: RunSummary, extra: Record<string, unknown>): Promise<void> {
-  const dir = path.resolve(ctx.environment.cwd, ctx.config().logs.dir);
-  try {
-    await appendAudit(dir, {
-      command: summary.command,
-      targets: summary.targets,
-      dryRun: summary.dryRun,
-      server,
-      result: {
-        scanned: summary.scanned,
-        matched: summary.matched,
-        deleted: summary.deleted,
-        failed: summary.failed,
-        skippedQueueKeys: summary.skippedQueueKeys,
-        ...(summary.kept !== undefined ? { kept: summary.kept } : {}),
-        nodes: summary.nodes.length,
-        durationMs: summary.durationMs,
-        interrupted: summary.interrupted,
-        limitReached: summary.limitReached,
-        ...(summary.errors ? { errors: summary.errors.length } : {}),
-        ...extra,
-      },
-    });
-  } catch (error) {
-    ctx.output.warn(`could not append to the audit log in ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
 }

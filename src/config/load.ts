@@ -17,8 +17,10 @@ export interface Family extends FamilyConfig {
 }
 
 /** The resolved configuration every layer below the CLI works with. */
-export interface CachectlConfig extends Omit<ParsedConfig, 'families'> {
+export interface CachectlConfig extends Omit<ParsedConfig, 'families' | 'invalidation'> {
   families: Record<string, Family>;
+  /** `invalidation` with its streams resolved (under `namespace` unless configured). */
+  invalidation: ParsedConfig['invalidation'] & { stream: string; deadLetterStream: string };
   /** REDIS_PASSWORD, when set; never printed. */
   password: string | undefined;
   /** The file the settings came from, if any. */
@@ -80,7 +82,12 @@ function finish(data: ParsedConfig, password: string | undefined, source: string
     families[name] = { ...family, name, parsed: parseTemplate(family.template) };
   }
   const tenants = [...new Set([...data.tenants, DEFAULT_TENANT])];
-  return { ...data, tenants, families, password, source };
+  const invalidation = {
+    ...data.invalidation,
+    stream: data.invalidation.stream ?? `${data.namespace}:invalidations`,
+    deadLetterStream: data.invalidation.deadLetterStream ?? `${data.namespace}:invalidations:dead`,
+  };
+  return { ...data, invalidation, tenants, families, password, source };
 }
 
 function readConfigFile(file: string | undefined, cwd: string): { raw: ConfigInput; source: string | undefined } {

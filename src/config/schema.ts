@@ -87,8 +87,8 @@ export const DEFAULT_INVALIDATION_RULES: Array<z.input<typeof invalidationRuleSc
 
 const invalidationSchema = z
   .object({
-    /** Stream `publish` appends to and `listen` consumes. */
-    stream: z.string().min(1).default('cachectl:invalidations'),
+    /** Stream `publish` appends to and `listen` consumes (default `<namespace>:invalidations`). */
+    stream: z.string().min(1).optional(),
     /** Approximate cap of the stream (XADD MAXLEN ~). */
     maxLen: positiveInt.default(100000),
     /** Also PUBLISH each event on this pub/sub channel (for in-memory caches). Off by default. */
@@ -100,7 +100,8 @@ const invalidationSchema = z
     claimIdleMs: positiveInt.default(30000),
     /** After this many failed deliveries an entry moves to the dead-letter stream. */
     maxAttempts: positiveInt.max(1000).default(5),
-    deadLetterStream: z.string().min(1).default('cachectl:invalidations:dead'),
+    /** Where entries that cannot succeed go (default `<namespace>:invalidations:dead`). */
+    deadLetterStream: z.string().min(1).optional(),
     /** Entries per XREADGROUP. */
     batch: positiveInt.max(10000).default(100),
     /** XREADGROUP BLOCK time. */
@@ -115,7 +116,6 @@ const invalidationSchema = z
     rules: z.array(invalidationRuleSchema).optional(),
   })
   .strict()
-  .refine((inv) => inv.deadLetterStream !== inv.stream, { message: 'deadLetterStream must differ from stream', path: ['deadLetterStream'] })
   .prefault({});
 
 /** Each configured rule must name existing families and their placeholders (checked at load). */
@@ -160,8 +160,62 @@ function checkInvalidationRules(
   });
 }
 
+/**
+ * Keys under a queue prefix or cachectl's own namespace are never touched by cache commands, so a
+ * family whose keys would live there could never be cleared, and two reserved streams must differ:
+ * refuse such a configuration at load instead of surprising later.
+ */
+function checkProtectedNamespaces(
+  config: {
+    namespace: string;
+    families: Record<string, { template: string } | false>;
+    queues: { prefixes: string[] };
+    invalidation: { stream?: string | undefined; deadLetterStream?: string | undefined };
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const protectedPrefixes = [
+    ...config.queues.prefixes.map((p) => ({ prefix: `${p}:`, what: `queue prefix "${p}"` })),
+    { prefix: `${config.namespace}:`, what: `cachectl's own namespace "${config.namespace}"` },
+  ];
+  for (const [name, family] of Object.entries(config.families)) {
+    if (family === false) continue;
+    const literal = literalStart(family.template);
+    const hit = protectedPrefixes.find((p) => literal.startsWith(p.prefix));
+    if (hit) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['families', name, 'template'],
+        message: `family "${name}" (${family.template}) lies under ${hit.what}, whose keys cache commands never touch`,
+      });
+    }
+  }
+  const stream = config.invalidation.stream ?? `${config.namespace}:invalidations`;
+  const dead = config.invalidation.deadLetterStream ?? `${config.namespace}:invalidations:dead`;
+  if (stream === dead) ctx.addIssue({ code: 'custom', path: ['invalidation', 'deadLetterStream'], message: 'deadLetterStream must differ from stream' });
+}
+
+/** The template's literal text before its first placeholder ('' when unparsable: reported elsewhere). */
+function literalStart(template: string): string {
+  try {
+    const first = parseTemplate(template).parts[0];
+    return first?.kind === 'literal' ? first.text : '';
+  } catch {
+    return '';
+  }
+}
+
 export const configSchema = z
   .object({
+    /**
+     * Prefix of cachectl's own keys: the maintenance lock and run records, the invalidation and
+     * dead-letter streams live under `<namespace>:`. Cache commands never touch them.
+     */
+    namespace: z
+      .string()
+      .min(1)
+      .regex(/^[^\s*?[\]\\:]+$/, 'one word without spaces, ":" or glob characters')
+      .default('cachectl'),
     redis: z
       .object({
         url: z.string().default('redis://127.0.0.1:6379'),
@@ -190,8 +244,14 @@ export const configSchema = z
     families: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'family names are identifiers'), z.union([familySchema, z.literal(false)])).default({}),
     queues: z
       .object({
-        /** BullMQ key prefixes. Keys under them are never touched by cache commands. */
-        prefixes: z.array(z.string().min(1)).default(['bull']),
+        /**
+         * BullMQ key prefixes. Keys under them are never touched by cache commands. At least one:
+         * an empty list would leave cachectl unable to tell queue keys from cache keys.
+         */
+        prefixes: z
+          .array(z.string().min(1))
+          .min(1, 'list at least one BullMQ prefix (BullMQ\'s default is "bull"): without one, cache commands could not tell queue keys from cache keys')
+          .default(['bull']),
         completedRetentionHours: z.number().positive().default(24),
         failedRetentionHours: z.number().positive().default(168),
         eventsMaxLen: positiveInt.default(10000),
@@ -253,7 +313,8 @@ export const configSchema = z
     invalidation: invalidationSchema,
   })
   .strict()
-  .superRefine(checkInvalidationRules);
+  .superRefine(checkInvalidationRules)
+  .superRefine(checkProtectedNamespaces);
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;

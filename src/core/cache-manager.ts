@@ -1,37 +1,52 @@
 /**
- * `CacheManager`: the library facade a service imports. Each method delegates to an operation
- * function with this manager's connection and configuration, so other areas (stats, queues,
- * maintenance) extend it by adding methods the same way. The static methods keep the earlier
- * `clear-cache.js` API (`CacheManager.clearAllCaches()` …) working: connect, run, close.
+ * `CacheManager`: the library facade a service imports. Every method that deletes or writes runs
+ * the same safety lifecycle as the CLI: a selection the CLI would ask about (large, broad, every
+ * key of a family) throws a `SafetyError` unless the caller passes `force: true`; every such call
+ * writes its audit line (to `config.logs.dir`) unless the caller passes `audit: false`. The static
+ * methods keep the earlier `clear-cache.js` API (`CacheManager.clearAllCaches()` …) working:
+ * connect, run, close.
  */
 import type { Cluster, Redis } from 'ioredis';
 import { loadConfig, resolveConfig, type CachectlConfig } from '../config/load.js';
 import type { ConfigInput } from '../config/schema.js';
+import { UsageError } from '../errors.js';
 import { connect, fromClient, type RedisConnection } from '../redis/connect.js';
 import { connectionOptionsFrom } from '../redis/from-config.js';
+import { backup, type BackupOptions, type BackupSummary, type BackupTarget, type RestoreOptions, type RestoreResult } from './backup/index.js';
+import { restoreOperation } from './backup/operation.js';
+import { runDoctor, type DoctorOptions, type DoctorResult } from './doctor/index.js';
 import type { FamilyValues } from './families.js';
 import type { RunSummary } from './keyspace/summary.js';
-import { clearAll, type ClearAllOptions } from './operations/clear-all.js';
+import { maintenanceOperation } from './maintenance/operation.js';
+import type { MaintenanceOutcome } from './maintenance/run.js';
+import { defaultSteps } from './maintenance/steps.js';
+import { clearAll, type ClearAllOptions, type ClearAllResult } from './operations/clear-all.js';
 import { clearOld, type ClearOldOptions } from './operations/clear-old.js';
 import { clearUser, type ClearUserOptions, type ClearUserSummary } from './operations/clear-user.js';
-import type { ClearOptions, OperationContext } from './operations/execute.js';
-import { invalidateConversation, invalidateFamily, invalidatePattern, planFamily, planPattern, type ConversationOptions } from './operations/invalidate.js';
+import { invalidateConversation, invalidateFamily, invalidatePattern, type ConversationOptions } from './operations/invalidate.js';
 import { countKeys, listKeys, type KeysOptions, type ListedKey } from './operations/keys.js';
-import { backup, restore, type BackupOptions, type BackupSummary, type BackupTarget, type RestoreOptions, type RestoreResult } from './backup/index.js';
-import { runDoctor, type DoctorOptions, type DoctorResult } from './doctor/index.js';
-import { runMaintenance, type MaintenanceOutcome } from './maintenance/run.js';
-import { defaultSteps } from './maintenance/steps.js';
-import { clearQueuesAfterCaches, type ClearQueuesOptions, type ClearQueuesResult } from './queues/clear-all.js';
-import { cleanQueue, type CleanOptions, type CleanResult } from './queues/clean.js';
+import { auditDirOf, type ClearOptions, type OperationContext } from './operations/run.js';
+import { plan, type Plan } from './plan.js';
 import { resolveQueue } from './queues/bull.js';
+import type { ClearQueuesOptions, ClearQueuesResult } from './queues/clear-all.js';
+import { cleanQueue, type CleanOptions, type CleanResult } from './queues/clean.js';
 import { inspectQueue, type InspectOptions, type QueueInspection } from './queues/inspect.js';
 import { listQueues, type QueueSummary } from './queues/list.js';
+import { queueOperation } from './queues/operation.js';
+import { runLifecycle, type LifecycleOptions, type Outcome } from './safety/lifecycle.js';
 import { collectStats, type StatsOptions, type StatsResult } from './stats/index.js';
 import { tenantMatch, tenantScope } from './tenant.js';
-import { UsageError } from '../errors.js';
+
+/** What every method that changes data accepts besides its own options. */
+export interface SafetyOptions {
+  /** Go ahead even when the run would need a confirmation on a terminal (default false: throw `SafetyError`). */
+  force?: boolean;
+  /** Write the audit line to `config.logs.dir` (default true). */
+  audit?: boolean;
+}
 
 /** `clearAllCaches` options: the cache part, plus the earlier `clearQueueJobs`. */
-export interface ClearAllCachesOptions extends ClearAllOptions {
+export interface ClearAllCachesOptions extends Omit<ClearAllOptions, 'queues'>, SafetyOptions {
   /** Also clear queues after the families (see `clearAllCaches`). */
   clearQueueJobs?: boolean;
   /** For the queue part: which queues, where backups go (default `<logs.dir>/backups`)… */
@@ -94,6 +109,163 @@ export class CacheManager {
     return this.config;
   }
 
+  /** Remove a family's entries: `invalidate('convMapping', { conversationId: 'abc' })`. */
+  async invalidate(family: string, values: FamilyValues = {}, options: ClearOptions & SafetyOptions = {}): Promise<Outcome<RunSummary>> {
+    return invalidateFamily(await this.context(options), family, values, this.scoped(options));
+  }
+
+  /** Remove every key matching a raw glob (queue keys and cachectl's own keys excluded). */
+  async invalidatePattern(glob: string | Buffer, options: ClearOptions & SafetyOptions = {}): Promise<Outcome<RunSummary>> {
+    return invalidatePattern(await this.context(options), glob, this.scoped(options));
+  }
+
+  /** Remove a conversation's mappings in every tenant namespace (`default` included). */
+  async invalidateConversation(conversationId: string, options: ConversationOptions & SafetyOptions = {}): Promise<Outcome<RunSummary>> {
+    return invalidateConversation(await this.context(options), conversationId, this.scoped(options));
+  }
+
+  /**
+   * Remove every cache family. Accepts the earlier `{ clearUserStates, clearQueueJobs }`:
+   * `clearUserStates: false` keeps user-keyed families; `clearQueueJobs: true` then, once the
+   * families are cleared without failure, cleans finished jobs past retention and exports then
+   * drains waiting/delayed jobs of every queue (active jobs are never touched), like
+   * `cachectl clear-all --queue`; the result then carries `queues`.
+   */
+  async clearAllCaches(options: ClearAllCachesOptions = {}): Promise<Outcome<ClearAllResult & { queues?: ClearQueuesResult }>> {
+    const { clearQueueJobs, queueOptions, ...rest } = options;
+    if (clearQueueJobs) this.unscoped('clearAllCaches({ clearQueueJobs })');
+    const ctx = await this.context(options);
+    const queues = clearQueueJobs ? { logsDir: auditDirOf({ ...ctx, auditDir: undefined }), ...queueOptions } : undefined;
+    return clearAll(ctx, { ...this.scoped(rest), ...(queues ? { queues } : {}) });
+  }
+
+  /** Remove entries older than `olderThanHours` / `hours` (default: per family, else 24). */
+  async clearOldData(options: ClearOldOptions & SafetyOptions = {}): Promise<Outcome<RunSummary>> {
+    return clearOld(await this.context(options), this.scoped(options));
+  }
+
+  /** Remove everything cached about one user (phone number in any spelling, or an id). */
+  async clearUserCache(userId: string, options: ClearUserOptions & SafetyOptions = {}): Promise<Outcome<ClearUserSummary>> {
+    return clearUser(await this.context(options), userId, this.scoped(options));
+  }
+
+  /** List the keys a family selection or glob matches (read-only; protected keys excluded). */
+  async *keys(target: KeysTarget, options: KeysOptions = {}): AsyncGenerator<ListedKey> {
+    const ctx = await this.context();
+    const scoped = this.scoped(options);
+    yield* listKeys(ctx, planOf(ctx, target, scoped.tenant), scoped);
+  }
+
+  /** Count the keys a family selection or glob matches, per node. */
+  async countKeys(target: KeysTarget, options: KeysOptions = {}): Promise<RunSummary> {
+    const ctx = await this.context();
+    const scoped = this.scoped(options);
+    return countKeys(ctx, planOf(ctx, target, scoped.tenant), scoped);
+  }
+
+  /** Statistics: server, memory, keyspace, families, queues, maintenance (`stats`). */
+  async getCacheStats(options: StatsOptions = {}): Promise<StatsResult> {
+    this.unscoped('getCacheStats');
+    return collectStats(await this.connection(), this.config, options);
+  }
+
+  /** Health checks with pass / warn / fail (`doctor`). */
+  async doctor(options: DoctorOptions = {}): Promise<DoctorResult> {
+    this.unscoped('doctor');
+    return runDoctor(await this.connection(), this.config, options);
+  }
+
+  /** One maintenance run under the lock, with the configured policy (`maintenance`). */
+  async performMaintenance(
+    options: { hours?: number; signal?: AbortSignal; logDir?: string; dryRun?: boolean } & SafetyOptions = {},
+  ): Promise<MaintenanceOutcome> {
+    this.unscoped('performMaintenance');
+    const ctx = await this.context(options);
+    const logDir = options.logDir ?? auditDirOf({ ...ctx, auditDir: undefined });
+    const op = maintenanceOperation(ctx.connection, this.config, { steps: defaultSteps(), ...options, logDir });
+    return runLifecycle(this.env(ctx), op, lifecycle(options));
+  }
+
+  /** Write matching keys (DUMP + TTL) to a backup file (`backup`). */
+  async backup(targets: readonly BackupTarget[], options: BackupOptions): Promise<BackupSummary> {
+    return backup(await this.connection(), this.config, targets, this.scoped(options));
+  }
+
+  /** Put a backup file's keys back (`restore`); asks like the CLI (`force`) for `replace` or many keys. */
+  async restore(file: string, options: Omit<RestoreOptions, 'confirm'> & SafetyOptions = {}): Promise<RestoreResult> {
+    const match = this.tenant !== undefined ? tenantMatch(options.match, tenantScope(this.tenant)) : options.match;
+    const ctx = await this.context(options);
+    const { force: _force, audit: _audit, dryRun: _dry, ...restoreOptions } = options;
+    const op = restoreOperation(ctx.connection, this.config, file, { ...restoreOptions, ...(match !== undefined ? { match } : {}) });
+    return runLifecycle(this.env(ctx), op, lifecycle(options));
+  }
+
+  /** Every BullMQ queue under the configured prefixes, with counts (`queues`). */
+  async listQueues(): Promise<QueueSummary[]> {
+    this.unscoped('listQueues');
+    return listQueues(await this.connection(), { prefixes: this.config.queues.prefixes });
+  }
+
+  /** One queue in detail: counts, failure reasons, recent failures (`queues inspect`). */
+  async inspectQueue(name: string, options: InspectOptions = {}): Promise<QueueInspection> {
+    this.unscoped('inspectQueue');
+    const connection = await this.connection();
+    return inspectQueue(connection, await resolveQueue(connection, name, this.config.queues.prefixes), options);
+  }
+
+  /** Remove finished (or stale) jobs of one queue in bounded batches; never active ones (`queues clean`). */
+  async cleanQueue(name: string, options: CleanOptions & SafetyOptions): Promise<CleanResult> {
+    this.unscoped('cleanQueue');
+    const ctx = await this.context(options);
+    const ref = await resolveQueue(ctx.connection, name, this.config.queues.prefixes);
+    const unprocessed = options.state !== 'completed' && options.state !== 'failed';
+    const op = queueOperation(ctx.connection, this.config, {
+      command: 'queues clean',
+      describe: (n) => `remove ${n === undefined ? '' : `${n} `}${options.state} jobs of ${ref.key}`,
+      refs: [ref],
+      count: async () => (await cleanQueue(ctx.connection, ref, { ...options, dryRun: true })).matched,
+      ...(unprocessed ? { always: 'these jobs have not run yet and are not backed up' } : {}),
+      execute: (dryRun) => cleanQueue(ctx.connection, ref, { ...options, dryRun }),
+      changes: (r) => r.removed,
+      incomplete: (r) => r.stoppedBy === 'signal',
+      auditResult: (r) => ({ state: r.state, graceMs: r.graceMs, matched: r.matched, removed: r.removed, stoppedBy: r.stoppedBy }),
+    });
+    return runLifecycle(this.env(ctx), op, lifecycle(options));
+  }
+
+  /** Close the connection if this manager opened it. */
+  async close(): Promise<void> {
+    const pending = this.connectionPromise;
+    this.connectionPromise = undefined;
+    if (!pending || !this.owned) return;
+    await (await pending.catch(() => undefined))?.close();
+  }
+
+  /** Earlier API: connect (REDIS_URL / config file), clear every cache family, close. */
+  static async clearAllCaches(options: ClearAllCachesOptions = {}): Promise<Outcome<ClearAllResult>> {
+    return CacheManager.once((m) => m.clearAllCaches(options));
+  }
+
+  /** Earlier API: connect, `clearOldData({ olderThanHours })`, close. */
+  static async clearOldData(options: ClearOldOptions & SafetyOptions = {}): Promise<Outcome<RunSummary>> {
+    return CacheManager.once((m) => m.clearOldData(options));
+  }
+
+  /** Earlier API: connect, `clearUserCache(userId)`, close. */
+  static async clearUserCache(userId: string, options: ClearUserOptions & SafetyOptions = {}): Promise<Outcome<ClearUserSummary>> {
+    return CacheManager.once((m) => m.clearUserCache(userId, options));
+  }
+
+  /** Earlier API: connect, `getCacheStats()`, close. */
+  static async getCacheStats(options: StatsOptions = {}): Promise<StatsResult> {
+    return CacheManager.once((m) => m.getCacheStats(options));
+  }
+
+  /** Earlier API: connect, `performMaintenance()`, close. */
+  static async performMaintenance(options: { hours?: number } & SafetyOptions = {}): Promise<MaintenanceOutcome> {
+    return CacheManager.once((m) => m.performMaintenance(options));
+  }
+
   /** Options with the manager's tenant (a different per-call `tenant` is a usage error). */
   private scoped<T extends { tenant?: string }>(options: T): T {
     if (this.tenant === undefined) return options;
@@ -112,150 +284,12 @@ export class CacheManager {
     }
   }
 
-  protected async context(): Promise<OperationContext> {
-    return { connection: await this.connection(), config: this.config };
+  private async context(options: SafetyOptions = {}): Promise<OperationContext> {
+    return { connection: await this.connection(), config: this.config, ...(options.audit === false ? { auditDir: false } : {}) };
   }
 
-  /** Remove a family's entries: `invalidate('convMapping', { conversationId: 'abc' })`. */
-  async invalidate(family: string, values: FamilyValues = {}, options: ClearOptions = {}): Promise<RunSummary> {
-    return invalidateFamily(await this.context(), family, values, this.scoped(options));
-  }
-
-  /** Remove every key matching a raw glob (queue keys excluded). */
-  async invalidatePattern(glob: string | Buffer, options: ClearOptions = {}): Promise<RunSummary> {
-    return invalidatePattern(await this.context(), glob, this.scoped(options));
-  }
-
-  /** Remove a conversation's mappings in every tenant namespace (`default` included). */
-  async invalidateConversation(conversationId: string, options: ConversationOptions = {}): Promise<RunSummary> {
-    return invalidateConversation(await this.context(), conversationId, this.scoped(options));
-  }
-
-  /**
-   * Remove every cache family. Accepts the earlier `{ clearUserStates, clearQueueJobs }`:
-   * `clearUserStates: false` keeps user-keyed families; `clearQueueJobs: true` then, once the
-   * families are cleared without failure, cleans finished jobs past retention and exports then
-   * drains waiting/delayed jobs of every queue (active jobs are never touched), like
-   * `cachectl clear-all --queue`; the result then carries `queues`.
-   */
-  async clearAllCaches(options: ClearAllCachesOptions = {}): Promise<RunSummary & { queues?: ClearQueuesResult }> {
-    const { clearQueueJobs, queueOptions, ...cacheOptions } = options;
-    if (clearQueueJobs) this.unscoped('clearAllCaches({ clearQueueJobs })');
-    const ctx = await this.context();
-    const summary = await clearAll(ctx, this.scoped(cacheOptions));
-    if (!clearQueueJobs || summary.interrupted || summary.failed > 0) return summary;
-    const queues = await clearQueuesAfterCaches(ctx.connection, this.config, {
-      dryRun: options.dryRun,
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...queueOptions,
-    });
-    return { ...summary, queues };
-  }
-
-  /** Remove entries older than `olderThanHours` / `hours` (default: per family, else 24). */
-  async clearOldData(options: ClearOldOptions = {}): Promise<RunSummary> {
-    return clearOld(await this.context(), this.scoped(options));
-  }
-
-  /** Remove everything cached about one user (phone number in any spelling, or an id). */
-  async clearUserCache(userId: string, options: ClearUserOptions = {}): Promise<ClearUserSummary> {
-    return clearUser(await this.context(), userId, this.scoped(options));
-  }
-
-  /** List the keys a family selection or glob matches (read-only; queue keys excluded). */
-  async *keys(target: KeysTarget, options: KeysOptions = {}): AsyncGenerator<ListedKey> {
-    const ctx = await this.context();
-    const scoped = this.scoped(options);
-    yield* listKeys(ctx, selectionsOf(ctx, target, scoped.tenant), scoped);
-  }
-
-  /** Count the keys a family selection or glob matches, per node. */
-  async countKeys(target: KeysTarget, options: KeysOptions = {}): Promise<RunSummary> {
-    const ctx = await this.context();
-    const scoped = this.scoped(options);
-    return countKeys(ctx, selectionsOf(ctx, target, scoped.tenant), scoped);
-  }
-
-  /** Statistics: server, memory, keyspace, families, queues, maintenance (`stats`). */
-  async getCacheStats(options: StatsOptions = {}): Promise<StatsResult> {
-    this.unscoped('getCacheStats');
-    return collectStats(await this.connection(), this.config, options);
-  }
-
-  /** Health checks with pass / warn / fail (`doctor`). */
-  async doctor(options: DoctorOptions = {}): Promise<DoctorResult> {
-    this.unscoped('doctor');
-    return runDoctor(await this.connection(), this.config, options);
-  }
-
-  /** One maintenance run under the lock, with the configured policy (`maintenance`). */
-  async performMaintenance(options: { hours?: number; signal?: AbortSignal; logDir?: string } = {}): Promise<MaintenanceOutcome> {
-    this.unscoped('performMaintenance');
-    return runMaintenance(await this.connection(), this.config, { steps: defaultSteps(this.config), ...options });
-  }
-
-  /** Write matching keys (DUMP + TTL) to a backup file (`backup`). */
-  async backup(targets: readonly BackupTarget[], options: BackupOptions): Promise<BackupSummary> {
-    return backup(await this.connection(), this.config, targets, this.scoped(options));
-  }
-
-  /** Put a backup file's keys back (`restore`). */
-  async restore(file: string, options: RestoreOptions = {}): Promise<RestoreResult> {
-    const match = this.tenant !== undefined ? tenantMatch(options.match, tenantScope(this.tenant)) : options.match;
-    return restore(await this.connection(), file, { ...options, ...(match !== undefined ? { match } : {}) });
-  }
-
-  /** Every BullMQ queue under the configured prefixes, with counts (`queues`). */
-  async listQueues(): Promise<QueueSummary[]> {
-    this.unscoped('listQueues');
-    return listQueues(await this.connection(), { prefixes: this.config.queues.prefixes });
-  }
-
-  /** One queue in detail: counts, failure reasons, recent failures (`queues inspect`). */
-  async inspectQueue(name: string, options: InspectOptions = {}): Promise<QueueInspection> {
-    this.unscoped('inspectQueue');
-    const connection = await this.connection();
-    return inspectQueue(connection, await resolveQueue(connection, name, this.config.queues.prefixes), options);
-  }
-
-  /** Remove finished (or stale) jobs of one queue in bounded batches; never active ones (`queues clean`). */
-  async cleanQueue(name: string, options: CleanOptions): Promise<CleanResult> {
-    this.unscoped('cleanQueue');
-    const connection = await this.connection();
-    return cleanQueue(connection, await resolveQueue(connection, name, this.config.queues.prefixes), options);
-  }
-
-  /** Close the connection if this manager opened it. */
-  async close(): Promise<void> {
-    const pending = this.connectionPromise;
-    this.connectionPromise = undefined;
-    if (!pending || !this.owned) return;
-    await (await pending.catch(() => undefined))?.close();
-  }
-
-  /** Earlier API: connect (REDIS_URL / config file), clear every cache family, close. */
-  static async clearAllCaches(options: ClearAllCachesOptions = {}): Promise<RunSummary & { queues?: ClearQueuesResult }> {
-    return CacheManager.once((m) => m.clearAllCaches(options));
-  }
-
-  /** Earlier API: connect, `clearOldData({ olderThanHours })`, close. */
-  static async clearOldData(options: ClearOldOptions = {}): Promise<RunSummary> {
-    return CacheManager.once((m) => m.clearOldData(options));
-  }
-
-  /** Earlier API: connect, `clearUserCache(userId)`, close. */
-  static async clearUserCache(userId: string, options: ClearUserOptions = {}): Promise<ClearUserSummary> {
-    return CacheManager.once((m) => m.clearUserCache(userId, options));
-  }
-
-  /** Earlier API: connect, `getCacheStats()`, close. */
-  static async getCacheStats(options: StatsOptions = {}): Promise<StatsResult> {
-    return CacheManager.once((m) => m.getCacheStats(options));
-  }
-
-  /** Earlier API: connect, `performMaintenance()`, close. */
-  static async performMaintenance(options: { hours?: number } = {}): Promise<MaintenanceOutcome> {
-    return CacheManager.once((m) => m.performMaintenance(options));
+  private env(ctx: OperationContext) {
+    return { connection: ctx.connection, config: ctx.config, auditDir: auditDirOf(ctx) };
   }
 
   private static async once<T>(work: (manager: CacheManager) => Promise<T>): Promise<T> {
@@ -268,11 +302,15 @@ export class CacheManager {
   }
 }
 
-function selectionsOf(ctx: OperationContext, target: KeysTarget, tenant: string | undefined) {
-  const scope = tenant !== undefined ? { tenant } : {};
+function lifecycle(options: SafetyOptions & { dryRun?: boolean }): LifecycleOptions {
+  return { ...(options.force !== undefined ? { force: options.force } : {}), ...(options.dryRun !== undefined ? { dryRun: options.dryRun } : {}) };
+}
+
+function planOf(ctx: OperationContext, target: KeysTarget, tenant: string | undefined): Plan {
+  const options = { ...(tenant !== undefined ? { tenant } : {}), ...('scanTenants' in target && target.scanTenants ? { scanTenants: true } : {}) };
   return 'pattern' in target
-    ? planPattern(target.pattern, scope)
-    : planFamily(ctx, target.family, target.values ?? {}, { scanTenants: target.scanTenants === true, ...scope });
+    ? plan(ctx.config, [{ kind: 'pattern', pattern: target.pattern }], options)
+    : plan(ctx.config, [{ kind: 'family', family: target.family, values: target.values ?? {} }], options);
 }
 
 function isResolved(config: CacheManagerOptions['config']): config is CachectlConfig {

@@ -1,18 +1,17 @@
 /**
  * Key families: from a family and placeholder values to what to delete, either exact keys (every
  * placeholder bound, or `{tenant}` enumerated from the configured tenants) or one escaped MATCH
- * pattern. Also the reverse: which family a key belongs to, and whether it is a queue key.
+ * pattern. Also the reverse: which family a key belongs to.
  */
 import type { Family } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { escapeGlob } from './glob.js';
+import type { Selection } from './selection.js';
 
 /** Placeholder values; an array means "each of these" (e.g. two spellings of a phone number). */
 export type FamilyValues = Record<string, string | string[] | undefined>;
 
-/** What a command works on: exact keys, or keys matching a pattern. */
-export type Selection =
-  { kind: 'exact'; family?: string; label: string; keys: Buffer[] } | { kind: 'pattern'; family?: string; label: string; pattern: Buffer };
+export type { Selection } from './selection.js';
 
 export interface SelectOptions {
   /** Tenants `{tenant}` enumerates when it is not given (from config; includes `default`). */
@@ -94,11 +93,9 @@ export function buildPattern(family: Family, values: Record<string, string | und
 /** Compiled matchers that tell which family a key belongs to (first match in config order). */
 export class FamilyMatcher {
   private readonly matchers: Array<{ name: string; regex: RegExp }>;
-  private readonly queuePrefixes: Buffer[];
 
-  constructor(families: Family[], queuePrefixes: string[]) {
+  constructor(families: Family[]) {
     this.matchers = families.map((family) => ({ name: family.name, regex: familyRegex(family) }));
-    this.queuePrefixes = queuePrefixes.map((p) => Buffer.from(`${p}:`));
   }
 
   /** The family of `key`, or undefined for keys no family describes. */
@@ -106,11 +103,6 @@ export class FamilyMatcher {
     const text = key.toString('latin1');
     for (const m of this.matchers) if (m.regex.test(text)) return m.name;
     return undefined;
-  }
-
-  /** True for keys under a BullMQ prefix: cache commands never touch them. */
-  isQueueKey(key: Buffer): boolean {
-    return this.queuePrefixes.some((prefix) => key.length >= prefix.length && key.subarray(0, prefix.length).equals(prefix));
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { ConnectionMode, RedisConnection } from '../redis/connect.js';
-import { identify, parseInfo, type ServerFlavor } from './server-info.js';
+import { identify, parseInfo, type ServerFlavor } from '../redis/server-info.js';
 
 export interface NodePing {
   /** `host:port` of the master. */

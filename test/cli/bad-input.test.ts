@@ -415,7 +415,7 @@ const rows: Row[] = [
     input: 'restore --replace without --yes',
     args: (f) => on(f, 'restore', path.join(f.dir, 'ok.cbk.gz'), '--replace'),
     code: REFUSED,
-    says: /^error: Refusing to restore 2 keys from ok\.cbk\.gz into .*overwriting keys that exist without confirmation/,
+    says: /^error: Refusing to restore 2 keys from ok\.cbk\.gz into .*overwriting keys that exist on .* without confirmation/,
   },
   {
     input: 'restore --ttl-mode bogus',

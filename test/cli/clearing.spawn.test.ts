@@ -37,7 +37,9 @@ describe('cachectl binary: clearing commands', () => {
     const result = await run(['clear-all']);
     expect(result.code).toBe(4);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/^error: Refusing to delete every key of 6 cache families \(every cache family\) without confirmation\nhint: /);
+    expect(result.stderr).toMatch(
+      /^error: Refusing to delete every key of 6 cache families on redis:\/\/\S+ \(db 0, standalone\) without confirmation \(every cache family\)\nhint: /,
+    );
     expect(await fx.client.exists(key)).toBe(1);
   });
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type RedisConnection } from '../../src/redis/connect.js';
 import { listProcesses } from '../../src/core/pm2/client.js';
 import { loadEcosystem } from '../../src/core/pm2/ecosystem.js';
-import { readLastRun } from '../../src/core/maintenance/record.js';
+import { readLastRun } from '../../src/core/records/runs.js';
 import { BIN, ROOT, runCli } from '../helpers/cli.js';
 import { startServer, type ServerHandle } from '../helpers/servers.js';
 import { eventually, pm2Cli, processesOf, workDir } from '../helpers/unattended.js';
@@ -111,7 +111,7 @@ describe('under a real PM2 daemon', () => {
       .map((l) => JSON.parse(l.replace(/^\S+: /, '')))
       .find((l) => l.event === 'finish');
     expect(finish?.run?.id).toBeDefined();
-    expect((await readLastRun(connection))?.id).toBe(finish.run.id);
+    expect((await readLastRun(connection, 'cachectl:maintenance:runs'))?.id).toBe(finish.run.id);
     const api = (await listProcesses(home)).find((p) => p.name === 'whatsapp_api')!;
     expect(api.status).toBe('online');
   }, 60_000);

@@ -99,7 +99,7 @@ describe.each(serverTargets())('backup / restore commands on $name', (target) =>
 
     const replace = await cli(['restore', file, '--replace']);
     expect(replace.code).toBe(4);
-    expect(replace.stderr).toMatch(/Refusing to restore 4 keys .* overwriting keys that exist without confirmation/);
+    expect(replace.stderr).toMatch(/Refusing to restore 4 keys .* overwriting keys that exist on .* without confirmation/);
     expect(await connection.client.get(`${prefix}item:1`)).toBe('changed');
 
     const many = await cli(['restore', file]);

@@ -12,7 +12,7 @@ import { backup } from '../../src/core/backup/backup.js';
 import { backupToDirectory } from '../../src/core/backup/directory.js';
 import { dumpKeys, dumpPipelined } from '../../src/core/backup/dump.js';
 import { BackupFormatError, BackupIncompatibleError } from '../../src/core/backup/errors.js';
-import { createRouter } from '../../src/core/backup/route.js';
+import { createRouter } from '../../src/redis/topology.js';
 import { restore } from '../../src/core/backup/restore.js';
 import { payloadRdbVersion } from '../../src/core/backup/format.js';
 import { openBackupSink } from '../../src/core/backup/sink.js';

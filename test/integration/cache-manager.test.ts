@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CacheManager } from '../../src/index.js';
-import { keySlot } from '../../src/core/keyspace/slot.js';
+import { keySlot } from '../../src/redis/topology.js';
 import { clearingFixture, countMatching, setKeys, type ClearingFixture } from '../helpers/clearing-fixture.js';
 import { serverTargets } from '../helpers/targets.js';
 
@@ -47,12 +47,16 @@ describe.each(serverTargets())('CacheManager on $name', (target) => {
     expect(await manager.clearOldData({ olderThanHours: 48, families: ['sessions'] })).toMatchObject({ deleted: 1 });
 
     await setKeys(app, [`${p}user:state:keep`]);
-    const all = await manager.clearAllCaches({ clearUserStates: false });
+    // Every cache family is what the CLI always asks about: the library wants force (or maxKeys).
+    const before = await countMatching(fx.connection, `${p}*`);
+    await expect(manager.clearAllCaches({ clearUserStates: false })).rejects.toMatchObject({ code: 'CACHECTL_REFUSED' });
+    expect(await countMatching(fx.connection, `${p}*`)).toBe(before);
+    const all = await manager.clearAllCaches({ clearUserStates: false, maxKeys: 100 });
     expect(all.targets).not.toContain('userState');
     expect(await countMatching(fx.connection, `${p}*`)).toBe(1);
     // clearQueueJobs: families first, then the queues under the fixture's prefixes (none here).
     await setKeys(app, [`${p}chats:d:2`]);
-    const withQueues = await manager.clearAllCaches({ clearQueueJobs: true, clearUserStates: false, queueOptions: { logsDir: fx.dir } });
+    const withQueues = await manager.clearAllCaches({ clearQueueJobs: true, clearUserStates: false, queueOptions: { logsDir: fx.dir }, force: true });
     expect(withQueues).toMatchObject({ deleted: 1, queues: { queues: [], totals: { drained: 0 } } });
     expect(await countMatching(fx.connection, `${p}*`)).toBe(1);
 
@@ -88,7 +92,8 @@ describe.each(serverTargets())('CacheManager on $name', (target) => {
       await app.set(`${p}session:s`, JSON.stringify({ updatedAt: new Date(Date.now() - 30 * 3_600_000).toISOString() }));
       expect(await CacheManager.clearOldData({ olderThanHours: 24, families: ['sessions'] })).toMatchObject({ deleted: 1 });
       await setKeys(app, [`${p}chats:d:1`, `${p}context:x`]);
-      const all = await CacheManager.clearAllCaches();
+      // The earlier API with the safety of the CLI's `all`: an explicit force.
+      const all = await CacheManager.clearAllCaches({ force: true });
       expect(all.deleted).toBe(3);
       expect(await countMatching(fx.connection, `${p}*`)).toBe(0);
     } finally {

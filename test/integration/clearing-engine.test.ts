@@ -2,7 +2,7 @@
 // glob metacharacters, queue exclusion, limits, rate, abort, capture == deleted, no CROSSSLOT.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clearAll } from '../../src/core/operations/clear-all.js';
-import { executeSelections } from '../../src/core/operations/execute.js';
+import { executeSelections } from '../helpers/plan.js';
 import { invalidateFamily, invalidatePattern } from '../../src/core/operations/invalidate.js';
 import { clearUser } from '../../src/core/operations/clear-user.js';
 import type { CaptureEntry } from '../../src/core/keyspace/run.js';
@@ -45,7 +45,7 @@ describe.each(serverTargets())('keyspace engine on $name', (target) => {
     const p = fx.prefix;
     const keys = Array.from({ length: 3000 }, (_, i) => `${p}chats:dev-${i % 37}:c${i}`);
     await setKeys(fx.client, keys);
-    const summary = await invalidateFamily(ctx(), 'chatList', {}, { batch: 1000 });
+    const summary = await invalidateFamily(ctx(), 'chatList', {}, { batch: 1000, force: true });
     expect(summary.errors).toBeUndefined();
     expect(summary.failed).toBe(0);
     expect(summary.deleted).toBe(3000);
@@ -115,7 +115,7 @@ describe.each(serverTargets())('keyspace engine on $name', (target) => {
     expect(dry.matched).toBe(122);
     expect(dry.sample).toHaveLength(5);
     expect(await countMatching(fx.connection, `${p}*`)).toBe(122);
-    const real = await clearAll(ctx(), {});
+    const real = await clearAll(ctx(), { force: true });
     expect(real.deleted).toBe(dry.matched);
     expect(real.byTarget.map((t) => [t.target, t.deleted])).toEqual(dry.byTarget.map((t) => [t.target, t.matched]));
   });

@@ -90,7 +90,7 @@ describe.each(kinds)('everything-patterns on a private $name', (kind) => {
     expect(await existing(env.client, [...UNKNOWN, ...QUEUE])).toEqual([...UNKNOWN, ...QUEUE]);
     const all = await runCli(['clear-all', '--include-unknown', '--yes', '--json', '--redis-url', env.url], { cwd: dir });
     expect(all.code, all.stderr).toBe(0);
-    expect(JSON.parse(all.stdout)).toMatchObject({ targets: ['all keys (unknown included, queues excluded)'], deleted: UNKNOWN.length });
+    expect(JSON.parse(all.stdout)).toMatchObject({ targets: ['all keys (unknown included, queues and cachectl keys excluded)'], deleted: UNKNOWN.length });
     expect(await existing(env.client, QUEUE)).toEqual(QUEUE);
   });
 });

@@ -47,14 +47,16 @@ describe('on a terminal', () => {
     await setKeys(fx.client, keys);
     const no = await onTty(['clear-all'], 'n\r');
     expect(no.code).toBe(4);
-    expect(no.stderr).toMatch(/delete every key of 6 cache families \(every cache family\)\. Continue\? \[y\/N\]/);
+    expect(no.stderr).toMatch(
+      /About to delete every key of 6 cache families\n {2}server: {2}redis:\/\/\S+ \(db 0, standalone\)\n {2}size: {4}[\d,]+ matching key\(s\) \(counted\)\n {2}why: {5}every cache family\n(\S*)Continue\? \[y\/N\]/,
+    );
     expect(no.stderr).toMatch(/Cancelled: nothing was changed/);
     expect(await countMatching(fx.connection, `${fx.prefix}*`)).toBe(2000);
     const yes = await onTty(['clear-all', '--yes', '--rate', '4000'], '');
     expect(yes.code, yes.stderr).toBe(0);
     expect(yes.stdout).toMatch(/^deleted 2,000 of 2,000 matching key\(s\)/);
     // The progress line: redrawn in place on stderr, with scanned/total, deleted and rate.
-    expect(yes.stderr).toMatch(/\r\x1b\[2Kclear-all chatList: scanned [\d,]+\/[\d,]+ \(\d+%\) · deleted [\d,]+ · [\d,]+ keys\/s/);
+    expect(yes.stderr).toMatch(/\r\x1b\[2Kclear-all [^:]+: scanned [\d,]+\/[\d,]+ \(\d+%\) · deleted [\d,]+ · [\d,]+ keys\/s/);
     expect(await countMatching(fx.connection, `${fx.prefix}*`)).toBe(0);
   });
 

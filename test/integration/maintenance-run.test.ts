@@ -7,14 +7,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load.js';
 import { LockHeldError, PartialError } from '../../src/errors.js';
 import { connect, type RedisConnection } from '../../src/redis/connect.js';
-import { acquireLock, readLockHolder } from '../../src/core/maintenance/lock.js';
-import { readRuns } from '../../src/core/maintenance/record.js';
+import { acquireLock, readLockHolder } from '../../src/core/records/lock.js';
+import { ownKeys } from '../../src/core/records/own-keys.js';
+import { readRuns } from '../../src/core/records/runs.js';
 import { runMaintenance } from '../../src/core/maintenance/run.js';
 import type { MaintenanceEvent, MaintenanceStep } from '../../src/core/maintenance/types.js';
 import { startServer } from '../helpers/servers.js';
 import { randomPrefix, serverTargets } from '../helpers/targets.js';
 
-const config = resolveConfig({});
+const defaults = resolveConfig({});
 const logDir = mkdtempSync(path.join(tmpdir(), 'cachectl-mlog-'));
 afterAll(() => rmSync(logDir, { recursive: true, force: true }));
 
@@ -65,19 +66,20 @@ describe.each(serverTargets())('runMaintenance on $name', (target) => {
   async function setup(label: string) {
     const connection = await connect({ url: target.url });
     const prefix = randomPrefix(label);
-    return { connection, prefix, lockKey: `${prefix}lock`, stream: `${prefix}runs` };
+    // Each test its own namespace, so lock and record stream are its own on the shared server.
+    const config = resolveConfig({ namespace: `${prefix.replace(/:/g, '-')}ns` });
+    const own = ownKeys(config);
+    return { connection, prefix, config, lockKey: own.lock, stream: own.runs };
   }
 
   it('all steps succeed: ok, exit 0, record + log line, lock released', async () => {
-    const { connection, prefix, lockKey, stream } = await setup('ok');
+    const { connection, prefix, config, lockKey, stream } = await setup('ok');
     try {
       const a = await seed(connection, `${prefix}a:`, 5);
       const b = await seed(connection, `${prefix}b:`, 3);
       const events: MaintenanceEvent[] = [];
       const outcome = await runMaintenance(connection, config, {
         steps: [deleteStep('clear-a', 'famA', a), deleteStep('clear-b', 'famB', b)],
-        lockKey,
-        stream,
         logDir,
         onEvent: (e) => events.push(e),
       });
@@ -86,7 +88,7 @@ describe.each(serverTargets())('runMaintenance on $name', (target) => {
       expect(outcome.recorded).toBe(true);
       expect(await connection.client.exists(...a, ...b)).toBe(0);
       expect(await connection.client.exists(lockKey)).toBe(0);
-      const [stored] = await readRuns(connection, 5, { stream });
+      const [stored] = await readRuns(connection, stream, 5);
       expect(stored).toEqual(outcome.run);
       const line = logLines().find((l) => l.id === outcome.run.id);
       expect(line).toMatchObject({ status: 'ok', recorded: true, removed: { families: { famA: 5, famB: 3 } } });
@@ -98,7 +100,7 @@ describe.each(serverTargets())('runMaintenance on $name', (target) => {
   });
 
   it('a failing step makes the run partial (exit 5), and PartialError counts are kept', async () => {
-    const { connection, prefix, lockKey, stream } = await setup('partial');
+    const { connection, prefix, config, stream } = await setup('partial');
     try {
       const a = await seed(connection, `${prefix}a:`, 4);
       const halfDone: MaintenanceStep = {
@@ -109,8 +111,6 @@ describe.each(serverTargets())('runMaintenance on $name', (target) => {
       };
       const outcome = await runMaintenance(connection, config, {
         steps: [deleteStep('clear-a', 'famA', a), failingStep, halfDone],
-        lockKey,
-        stream,
         hours: 6,
       });
       expect(outcome.exitCode).toBe(5);
@@ -126,12 +126,12 @@ describe.each(serverTargets())('runMaintenance on $name', (target) => {
   });
 
   it('nothing succeeds: failed, exit 1', async () => {
-    const { connection, lockKey, stream } = await setup('failed');
+    const { connection, config, stream } = await setup('failed');
     try {
-      const outcome = await runMaintenance(connection, config, { steps: [failingStep], lockKey, stream });
+      const outcome = await runMaintenance(connection, config, { steps: [failingStep] });
       expect(outcome.run.status).toBe('failed');
       expect(outcome.exitCode).toBe(1);
-      expect((await readRuns(connection, 1, { stream }))[0]?.status).toBe('failed');
+      expect((await readRuns(connection, stream, 1))[0]?.status).toBe('failed');
     } finally {
       await connection.client.unlink(stream);
       await connection.close();
@@ -139,11 +139,11 @@ describe.each(serverTargets())('runMaintenance on $name', (target) => {
   });
 
   it('a held lock: LockHeldError naming the holder, nothing done, no record', async () => {
-    const { connection, prefix, lockKey, stream } = await setup('held');
+    const { connection, prefix, config, lockKey, stream } = await setup('held');
     try {
       const keys = await seed(connection, `${prefix}a:`, 2);
       const other = await acquireLock(connection, { key: lockKey, ttlMs: 10_000, runId: 'other-run' });
-      const error = await runMaintenance(connection, config, { steps: [deleteStep('clear-a', 'famA', keys)], lockKey, stream }).catch((e) => e);
+      const error = await runMaintenance(connection, config, { steps: [deleteStep('clear-a', 'famA', keys)] }).catch((e) => e);
       expect(error).toBeInstanceOf(LockHeldError);
       expect(error.exitCode).toBe(6);
       expect(error.message).toContain(`pid ${process.pid}`);
@@ -160,7 +160,7 @@ describe.each(serverTargets())('runMaintenance on $name', (target) => {
   });
 
   it('a step longer than the lock TTL keeps the lock (renewed), then releases it', async () => {
-    const { connection, lockKey, stream } = await setup('renew');
+    const { connection, config, lockKey, stream } = await setup('renew');
     try {
       const seen: Array<number> = [];
       const slow: MaintenanceStep = {
@@ -174,7 +174,7 @@ describe.each(serverTargets())('runMaintenance on $name', (target) => {
         },
       };
       const events: MaintenanceEvent[] = [];
-      const outcome = await runMaintenance(connection, config, { steps: [slow], lockKey, stream, lockTtlMs: 1000, onEvent: (e) => events.push(e) });
+      const outcome = await runMaintenance(connection, config, { steps: [slow], lockTtlMs: 1000, onEvent: (e) => events.push(e) });
       expect(outcome.run.status).toBe('ok');
       // 3 s of work with a 1 s TTL: the key never expired
       expect(seen).toHaveLength(5);
@@ -188,7 +188,7 @@ describe.each(serverTargets())('runMaintenance on $name', (target) => {
   });
 
   it('a lost lock stops the run after the step in hand (partial)', async () => {
-    const { connection, prefix, lockKey, stream } = await setup('lost');
+    const { connection, prefix, config, lockKey, stream } = await setup('lost');
     try {
       const keys = await seed(connection, `${prefix}a:`, 2);
       const thief: MaintenanceStep = {
@@ -201,7 +201,7 @@ describe.each(serverTargets())('runMaintenance on $name', (target) => {
           return {};
         },
       };
-      const outcome = await runMaintenance(connection, config, { steps: [thief, deleteStep('clear-a', 'famA', keys)], lockKey, stream, lockTtlMs: 1000 });
+      const outcome = await runMaintenance(connection, config, { steps: [thief, deleteStep('clear-a', 'famA', keys)], lockTtlMs: 1000 });
       expect(outcome.run.status).toBe('partial');
       expect(outcome.steps.map((s) => s.status)).toEqual(['ok', 'skipped']);
       expect(outcome.run.errors.join(' ')).toMatch(/lock lost/);
@@ -215,7 +215,7 @@ describe.each(serverTargets())('runMaintenance on $name', (target) => {
   });
 
   it('an abort (Ctrl-C / SIGINT from PM2) stops before the next step', async () => {
-    const { connection, prefix, lockKey, stream } = await setup('abort');
+    const { connection, prefix, config, stream } = await setup('abort');
     try {
       const keys = await seed(connection, `${prefix}a:`, 2);
       const controller = new AbortController();
@@ -228,8 +228,6 @@ describe.each(serverTargets())('runMaintenance on $name', (target) => {
       };
       const outcome = await runMaintenance(connection, config, {
         steps: [interrupting, deleteStep('clear-a', 'famA', keys)],
-        lockKey,
-        stream,
         signal: controller.signal,
       });
       expect(outcome.exitCode).toBe(5);
@@ -244,12 +242,13 @@ describe.each(serverTargets())('runMaintenance on $name', (target) => {
 });
 
 describe.each(serverTargets())('the real maintenance steps on $name', (target) => {
-  it('clear-old per family, trim of a queue events stream, stats snapshot', async () => {
+  it('clear-old (every family in one pass), trim of a queue events stream, stats snapshot', async () => {
     const connection = await connect({ url: target.url });
     const prefix = randomPrefix('real');
     const family = `f${prefix.split(':')[2]}`;
     const queuePrefix = `{tq${prefix.split(':')[2]}}`;
     const real = resolveConfig({
+      namespace: `${prefix.replace(/:/g, '-')}ns`,
       families: { userState: false, convMapping: false, waMapping: false, chatList: false, context: false, [family]: { template: `${prefix}{id}` } },
       queues: { prefixes: [queuePrefix], eventsMaxLen: 10 },
       maintenance: { hours: 0.0003 },
@@ -266,7 +265,7 @@ describe.each(serverTargets())('the real maintenance steps on $name', (target) =
       await sleep(2600);
       await connection.client.set(`${prefix}young`, 'v', 'EX', 300);
       const { defaultSteps } = await import('../../src/core/maintenance/steps.js');
-      const outcome = await runMaintenance(connection, real, { steps: defaultSteps(real), lockKey: `${prefix}lock`, stream: `${prefix}runs` });
+      const outcome = await runMaintenance(connection, real, { steps: defaultSteps() });
       expect(outcome.run.errors).toEqual([]);
       expect(outcome.run.status).toBe('ok');
       expect(outcome.run.removed.families).toEqual({ [family]: 40 });
@@ -275,7 +274,7 @@ describe.each(serverTargets())('the real maintenance steps on $name', (target) =
       expect(await connection.client.exists(`${prefix}young`)).toBe(1);
       expect(outcome.run.snapshot).toMatchObject({ totalKeys: expect.any(Number), families: { [family]: expect.any(Number) } });
     } finally {
-      await unlinkEach(connection, [`${prefix}young`, `${prefix}runs`, events, `${queuePrefix}:q:meta`]);
+      await unlinkEach(connection, [`${prefix}young`, ownKeys(real).runs, events, `${queuePrefix}:q:meta`]);
       await connection.close();
     }
   });
@@ -297,7 +296,7 @@ describe('Redis disappears midway', () => {
       };
       const never: MaintenanceStep = { name: 'never', run: async () => ({ removed: { families: { never: 1 } } }) };
       const events: MaintenanceEvent[] = [];
-      const outcome = await runMaintenance(connection, config, {
+      const outcome = await runMaintenance(connection, defaults, {
         steps: [deleteStep('clear-a', 'famA', keys), killer, never],
         logDir,
         onEvent: (e) => events.push(e),

@@ -7,8 +7,10 @@ import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CacheManager } from '../../src/core/cache-manager.js';
 import { resolveConfig } from '../../src/config/load.js';
-import { deletePattern } from '../../src/core/keyspace/pattern-delete.js';
-import { newRun } from '../../src/core/operations/execute.js';
+import { KeyGuard } from '../../src/core/guard.js';
+import { newRun } from '../../src/core/keyspace/execute.js';
+import { keyspacePass } from '../../src/core/keyspace/pass.js';
+import { ALWAYS } from '../../src/core/selection.js';
 import { connect, type RedisConnection } from '../../src/redis/connect.js';
 import { runCli } from '../helpers/cli.js';
 import { startCluster, type ClusterHandle, type ServerHandle } from '../helpers/servers.js';
@@ -213,14 +215,18 @@ describe('cluster: a master dies and its replica takes over during a run', () =>
       await waitFor(() => connection.masters().length === 2, 5_000, 'the client to drop the dead master', 20);
 
       // The engine, given that stale view, refuses to report a pass over two thirds of the slots.
-      const run = newRun({ connection, config }, 'invalidate', {});
-      await deletePattern(run, Buffer.from(`${tag}:context:*`), 'pattern');
+      const run = newRun(connection, config, 'invalidate', new KeyGuard(config));
+      await keyspacePass(
+        run,
+        [{ target: run.addTarget({ label: 'pattern', kind: 'pattern' }), pattern: Buffer.from(`${tag}:context:*`), condition: ALWAYS }],
+        'pattern',
+      );
       expect(() => run.finish(['pattern'])).toThrow(slots);
       expect(await remaining()).toBe(SELECTED);
 
       // Through the API (slot map reloaded first): completes only if the replica took over by now.
       try {
-        const summary = await manager.invalidatePattern(`${tag}:context:*`);
+        const summary = await manager.invalidatePattern(`${tag}:context:*`, { force: true });
         expect(summary.errors).toBeUndefined();
         expect(await remaining()).toBe(0);
       } catch (error) {
@@ -232,7 +238,7 @@ describe('cluster: a master dies and its replica takes over during a run', () =>
       const writer = await admin();
       await seed(writer.client, `${tag}:context:again-`, 300);
       await writer.close();
-      const summary = await manager.invalidatePattern(`${tag}:context:*`);
+      const summary = await manager.invalidatePattern(`${tag}:context:*`, { force: true });
       expect(summary.errors).toBeUndefined();
       expect(await remaining()).toBe(0);
       const listed: Buffer[] = [];

@@ -322,12 +322,12 @@ function aclSuite(variant: Variant): void {
       [['invalidate', 'pattern', 'context:*', '--yes'], 'unlink'],
       [['invalidate', 'convMapping', '--conversationId', STALE_CONVERSATION, '--yes'], 'unlink'],
       [['clear-user', PHONE, '--yes'], 'unlink'],
-      // Scripts denied, the capture falls back to MULTI/DUMP/PTTL/UNLINK/EXEC: Redis names 'exec'.
-      [['clear-all', '--yes', '--backup', 'denied.cbk'], 'exec'],
+      // The preflight asks the ACL before anything is deleted: UNLINK is the first command denied.
+      [['clear-all', '--yes', '--backup', 'denied.cbk'], 'unlink'],
       [['backup', 'userState', '--out', 'denied-backup.cbk'], 'dump'],
       [['publish', 'whatsapp.message', 'deviceId=device-1'], 'xadd'],
       [['listen'], 'xgroup|create'],
-      [['maintenance'], 'set'],
+      [['maintenance'], 'unlink'],
     ] as Array<[string[], string]>)('cachectl-read: %s → denied %s', async (args, command) => {
       const before = await countKeys(admin);
       const values = await admin.client.get(`tenant:default:mapping:conv:${STALE_CONVERSATION}`);
@@ -348,7 +348,7 @@ function aclSuite(variant: Variant): void {
         [['keys', 'userState'], 'scan'],
         [['queues'], 'scan'],
         [['queues', 'drain', QUEUE, '--dry-run'], 'exists'],
-        [['clear-all', '--yes'], 'dbsize'],
+        [['clear-all', '--yes'], 'scan'],
         [['restore', 'acl.cbk', '--yes'], 'restore'],
       ];
       for (const [args, command] of cases) expectDenied(await cli('cachectl-nothing', args), command);

@@ -11,9 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig, type CachectlConfig } from '../../src/config/load.js';
 import { CacheManager } from '../../src/core/cache-manager.js';
 import { escapeGlob } from '../../src/core/glob.js';
-import { deleteConditional } from '../../src/core/keyspace/conditional-delete.js';
 import type { RunSummary } from '../../src/core/keyspace/summary.js';
-import { executeSelections, newRun } from '../../src/core/operations/execute.js';
+import { executeSelections } from '../helpers/plan.js';
 import { tenantPattern, tenantScope } from '../../src/core/tenant.js';
 import { connect, type RedisConnection } from '../../src/redis/connect.js';
 import { runCli } from '../helpers/cli.js';
@@ -154,21 +153,21 @@ describe('tenant isolation on a server of our own', () => {
     };
     switch (op) {
       case 'clearAll':
-        return manager.clearAllCaches();
+        return manager.clearAllCaches({ force: true });
       case 'clearAllUnknown':
-        return manager.clearAllCaches({ includeUnknown: true });
+        return manager.clearAllCaches({ includeUnknown: true, force: true });
       case 'invalidateOne':
         return manager.invalidate('convMapping', { conversationId: values[0]! });
       case 'invalidateWhole':
-        return manager.invalidate('convMapping');
+        return manager.invalidate('convMapping', {}, { force: true });
       case 'conversation':
-        return manager.invalidateConversation(values[0]!, { waId: PHONE });
+        return manager.invalidateConversation(values[0]!, { waId: PHONE, force: true });
       case 'pattern':
-        return manager.invalidatePattern(Buffer.concat([escapeGlob(`tenant:${tenant}:`), Buffer.from('mapping:*')]));
+        return manager.invalidatePattern(Buffer.concat([escapeGlob(`tenant:${tenant}:`), Buffer.from('mapping:*')]), { force: true });
       case 'clearUser':
-        return manager.clearUserCache(PHONE);
+        return manager.clearUserCache(PHONE, { force: true });
       case 'clearOld':
-        return manager.clearOldData({ hours: 1 });
+        return manager.clearOldData({ hours: 1, force: true });
       case 'cliClearAll':
         return cli(['clear-all']);
       case 'cliPattern':
@@ -258,9 +257,8 @@ describe('tenant isolation on a server of our own', () => {
 
     it('conditional path (clear-old, delete-if script)', async () => {
       await withKeys(async () => {
-        const run = newRun(ctx(), 'test', { tenant });
-        await deleteConditional(run, Buffer.from('*'), { mode: 'field', field: 'ts', maxAgeMs: 1, now: Date.now() }, 'all');
-        const summary = run.finish(['all'], true);
+        const condition = { mode: 'field' as const, field: 'ts', maxAgeMs: 1, now: Date.now() };
+        const summary = await executeSelections(ctx(), 'test', [{ kind: 'pattern', label: 'all', pattern: Buffer.from('*'), condition }], { tenant });
         expect(await existing(connection, [...inside, ...outside])).toEqual([...inside.filter((k) => !k.includes(':session:')), ...outside].sort());
         expect(summary.skippedOutsidePrefix).toBe(outside.length);
         count('guard:conditional');
@@ -307,7 +305,7 @@ describe('tenant isolation on a server of our own', () => {
         await deleteByName(connection, [...inside, ...outside]);
         const other = await new CacheManager({ connection, config, tenant: 'b' }).restore(everything);
         expect(other.restored).toBe(0);
-        const own = await manager.restore(everything);
+        const own = await manager.restore(everything, { force: true });
         expect(own.restored).toBe(inside.length);
         expect(await existing(connection, [...inside, ...outside])).toEqual([...inside].sort());
         count('guard:backup-restore');
@@ -420,7 +418,7 @@ describe('tenant isolation on the cluster', () => {
     try {
       await Promise.all([...mine, ...others].map((key) => connection.client.set(key, '1')));
       const manager = new CacheManager({ connection, config, tenant: `${id}*` });
-      const summary = await manager.clearAllCaches({ includeUnknown: true });
+      const summary = await manager.clearAllCaches({ includeUnknown: true, force: true });
       expect(summary.deleted).toBe(mine.length);
       expect(summary.nodes.length).toBeGreaterThan(1);
       expect(await existing(connection, [...mine, ...others])).toEqual([...others].sort());

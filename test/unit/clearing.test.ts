@@ -2,16 +2,16 @@
 // normalization, slot hashing, COUNT tuning, budget and rate pacing.
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load.js';
-import { selectFamily } from '../../src/core/families.js';
 import { CountTuner } from '../../src/core/keyspace/count-tuner.js';
 import { Budget, Pacer } from '../../src/core/keyspace/pacing.js';
-import { keySlot } from '../../src/core/keyspace/slot.js';
-import { planClearAll } from '../../src/core/operations/clear-all.js';
-import { planClearOld } from '../../src/core/operations/clear-old.js';
-import { planClearUser } from '../../src/core/operations/clear-user.js';
-import { planConversation, planPattern } from '../../src/core/operations/invalidate.js';
-import { assessSelections, patternBreadth } from '../../src/core/operations/safety.js';
+import { clearAllSpec } from '../../src/core/operations/clear-all.js';
+import { clearOldSpec } from '../../src/core/operations/clear-old.js';
+import { plan, type Plan } from '../../src/core/plan.js';
+import { assessPlan, patternBreadth } from '../../src/core/safety/assess.js';
+import type { Condition } from '../../src/core/selection.js';
+import type { Estimate } from '../../src/core/safety/estimate.js';
 import { normalizeUser, userForms } from '../../src/core/phone.js';
+import { keySlot } from '../../src/redis/topology.js';
 import { parsePlaceholderArgs } from '../../src/cli/placeholder-args.js';
 
 const config = resolveConfig({ tenants: ['acme', 'globex'], safety: { confirmAbove: 5 } });
@@ -23,20 +23,34 @@ describe('pattern breadth and the safety assessment', () => {
     for (const p of ['user:*', 'abc*', 'context:STORY-1*', 'tenant:*:mapping:conv:x', '\\*\\*\\**']) expect(patternBreadth(p), p).toBe('narrow');
   });
 
-  it('asks for broad patterns and large exact sets, insists on --yes for everything-patterns', () => {
-    expect(assessSelections(planPattern('user:state:*'), { confirmAbove: 5 })).toEqual({ confirm: false, requireYes: false, reasons: [] });
-    expect(assessSelections(planPattern('u*'), { confirmAbove: 5 })).toMatchObject({ confirm: true, requireYes: false });
-    expect(assessSelections(planPattern('*'), { confirmAbove: 5 })).toMatchObject({ confirm: true, requireYes: true });
-    const many = selectFamily(config.families.convMapping!, { conversationId: ['a', 'b'] }, { tenants: config.tenants });
-    expect(many[0]!.kind === 'exact' && many[0]!.keys.length).toBe(6);
-    expect(assessSelections(many, { confirmAbove: 5 }).reasons).toEqual(['6 keys is more than safety.confirmAbove (5)']);
-    expect(assessSelections([], { confirmAbove: 5, always: 'every cache family' })).toMatchObject({ confirm: true, reasons: ['every cache family'] });
+  it('asks for broad patterns and large selections, insists on --yes for everything-patterns', () => {
+    const pattern = (glob: string): Plan => plan(config, [{ kind: 'pattern', pattern: glob }]);
+    const counted = (keys: number): Estimate => ({ keys, method: 'counted', sampled: 100, total: 100, upper: keys });
+    expect(assessPlan(pattern('user:state:*'), counted(3), { confirmAbove: 5 })).toMatchObject({ confirm: false, requireYes: false, reasons: [] });
+    expect(assessPlan(pattern('u*'), counted(0), { confirmAbove: 5 })).toMatchObject({ confirm: true, requireYes: false });
+    expect(assessPlan(pattern('*'), counted(0), { confirmAbove: 5 })).toMatchObject({ confirm: true, requireYes: true });
+    // Patterns are judged by their estimated size too, not only exact keys.
+    expect(assessPlan(pattern('user:state:*'), counted(6), { confirmAbove: 5 }).reasons).toEqual([
+      '6 matching key(s) (counted), more than safety.confirmAbove (5)',
+    ]);
+    const sampled: Estimate = { keys: 111_000, method: 'sampled', sampled: 20_000, total: 1_000_000, upper: 112_000 };
+    expect(assessPlan(pattern('sess:1*'), sampled, { confirmAbove: 5 }).reasons[0]).toMatch(
+      /^about 111,000 matching key\(s\) \(estimated from 20,000 of 1,000,000 keys sampled\)/,
+    );
+    const many = plan(config, [{ kind: 'family', family: 'convMapping', values: { conversationId: ['a', 'b'] } }]);
+    expect(many.selections[0]!.kind === 'exact' && many.selections[0]!.keys.length).toBe(6);
+    expect(assessPlan(many, { keys: 6, method: 'named', sampled: 0, total: 0, upper: 6 }, { confirmAbove: 5 }).reasons).toEqual([
+      '6 key(s) named exactly, more than safety.confirmAbove (5)',
+    ]);
+    expect(assessPlan(clearAllSpec(config).plan, counted(0), { confirmAbove: 5 })).toMatchObject({ confirm: true, reasons: ['every cache family'] });
+    // Policy runs (age-conditional) are not judged by size.
+    expect(assessPlan(clearOldSpec(config).plan, counted(1e6), { confirmAbove: 5, policy: true }).confirm).toBe(false);
   });
 });
 
 describe('plans', () => {
   it('a conversation is exact in every configured tenant, default included', () => {
-    const [conv, wa] = planConversation({ config }, 'c-1', { waId: '+27821234567' });
+    const [conv, wa] = plan(config, [{ kind: 'conversation', conversationId: 'c-1', waId: '+27821234567' }]).selections;
     expect(conv!.kind === 'exact' && conv!.keys.map(String).sort()).toEqual([
       'tenant:acme:mapping:conv:c-1',
       'tenant:default:mapping:conv:c-1',
@@ -45,29 +59,49 @@ describe('plans', () => {
     expect(wa!.label).toBe('waMapping(waId)');
   });
 
+  it('one "unknown family" error, with the configured families as the hint', () => {
+    for (const name of ['nope', 'toString', 'constructor', '__proto__']) {
+      let caught: unknown;
+      try {
+        plan(config, [{ kind: 'family', family: name }]);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught, name).toMatchObject({
+        code: 'CACHECTL_USAGE',
+        message: `Unknown family "${name}"`,
+        hint: expect.stringContaining('userState, convMapping'),
+      });
+    }
+  });
+
   it('clear-all: one pattern per family; compatibility options', () => {
-    expect(planClearAll({ config }).map((s) => s.kind === 'pattern' && s.pattern.toString())).toEqual([
+    expect(clearAllSpec(config).plan.selections.map((s) => s.kind === 'pattern' && s.pattern.toString())).toEqual([
       'user:state:*',
       'tenant:*:mapping:conv:*',
       'tenant:*:mapping:wa:*',
       'chats:*:*',
       'context:*',
     ]);
-    expect(planClearAll({ config }, { clearUserStates: false }).map((s) => s.label)).toEqual(['convMapping', 'chatList', 'context']);
-    expect(() => planClearAll({ config }, { clearQueueJobs: true })).toThrow(/does not clear queues/);
-    expect(planClearAll({ config }, { includeUnknown: true })).toHaveLength(1);
+    expect(clearAllSpec(config, { clearUserStates: false }).plan.labels).toEqual(['convMapping', 'chatList', 'context']);
+    expect(clearAllSpec(config, { includeUnknown: true }).plan.selections).toHaveLength(1);
+    expect(() => clearAllSpec(config, { includeUnknown: true, families: ['context'] })).toThrow(/cannot be combined/);
   });
 
   it('clear-old: per-family thresholds, ageField means timestamp mode, bad hours rejected', () => {
     const c = resolveConfig({ families: { sessions: { template: 'session:{id}', maxAgeHours: 12, ageField: 'updatedAt' } }, maintenance: { hours: 36 } });
-    const plan = planClearOld({ config: c }, { now: () => 1000 });
-    expect(plan.find((p) => p.family.name === 'sessions')).toMatchObject({
-      hours: 12,
-      condition: { mode: 'field', field: 'updatedAt', maxAgeMs: 12 * 3_600_000, now: 1000 },
+    const conditions = (options: Parameters<typeof clearOldSpec>[1]): Record<string, Condition | undefined> =>
+      Object.fromEntries(clearOldSpec(c, options).plan.selections.map((s) => [s.family, s.kind === 'pattern' ? s.condition : undefined]));
+    expect(conditions({ now: () => 1000 })).toMatchObject({
+      sessions: { mode: 'field', field: 'updatedAt', maxAgeMs: 12 * 3_600_000, now: 1000 },
+      chatList: { mode: 'idle', seconds: 36 * 3600 },
     });
-    expect(plan.find((p) => p.family.name === 'chatList')).toMatchObject({ hours: 36, condition: { mode: 'idle', seconds: 36 * 3600 } });
-    expect(planClearOld({ config: c }, { olderThanHours: 48 }).every((p) => p.hours === 48)).toBe(true);
-    for (const hours of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => planClearOld({ config: c }, { hours })).toThrow(/Invalid age/);
+    expect(
+      Object.values(conditions({ olderThanHours: 48 })).every((cond) =>
+        cond?.mode === 'idle' ? cond.seconds === 48 * 3600 : cond?.mode === 'field' && cond.maxAgeMs === 48 * 3_600_000,
+      ),
+    ).toBe(true);
+    for (const hours of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => clearOldSpec(c, { hours })).toThrow(/Invalid age/);
   });
 
   it('clear-user: each family under the spellings it uses', () => {
@@ -78,8 +112,8 @@ describe('plans', () => {
         waMapping: { template: 'tenant:{tenant}:mapping:wa:{waId}', user: 'waId', userFormat: 'e164' },
       },
     });
-    const plan = planClearUser({ config: c }, '+27 82 123 4567');
-    const keys = plan.selections.flatMap((s) => (s.kind === 'exact' ? s.keys.map(String) : []));
+    const planned = plan(c, [{ kind: 'user', user: '+27 82 123 4567' }]);
+    const keys = planned.selections.flatMap((s) => (s.kind === 'exact' ? s.keys.map(String) : []));
     expect(keys.sort()).toEqual(['tenant:acme:mapping:wa:+27821234567', 'tenant:default:mapping:wa:+27821234567', 'user:state:27821234567']);
   });
 });

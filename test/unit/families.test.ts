@@ -50,18 +50,12 @@ describe('selectFamily', () => {
 });
 
 describe('FamilyMatcher', () => {
-  const matcher = new FamilyMatcher(Object.values(config.families), ['bull', '{bull}']);
+  const matcher = new FamilyMatcher(Object.values(config.families));
 
   it('names the family of a key, or none', () => {
     expect(matcher.familyOf(Buffer.from('user:state:27821234567'))).toBe('userState');
     expect(matcher.familyOf(Buffer.from('tenant:acme:mapping:wa:+2782'))).toBe('waMapping');
     expect(matcher.familyOf(Buffer.from('context:STORY-1:summary'))).toBe('context');
     expect(matcher.familyOf(Buffer.from('random:key'))).toBeUndefined();
-  });
-
-  it('recognises queue keys, hash-tagged prefixes included', () => {
-    expect(matcher.isQueueKey(Buffer.from('bull:messages:wait'))).toBe(true);
-    expect(matcher.isQueueKey(Buffer.from('{bull}:messages:1'))).toBe(true);
-    expect(matcher.isQueueKey(Buffer.from('bullish:thing'))).toBe(false);
   });
 });

@@ -3,7 +3,7 @@ import { resolveConfig } from '../../src/config/load.js';
 import { rewriteLegacyHookFlags } from '../../src/cli/legacy-flags.js';
 import { describeRemoved, eventJson, eventText } from '../../src/core/maintenance/event-text.js';
 import { exitCodeFor } from '../../src/core/maintenance/run.js';
-import { familyHours } from '../../src/core/maintenance/steps.js';
+import { maintenancePlan } from '../../src/core/maintenance/steps.js';
 import { deployFamilies } from '../../src/core/maintenance/hooks.js';
 import { defaultRestartApps } from '../../src/core/pm2/clean.js';
 import { scheduleReport } from '../../src/core/pm2/schedule.js';
@@ -32,9 +32,15 @@ describe('maintenance pieces', () => {
   });
 
   it('age per family: --hours > maxAgeHours > maintenance.hours', () => {
-    expect(familyHours(config.families.a!, { hours: 24, hoursOverride: false })).toBe(48);
-    expect(familyHours(config.families.b!, { hours: 24, hoursOverride: false })).toBe(24);
-    expect(familyHours(config.families.a!, { hours: 6, hoursOverride: true })).toBe(6);
+    const seconds = (hours: number, override: boolean) =>
+      Object.fromEntries(
+        maintenancePlan({ config, hours, hoursOverride: override }).selections.map((s) => [
+          s.family,
+          s.kind === 'pattern' && s.condition?.mode === 'idle' ? s.condition.seconds / 3600 : undefined,
+        ]),
+      );
+    expect(seconds(24, false)).toMatchObject({ a: 48, b: 24 });
+    expect(seconds(6, true)).toMatchObject({ a: 6, b: 6 });
   });
 
   it('exit codes: ok 0, partial 5, failed 1', () => {

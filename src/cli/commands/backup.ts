@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { Command } from 'commander';
-import { appendAudit } from '../../core/audit.js';
+import { appendAudit } from '../../core/safety/audit.js';
 import { backup, type BackupSummary } from '../../core/backup/backup.js';
 import { resolveTargets, type BackupTarget } from '../../core/backup/select.js';
 import type { FamilyValues } from '../../core/families.js';

@@ -3,17 +3,16 @@
  * family describes only with `--include-unknown`; queues (finished jobs past retention, waiting
  * and delayed jobs exported then drained, never active ones) only with `--queue`.
  */
-import path from 'node:path';
 import { Command } from 'commander';
-import { labelsOf } from '../../core/operations/execute.js';
-import { clearAll, planClearAll } from '../../core/operations/clear-all.js';
-import { assessSelections } from '../../core/operations/safety.js';
-import { clearQueuesAfterCaches, type ClearQueuesResult } from '../../core/queues/clear-all.js';
+import { clearAllSpec, type ClearAllResult } from '../../core/operations/clear-all.js';
+import { keyspaceOperation } from '../../core/operations/keyspace.js';
+import type { ClearQueuesResult } from '../../core/queues/clear-all.js';
 import { UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
-import { addDestructiveOptions, runDestructive, type DestructiveFlags } from '../destructive.js';
+import { addDestructiveOptions, logsDir, runDestructive, type DestructiveFlags } from '../destructive.js';
 import type { Output } from '../output.js';
 import { fmt } from '../progress.js';
+import { printRunSummary } from '../run-summary.js';
 
 interface ClearAllFlags extends DestructiveFlags {
   includeUnknown?: boolean;
@@ -23,8 +22,8 @@ interface ClearAllFlags extends DestructiveFlags {
 export function clearAllCommand(ctx: CliContext): Command {
   const command = new Command('clear-all')
     .alias('all')
-    .description('remove every cache family (one SCAN pass per family, masters in parallel); queues only with --queue')
-    .option('--include-unknown', 'also remove keys that belong to no family (queue keys are still never touched)')
+    .description('remove every cache family (one SCAN pass per master for all of them); queues only with --queue')
+    .option('--include-unknown', "also remove keys that belong to no family (queue keys and cachectl's own keys are still never touched)")
     .option('--queue', 'then also clear queues: clean finished jobs past retention, back up and drain waiting/delayed jobs (never active ones)')
     .addHelpText(
       'after',
@@ -45,66 +44,41 @@ Examples:
     )
     .action(async (flags: ClearAllFlags) => {
       const config = ctx.config();
-      const includeUnknown = flags.includeUnknown === true;
       const tenant = ctx.options.tenant;
       if (tenant !== undefined && flags.queue) {
         throw new UsageError('clear-all --queue cannot be restricted to one tenant', {
           hint: 'queues are shared by every tenant: run "clear-all --queue" without --tenant, or drop --queue',
         });
       }
-      const selections = planClearAll({ config }, { includeUnknown, ...(tenant !== undefined ? { tenant } : {}) });
-      const families = selections.length;
-      const logsDir = path.resolve(ctx.environment.cwd, config.logs.dir);
-      const what =
-        (includeUnknown ? 'delete every key except queue keys' : `delete every key of ${families} cache ${families === 1 ? 'family' : 'families'}`) +
-        (tenant !== undefined ? ` in tenant ${tenant}` : '');
-      const queuePlan = flags.queue ? await previewQueues(ctx, flags, logsDir) : '';
-      await runDestructive(ctx, flags, {
-        command: 'clear-all',
-        describe: flags.queue ? `${what}, then ${queuePlan || 'clean and drain every queue (active jobs untouched)'}` : what,
-        selection: labelsOf(selections),
-        assessment: assessSelections(
-          selections.filter((s) => s.kind === 'exact'),
-          { confirmAbove: config.safety.confirmAbove, always: includeUnknown ? 'every non-queue key, unknown ones included' : 'every cache family' },
-        ),
-        execute: async (options) => clearAll({ connection: await ctx.connection(), config }, { ...options, includeUnknown }),
-        ...(flags.queue
-          ? {
-              followUp: async ({ dryRun, connection }) => {
-                const out = ctx.output;
-                let queues: ClearQueuesResult;
-                try {
-                  queues = await clearQueuesAfterCaches(connection, config, {
-                    logsDir,
-                    dryRun,
-                    signal: ctx.signal,
-                    onProgress: (p) =>
-                      out.progress(`clear-all --queue: ${p.queue} ${p.step} ${fmt(p.done)}${p.total !== undefined ? ` of ${fmt(p.total)}` : ''}`),
-                  });
-                } finally {
-                  out.clearProgress();
-                }
-                for (const s of queues.skippedQueues) out.warn(`queue ${s.queue} skipped: ${s.reason}`);
-                if (queues.interrupted) out.warn('interrupted while clearing queues: the summary says what was done');
-                return { fields: { queues }, render: (o) => printQueues(queues, o), partial: queues.interrupted };
-              },
-            }
-          : {}),
+      const spec = clearAllSpec(config, { includeUnknown: flags.includeUnknown === true, ...(tenant !== undefined ? { tenant } : {}) });
+      const out = ctx.output;
+      const queues = flags.queue
+        ? {
+            logsDir: logsDir(ctx),
+            signal: ctx.signal,
+            onProgress: (p: { queue: string; step: string; done: number; total?: number }) =>
+              out.progress(`clear-all --queue: ${p.queue} ${p.step} ${fmt(p.done)}${p.total !== undefined ? ` of ${fmt(p.total)}` : ''}`),
+          }
+        : undefined;
+      // The queue part loads BullMQ: only with --queue.
+      const withQueues = queues ? (await import('../../core/operations/clear-all-queues.js')).clearAllOperation : undefined;
+      await runDestructive<ClearAllResult>(ctx, flags, {
+        label: 'clear-all',
+        build: (engine, env) =>
+          withQueues && queues
+            ? withQueues(env.connection, env.config, spec, { ...engine, queues })
+            : keyspaceOperation(env.connection, env.config, spec, engine),
+        render: (result, o) => {
+          printRunSummary(result, o);
+          if (result.queues) {
+            for (const s of result.queues.skippedQueues) o.warn(`queue ${s.queue} skipped: ${s.reason}`);
+            if (result.queues.interrupted) o.warn('interrupted while clearing queues: the summary says what was done');
+            printQueues(result.queues, o);
+          }
+        },
       });
     });
   return addDestructiveOptions(command, { scanTenants: false });
-}
-
-/**
- * The queue half, dry-run, for the confirmation prompt. Only when a prompt will be shown (a
- * terminal and no --yes): otherwise the gate refuses or goes ahead without connecting first.
- */
-async function previewQueues(ctx: CliContext, flags: ClearAllFlags, logsDir: string): Promise<string> {
-  const { stdin, stderr } = ctx.environment.streams;
-  if (flags.dryRun || flags.yes || !stdin.isTTY || !stderr.isTTY) return '';
-  const preview = await clearQueuesAfterCaches(await ctx.connection(), ctx.config(), { logsDir, dryRun: true, signal: ctx.signal });
-  const t = preview.totals;
-  return `in ${preview.queues.length} queue(s) clean ${fmt(t.cleaned)} finished job(s) past retention and back up then drain ${fmt(t.drained)} waiting/delayed job(s) (active jobs untouched)`;
 }
 
 /** The queue part of the summary. */

@@ -3,7 +3,8 @@
  * family entries older than N hours, the age re-checked on the server at delete time.
  */
 import { Command } from 'commander';
-import { clearOld, planClearOld } from '../../core/operations/clear-old.js';
+import { clearOldSpec } from '../../core/operations/clear-old.js';
+import { keyspaceOperation } from '../../core/operations/keyspace.js';
 import type { CliContext } from '../context.js';
 import { addDestructiveOptions, runDestructive, type DestructiveFlags } from '../destructive.js';
 import { parseHours } from '../parsers.js';
@@ -35,20 +36,12 @@ Examples:
   $ cachectl clear-old --backup old-entries.cbk.gz      # keep exactly what was removed`,
     )
     .action(async (families: string[], flags: ClearOldFlags) => {
-      const config = ctx.config();
-      const options = {
+      const spec = clearOldSpec(ctx.config(), {
         ...(families.length > 0 ? { families } : {}),
         ...(flags.hours !== undefined ? { hours: flags.hours } : {}),
         ...(ctx.options.tenant !== undefined ? { tenant: ctx.options.tenant } : {}),
-      };
-      const plan = planClearOld({ config }, options);
-      await runDestructive(ctx, flags, {
-        command: 'clear-old',
-        describe: `delete entries of ${plan.length} families older than their threshold`,
-        selection: plan.map((p) => `${p.family.name} (older than ${p.hours} h)`),
-        assessment: { confirm: false, requireYes: false, reasons: [] },
-        execute: async (run) => clearOld({ connection: await ctx.connection(), config }, { ...run, ...options }),
       });
+      await runDestructive(ctx, flags, { label: 'clear-old', build: (engine, env) => keyspaceOperation(env.connection, env.config, spec, engine) });
     });
   return addDestructiveOptions(command, { scanTenants: false });
 }

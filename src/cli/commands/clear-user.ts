@@ -3,9 +3,7 @@
  * about one user and print an erase report per family.
  */
 import { Command } from 'commander';
-import { clearUser, planClearUser, type ClearUserSummary } from '../../core/operations/clear-user.js';
-import { labelsOf } from '../../core/operations/execute.js';
-import { assessSelections } from '../../core/operations/safety.js';
+import { clearUserOperation, clearUserSpec, type ClearUserSummary } from '../../core/operations/clear-user.js';
 import type { CliContext } from '../context.js';
 import { addDestructiveOptions, runDestructive, type DestructiveFlags } from '../destructive.js';
 import type { Output } from '../output.js';
@@ -37,20 +35,16 @@ Examples:
   $ cachectl clear-user customer-4411 --json > erasure-record.json`,
     )
     .action(async (parts: string[], flags: ClearUserFlags) => {
-      const config = ctx.config();
-      const userId = parts.join(' ');
-      const options = {
+      const spec = clearUserSpec(ctx.config(), parts.join(' '), {
         ...(flags.country !== undefined ? { country: flags.country } : {}),
         ...(ctx.options.tenant !== undefined ? { tenant: ctx.options.tenant } : {}),
-      };
-      const plan = planClearUser({ config }, userId, { ...options, scanTenants: flags.scanTenants === true });
-      if (plan.user.note) ctx.output.warn(`"${plan.user.input}" is used as a plain id: ${plan.user.note}`);
+        ...(flags.scanTenants ? { scanTenants: true } : {}),
+      });
+      const user = spec.plan.user;
+      if (user.note) ctx.output.warn(`"${user.input}" is used as a plain id: ${user.note}`);
       await runDestructive<ClearUserSummary>(ctx, flags, {
-        command: 'clear-user',
-        describe: `delete everything cached about user ${plan.user.e164 ?? plan.user.input}`,
-        selection: labelsOf(plan.selections),
-        assessment: assessSelections(plan.selections, { confirmAbove: config.safety.confirmAbove }),
-        execute: async (run) => clearUser({ connection: await ctx.connection(), config }, userId, { ...run, ...options }),
+        label: 'clear-user',
+        build: (engine, env) => clearUserOperation(env.connection, env.config, spec, engine),
         render: printErasure,
       });
     });

@@ -12,7 +12,7 @@ import type { CheckStatus, DoctorResult } from '../../core/doctor/types.js';
 import { renderDoctorPrometheus } from '../../core/metrics/doctor-metrics.js';
 import { DEFAULT_SAMPLE } from '../../core/stats/collect.js';
 import type { CliContext } from '../context.js';
-import { registeredCommands } from './index.js';
+import { registeredCommands } from '../command-names.js';
 import type { Output } from '../output.js';
 import { integerParser } from '../parsers.js';
 

@@ -5,16 +5,16 @@
  */
 import path from 'node:path';
 import { Argument, Command } from 'commander';
-import { appendAudit } from '../../core/audit.js';
 import { HOOK_NAMES, runHook, type HookName, type HookResult } from '../../core/maintenance/hooks.js';
-import { ExitCode } from '../../errors.js';
+import { ExitCode, PartialError } from '../../errors.js';
 import type { CliContext } from '../context.js';
+import { cliEnv, logsDir } from '../destructive.js';
 import type { Output } from '../output.js';
 import { integerParser } from '../parsers.js';
-import { releaseIdleStdin } from './maintenance.js';
 
 interface HookFlags {
   keepBackups: number;
+  dryRun?: boolean;
 }
 
 export function hookCommand(ctx: CliContext): Command {
@@ -22,6 +22,7 @@ export function hookCommand(ctx: CliContext): Command {
     .description('deploy / restart hooks: pre-deploy (backup + clear clearOnDeploy families), deploy (clear them), pm2-restart (clean finished queue jobs)')
     .addArgument(new Argument('<name>', 'which hook').choices([...HOOK_NAMES]))
     .option('--keep-backups <n>', 'pre-deploy: how many backups to keep in <logs.dir>/backups', integerParser(1, 10000), 10)
+    .option('--dry-run', 'count what the hook would remove; change nothing (no backup is written)')
     .addHelpText(
       'after',
       `
@@ -44,31 +45,27 @@ Examples:
   $ cachectl --pm2-restart`,
     )
     .action(async (name: HookName, flags: HookFlags) => {
-      releaseIdleStdin(ctx);
-      const config = ctx.config();
-      const connection = await ctx.connection();
-      const logs = path.resolve(ctx.environment.cwd, config.logs.dir);
-      const result = await runHook(connection, config, name, {
-        signal: ctx.signal,
-        backupDir: path.join(logs, 'backups'),
-        keepBackups: flags.keepBackups,
-        progress: (message) => ctx.output.info(message),
-      });
-      await appendAudit(logs, {
-        command: `hook ${name}`,
-        targets: [...Object.keys(result.families), ...Object.keys(result.queues)],
-        dryRun: false,
-        result: {
-          status: result.status,
-          families: result.families,
-          queues: result.queues,
-          ...(result.backup ? { backup: { file: result.backup.file, keys: result.backup.keys } } : {}),
-          errors: result.errors,
-        },
-        server: connection.target,
-      });
-      for (const warning of result.warnings) ctx.output.warn(warning);
-      ctx.output.result(result, printHook);
+      ctx.releaseIdleStdin();
+      const env = await cliEnv(ctx);
+      const print = (result: HookResult) => {
+        for (const warning of result.warnings) ctx.output.warn(warning);
+        ctx.output.result(result, printHook);
+      };
+      let result: HookResult;
+      try {
+        result = await runHook(env, name, {
+          signal: ctx.signal,
+          backupDir: path.join(logsDir(ctx), 'backups'),
+          keepBackups: flags.keepBackups,
+          dryRun: flags.dryRun === true,
+          progress: (message) => ctx.output.info(message),
+        });
+      } catch (error) {
+        // Changes were made before the failure: what was done, then the error (exit 5).
+        if (error instanceof PartialError) print(error.partial as HookResult);
+        throw error;
+      }
+      print(result);
       ctx.fail(result.status === 'ok' ? ExitCode.OK : result.status === 'partial' ? ExitCode.PARTIAL : ExitCode.FAILED);
     });
 }
@@ -76,13 +73,14 @@ Examples:
 function printHook(result: HookResult, out: Output): void {
   const c = out.color;
   const status = result.status === 'ok' ? c.green('ok') : result.status === 'partial' ? c.yellow('partial') : c.red('failed');
-  out.line(`hook ${result.hook}: ${status} (${result.durationMs} ms)`);
+  out.line(`hook ${result.hook}${result.dryRun ? ' (dry run: nothing was changed)' : ''}: ${status} (${result.durationMs} ms)`);
   if (result.backup)
     out.line(
       `  backup: ${result.backup.keys} key(s) in ${result.backup.file}${result.backup.prunedOld.length ? ` (${result.backup.prunedOld.length} old backup(s) pruned)` : ''}`,
     );
-  for (const [family, n] of Object.entries(result.families)) out.line(`  ${family}: ${n} key(s) deleted`);
-  for (const [queue, n] of Object.entries(result.queues)) out.line(`  ${queue}: ${n} finished job(s) removed`);
+  const verb = result.dryRun ? 'would be ' : '';
+  for (const [family, n] of Object.entries(result.families)) out.line(`  ${family}: ${n} key(s) ${verb}deleted`);
+  for (const [queue, n] of Object.entries(result.queues)) out.line(`  ${queue}: ${n} finished job(s) ${verb}removed`);
   if (result.hook === 'pm2-restart' && Object.keys(result.queues).length === 0 && result.errors.length === 0) out.line('  no finished jobs past retention');
   for (const e of result.errors) out.line(`  ${c.red('error:')} ${e}`);
 }

@@ -3,6 +3,7 @@
  * BullMQ or PM2. Order here is the order in `--help`.
  */
 import type { Command } from 'commander';
+import { COMMAND_NAMES } from '../command-names.js';
 import type { CliContext } from '../context.js';
 
 export type CommandFactory = (ctx: CliContext) => Command;
@@ -13,31 +14,28 @@ export interface CommandEntry {
   load: () => Promise<CommandFactory>;
 }
 
-export const commandEntries: CommandEntry[] = [
-  { name: 'ping', aliases: ['info'], load: async () => (await import('./ping.js')).pingCommand },
-  { name: 'stats', load: async () => (await import('./stats.js')).statsCommand },
-  { name: 'doctor', load: async () => (await import('./doctor.js')).doctorCommand },
-  { name: 'keys', load: async () => (await import('./keys.js')).keysCommand },
-  { name: 'invalidate', load: async () => (await import('./invalidate.js')).invalidateCommand },
-  { name: 'clear-all', aliases: ['all'], load: async () => (await import('./clear-all.js')).clearAllCommand },
-  { name: 'clear-old', aliases: ['old'], load: async () => (await import('./clear-old.js')).clearOldCommand },
-  { name: 'clear-user', aliases: ['user'], load: async () => (await import('./clear-user.js')).clearUserCommand },
-  { name: 'backup', load: async () => (await import('./backup.js')).backupCommand },
-  { name: 'restore', load: async () => (await import('./restore.js')).restoreCommand },
-  { name: 'queues', load: async () => (await import('./queues.js')).queuesCommand },
-  { name: 'maintenance', load: async () => (await import('./maintenance.js')).maintenanceCommand },
-  { name: 'hook', load: async () => (await import('./hook.js')).hookCommand },
-  { name: 'pm2-status', load: async () => (await import('./pm2-status.js')).pm2StatusCommand },
-  { name: 'pm2-clean', load: async () => (await import('./pm2-clean.js')).pm2CleanCommand },
-  { name: 'schedule', load: async () => (await import('./schedule.js')).scheduleCommand },
-  { name: 'listen', load: async () => (await import('./listen.js')).listenCommand },
-  { name: 'publish', load: async () => (await import('./publish.js')).publishCommand },
-];
+const LOADERS: Record<string, () => Promise<CommandFactory>> = {
+  ping: async () => (await import('./ping.js')).pingCommand,
+  stats: async () => (await import('./stats.js')).statsCommand,
+  doctor: async () => (await import('./doctor.js')).doctorCommand,
+  keys: async () => (await import('./keys.js')).keysCommand,
+  invalidate: async () => (await import('./invalidate.js')).invalidateCommand,
+  'clear-all': async () => (await import('./clear-all.js')).clearAllCommand,
+  'clear-old': async () => (await import('./clear-old.js')).clearOldCommand,
+  'clear-user': async () => (await import('./clear-user.js')).clearUserCommand,
+  backup: async () => (await import('./backup.js')).backupCommand,
+  restore: async () => (await import('./restore.js')).restoreCommand,
+  queues: async () => (await import('./queues.js')).queuesCommand,
+  maintenance: async () => (await import('./maintenance.js')).maintenanceCommand,
+  hook: async () => (await import('./hook.js')).hookCommand,
+  'pm2-status': async () => (await import('./pm2-status.js')).pm2StatusCommand,
+  'pm2-clean': async () => (await import('./pm2-clean.js')).pm2CleanCommand,
+  schedule: async () => (await import('./schedule.js')).scheduleCommand,
+  listen: async () => (await import('./listen.js')).listenCommand,
+  publish: async () => (await import('./publish.js')).publishCommand,
+};
 
-/** Names and aliases of every cachectl command (loaded or not), plus the legacy hook flags. */
-export function registeredCommands(): string[] {
-  return [...commandEntries.flatMap((c) => [c.name, ...(c.aliases ?? [])]), 'help', '--pm2-restart', '--deploy', '--pre-deploy'];
-}
+export const commandEntries: CommandEntry[] = COMMAND_NAMES.map((c) => ({ ...c, ...(c.aliases ? { aliases: [...c.aliases] } : {}), load: LOADERS[c.name]! }));
 
 /** Global options that take a value: the token after them is not a command name. */
 const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--redis-url', '--sentinel', '--sentinel-name', '--tls-ca', '--connect-timeout', '--command-timeout', '--config']);

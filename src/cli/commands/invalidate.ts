@@ -3,12 +3,9 @@
  * conversation's mappings in every tenant namespace.
  */
 import { Command } from 'commander';
-import { displayKey } from '../../core/display.js';
-import type { Selection } from '../../core/families.js';
-import { getFamily, labelsOf } from '../../core/operations/execute.js';
-import { planConversation, planFamily, planPattern } from '../../core/operations/invalidate.js';
-import { executeSelections } from '../../core/operations/execute.js';
-import { assessSelections } from '../../core/operations/safety.js';
+import { conversationSpec, familySpec, patternSpec } from '../../core/operations/invalidate.js';
+import { keyspaceOperation, type KeyspaceSpec } from '../../core/operations/keyspace.js';
+import { getFamily } from '../../core/plan.js';
 import { UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { addDestructiveOptions, runDestructive, type DestructiveFlags } from '../destructive.js';
@@ -41,55 +38,26 @@ Examples:
   $ cachectl invalidate pattern 'context:*' --yes --backup context.cbk.gz   # restore: cachectl restore context.cbk.gz`,
     )
     .action(async (target: string, args: string[], flags: InvalidateFlags) => {
-      const config = ctx.config();
-      const plan = planInvalidation(ctx, target, args, flags);
-      await runDestructive(ctx, flags, {
-        command: plan.command,
-        describe: plan.describe,
-        selection: labelsOf(plan.selections),
-        assessment: assessSelections(plan.selections, { confirmAbove: config.safety.confirmAbove, ...(plan.always ? { always: plan.always } : {}) }),
-        execute: async (options) => executeSelections({ connection: await ctx.connection(), config }, plan.command, plan.selections, options),
-      });
+      const spec = planInvalidation(ctx, target, args, flags);
+      await runDestructive(ctx, flags, { label: spec.command, build: (engine, env) => keyspaceOperation(env.connection, env.config, spec, engine) });
     });
   return addDestructiveOptions(command);
 }
 
-interface InvalidationPlan {
-  command: string;
-  describe: string;
-  selections: Selection[];
-  always?: string;
-}
-
-function planInvalidation(ctx: CliContext, target: string, args: string[], flags: InvalidateFlags): InvalidationPlan {
+/** The plan of an invalidation, from the command line (no I/O: bad input touches nothing). */
+function planInvalidation(ctx: CliContext, target: string, args: string[], flags: InvalidateFlags): KeyspaceSpec {
   const config = ctx.config();
-  const scanTenants = flags.scanTenants === true;
-  const scope = ctx.options.tenant !== undefined ? { tenant: ctx.options.tenant } : {};
+  const options = { ...(flags.scanTenants ? { scanTenants: true } : {}), ...(ctx.options.tenant !== undefined ? { tenant: ctx.options.tenant } : {}) };
   if (flags.wa !== undefined && target !== 'conversation') {
     throw new UsageError('--wa only goes with "invalidate conversation"', { hint: `for family ${target}, give its placeholders as --<placeholder> value` });
   }
-  if (target === 'pattern') {
-    const glob = single(args, 'glob after "pattern"', "cachectl invalidate pattern 'context:STORY-1*'");
-    return { command: 'invalidate', describe: `delete every key matching ${displayKey(glob)}`, selections: planPattern(glob, scope) };
-  }
+  if (target === 'pattern') return patternSpec(config, single(args, 'glob after "pattern"', "cachectl invalidate pattern 'context:STORY-1*'"), options);
   if (target === 'conversation') {
     const id = single(args, 'conversation id after "conversation"', 'cachectl invalidate conversation 0f8e-42 [--wa +27821234567]');
-    return {
-      command: 'invalidate conversation',
-      describe: 'delete the cached mappings of one conversation in every tenant namespace',
-      selections: planConversation({ config }, id, { ...(flags.wa !== undefined ? { waId: flags.wa } : {}), scanTenants, ...scope }),
-    };
+    return conversationSpec(config, id, { ...options, ...(flags.wa !== undefined ? { waId: flags.wa } : {}) });
   }
   const family = getFamily(config, target);
-  const values = parsePlaceholderArgs(args, family);
-  const selections = planFamily({ config }, family.name, values, { scanTenants, ...scope });
-  const whole = family.parsed.placeholders.length > 0 && Object.keys(values).length === 0;
-  return {
-    command: 'invalidate',
-    describe: whole ? `delete every key of family ${family.name}` : `delete the keys of ${selections[0]?.label ?? family.name}`,
-    selections,
-    ...(whole ? { always: `no value given, so every key of family ${family.name} (${family.template})` } : {}),
-  };
+  return familySpec(config, family.name, parsePlaceholderArgs(args, family), options);
 }
 
 /** The one operand after a keyword; `what` names it ("glob after \"pattern\""). */

@@ -4,10 +4,8 @@
  */
 import { Command } from 'commander';
 import { displayKey } from '../../core/display.js';
-import type { Selection } from '../../core/families.js';
-import { getFamily } from '../../core/operations/execute.js';
-import { planFamily, planPattern } from '../../core/operations/invalidate.js';
 import { countKeys, listKeys } from '../../core/operations/keys.js';
+import { getFamily, plan, type Plan } from '../../core/plan.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { integerParser } from '../parsers.js';
@@ -33,7 +31,7 @@ export function keysCommand(ctx: CliContext): Command {
       'after',
       `
 Keys are printed one per line, escaped the way redis-cli shows them (binary bytes as \\xNN, quoted).
-Queue keys are not listed (cache commands never touch them).
+Queue keys and cachectl's own keys are not listed (cache commands never touch them).
 
 Examples:
   $ cachectl keys userState --limit 20
@@ -43,17 +41,18 @@ Examples:
     )
     .action(async (target: string, args: string[], flags: KeysFlags) => {
       const config = ctx.config();
-      const selections = planKeys(ctx, target, args, flags.scanTenants === true);
+      const planned = planKeys(ctx, target, args, flags.scanTenants === true);
       const tenant = ctx.options.tenant !== undefined ? { tenant: ctx.options.tenant } : {};
       const connection = await ctx.connection();
       const op = { connection, config };
       const out = ctx.output;
       if (flags.count) {
-        const summary = await countKeys(op, selections, { signal: ctx.signal, ...tenant });
+        const summary = await countKeys(op, planned, { signal: ctx.signal, ...tenant });
         const data = {
           targets: summary.targets,
           count: summary.matched,
           skippedQueueKeys: summary.skippedQueueKeys,
+          skippedOwnKeys: summary.skippedOwnKeys,
           nodes: summary.nodes.map((n) => ({ node: n.node, count: n.matched })),
           interrupted: summary.interrupted,
         };
@@ -62,8 +61,8 @@ Examples:
         return;
       }
       let count = 0;
-      if (out.json) out.line(`{"targets":${JSON.stringify(selections.map((s) => s.label))},"keys":[`);
-      for await (const { key } of listKeys(op, selections, { signal: ctx.signal, ...tenant, ...(flags.limit !== undefined ? { limit: flags.limit } : {}) })) {
+      if (out.json) out.line(`{"targets":${JSON.stringify(planned.labels)},"keys":[`);
+      for await (const { key } of listKeys(op, planned, { signal: ctx.signal, ...tenant, ...(flags.limit !== undefined ? { limit: flags.limit } : {}) })) {
         out.line(out.json ? `${count > 0 ? ',' : ''}${JSON.stringify(displayKey(key))}` : displayKey(key));
         count++;
       }
@@ -74,15 +73,18 @@ Examples:
     });
 }
 
-function planKeys(ctx: CliContext, target: string, args: string[], scanTenants: boolean): Selection[] {
+function planKeys(ctx: CliContext, target: string, args: string[], scanTenants: boolean): Plan {
   const config = ctx.config();
   const scope = ctx.options.tenant !== undefined ? { tenant: ctx.options.tenant } : {};
   if (target === 'pattern') {
     const [glob, ...extra] = args;
     if (glob === undefined || glob === '') throw new UsageError('Missing a glob after "pattern"', { hint: "e.g. cachectl keys pattern 'context:*'" });
     if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}"`, { hint: 'run "cachectl keys --help" for the options' });
-    return planPattern(glob, scope);
+    return plan(config, [{ kind: 'pattern', pattern: glob }], scope);
   }
   const family = getFamily(config, target);
-  return planFamily({ config }, family.name, parsePlaceholderArgs(args, family), { scanTenants, ...scope });
+  return plan(config, [{ kind: 'family', family: family.name, values: parsePlaceholderArgs(args, family) }], {
+    ...(scanTenants ? { scanTenants } : {}),
+    ...scope,
+  });
 }

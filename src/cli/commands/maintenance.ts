@@ -1,20 +1,23 @@
 /**
  * `cachectl maintenance`: one locked, recorded run of the maintenance policy (meant for PM2 cron).
  */
-import path from 'node:path';
 import { Command, Option } from 'commander';
-import { LockHeldError } from '../../errors.js';
-import { redact } from '../../redact.js';
 import { eventJson, eventText } from '../../core/maintenance/event-text.js';
-import { runMaintenance, type MaintenanceOutcome } from '../../core/maintenance/run.js';
+import { maintenanceOperation } from '../../core/maintenance/operation.js';
+import type { MaintenanceOutcome } from '../../core/maintenance/run.js';
 import { defaultSteps } from '../../core/maintenance/steps.js';
+import { runLifecycle } from '../../core/safety/lifecycle.js';
+import { CachectlError, LockHeldError } from '../../errors.js';
+import { redact } from '../../redact.js';
 import type { CliContext } from '../context.js';
+import { cliEnv, logsDir } from '../destructive.js';
 import type { Output } from '../output.js';
 import { integerParser, parseHours } from '../parsers.js';
 
 interface MaintenanceFlags {
   hours?: number;
   rate?: number;
+  dryRun?: boolean;
   logFormat: 'json' | 'text';
 }
 
@@ -23,6 +26,7 @@ export function maintenanceCommand(ctx: CliContext): Command {
     .description('run the maintenance policy once, under a lock: clear-old per family, clean finished queue jobs, trim queue events, stats snapshot')
     .option('--hours <n>', "age threshold for every family (overrides maintenance.hours and each family's maxAgeHours)", parseHours)
     .option('--rate <keys/s>', 'ceiling on cache deletions per second (protects a busy server)', integerParser(1))
+    .option('--dry-run', 'count what each step would remove; change nothing (no lock, no run record)')
     .addOption(
       new Option('--log-format <format>', 'json: one JSON object per line on stdout (PM2 logs); text: readable lines')
         .choices(['json', 'text'])
@@ -44,20 +48,19 @@ Examples:
   $ cachectl maintenance --log-format json      # as in ecosystem.config.cjs`,
     )
     .action(async (flags: MaintenanceFlags) => {
-      releaseIdleStdin(ctx);
-      const config = ctx.config();
-      const connection = await ctx.connection();
+      ctx.releaseIdleStdin();
       const out = ctx.output;
       const json = flags.logFormat === 'json';
       // Straight to stdout (one object per line, nothing else on it), through the same redaction as Output.
       const write = (line: string) => out.streams.stdout.write(`${redact(line)}\n`);
       let outcome: MaintenanceOutcome;
       try {
-        outcome = await runMaintenance(connection, config, {
-          steps: defaultSteps(config, { rate: flags.rate }),
+        const env = await cliEnv(ctx);
+        const op = maintenanceOperation(env.connection, env.config, {
+          steps: defaultSteps({ ...(flags.rate !== undefined ? { rate: flags.rate } : {}) }),
           hours: flags.hours,
           signal: ctx.signal,
-          logDir: path.resolve(ctx.environment.cwd, config.logs.dir),
+          logDir: logsDir(ctx),
           onEvent: (event) => {
             if (out.json && !json) return;
             if (json) return write(eventJson(event));
@@ -66,25 +69,30 @@ Examples:
             if (text !== undefined) out.line(text);
           },
         });
+        outcome = await runLifecycle(env, op, { dryRun: flags.dryRun === true, force: true });
       } catch (error) {
-        if (error instanceof LockHeldError && json)
-          write(JSON.stringify({ time: new Date().toISOString(), level: 'error', event: 'lock-held', message: error.message }));
+        // Unattended runs log every refusal as one JSON line too: PM2's log must say why it exited.
+        if (json && error instanceof CachectlError) {
+          write(
+            JSON.stringify({
+              time: new Date().toISOString(),
+              level: 'error',
+              event: error instanceof LockHeldError ? 'lock-held' : 'failed',
+              code: error.code,
+              message: error.message,
+            }),
+          );
+        }
         throw error;
       }
-      if (out.json && !json) out.result({ ...outcome.run, recorded: outcome.recorded, logFile: outcome.logFile, exitCode: outcome.exitCode }, () => undefined);
+      if (out.json && !json)
+        out.result(
+          { ...outcome.run, dryRun: flags.dryRun === true, recorded: outcome.recorded, logFile: outcome.logFile, exitCode: outcome.exitCode },
+          () => undefined,
+        );
       else if (!json) printHint(outcome, out);
       ctx.fail(outcome.exitCode);
     });
-}
-
-/**
- * Under PM2 (and in ssh sessions) stdin is a pipe nobody closes, and on Node 20 any ESM import of
- * `node:process` opens it; an idle open stdin keeps the process alive after the work is done, so
- * PM2 would show a finished run as `online` forever. These commands never read stdin: unref it.
- */
-export function releaseIdleStdin(ctx: CliContext): void {
-  const stdin = ctx.environment.streams.stdin as { isTTY?: boolean; unref?: () => void };
-  if (!stdin.isTTY) stdin.unref?.();
 }
 
 function printHint(outcome: MaintenanceOutcome, out: Output): void {

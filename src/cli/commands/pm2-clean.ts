@@ -2,18 +2,17 @@
  * `cachectl pm2-clean [apps…]`: clear caches (clearOnDeploy families, or every family with
  * --all-families; never queues), then restart PM2 apps through PM2's API and report each.
  */
-import path from 'node:path';
 import { Command } from 'commander';
-import { appendAudit } from '../../core/audit.js';
 import { deployFamilies } from '../../core/maintenance/hooks.js';
 import { pm2Home } from '../../core/pm2/client.js';
-import { defaultRestartApps, pm2Clean, type Pm2CleanResult } from '../../core/pm2/clean.js';
-import { loadEcosystem } from '../../core/pm2/ecosystem.js';
-import { ExitCode, UsageError } from '../../errors.js';
-import { confirmOrRefuse } from '../confirm.js';
+import { defaultRestartApps, pm2CleanOperation, type Pm2CleanResult } from '../../core/pm2/clean.js';
+import { DEFAULT_ECOSYSTEM, loadEcosystem } from '../../core/pm2/ecosystem.js';
+import { runLifecycle } from '../../core/safety/lifecycle.js';
+import { ExitCode, PartialError, UsageError } from '../../errors.js';
+import { promptConfirm } from '../confirm.js';
 import type { CliContext } from '../context.js';
+import { cliEnv } from '../destructive.js';
 import type { Output } from '../output.js';
-import { DEFAULT_ECOSYSTEM } from './schedule.js';
 
 interface Pm2CleanFlags {
   allFamilies?: boolean;
@@ -51,29 +50,18 @@ Examples:
         throw new UsageError('no app to restart: the ecosystem file has only cron apps', { hint: 'name the apps: cachectl pm2-clean <app> …' });
       }
       if (families.length === 0) ctx.output.warn('no family is marked clearOnDeploy: only restarting (use --all-families to clear every family)');
-      if (!flags.dryRun) {
-        await confirmOrRefuse(ctx, {
-          action: `clear ${families.length ? families.join(', ') : 'no families'} and restart ${targets.join(', ')}`,
-          needed: true,
-          yes: flags.yes === true,
-        });
+      const env = await cliEnv(ctx);
+      const op = pm2CleanOperation(env.connection, env.config, { families, apps: targets, home: pm2Home(ctx.env), signal: ctx.signal });
+      let result: Pm2CleanResult;
+      try {
+        result = await runLifecycle(env, op, { dryRun: flags.dryRun === true, force: flags.yes === true, confirm: (prompt) => promptConfirm(ctx, prompt) });
+      } catch (error) {
+        if (error instanceof PartialError && error.partial && typeof error.partial === 'object' && 'restarts' in error.partial)
+          ctx.output.result(error.partial as Pm2CleanResult, printClean);
+        throw error;
       }
-      const connection = await ctx.connection();
-      const result = await pm2Clean(connection, config, { families, apps: targets, home: pm2Home(ctx.env), dryRun: flags.dryRun, signal: ctx.signal });
-      const failed = result.restarts.filter((r) => !r.ok);
-      await appendAudit(path.resolve(ctx.environment.cwd, config.logs.dir), {
-        command: 'pm2-clean',
-        targets: [...families, ...targets.map((a) => `pm2:${a}`)],
-        dryRun: result.dryRun,
-        result: {
-          families: result.families,
-          restarts: result.restarts.map((r) => ({ name: r.name, ok: r.ok, ...(r.error ? { error: r.error } : {}) })),
-          errors: result.errors,
-        },
-        server: connection.target,
-      });
       ctx.output.result(result, printClean);
-      if (failed.length > 0 || result.errors.length > 0) ctx.fail(ExitCode.PARTIAL);
+      if (op.incomplete(result)) ctx.fail(ExitCode.PARTIAL);
     });
 }
 

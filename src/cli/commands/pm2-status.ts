@@ -4,12 +4,12 @@
  */
 import { Command } from 'commander';
 import { pm2Home } from '../../core/pm2/client.js';
-import { formatInZone } from '../../core/pm2/cron.js';
+import { formatInZone, resolveZone } from '../../core/pm2/cron.js';
 import { Pm2NotRunningError } from '../../core/pm2/errors.js';
 import { collectCacheSummary, collectPm2, type Pm2Status } from '../../core/pm2/status.js';
+import { ownKeys } from '../../core/records/own-keys.js';
 import type { CliContext } from '../context.js';
 import type { Output } from '../output.js';
-import { resolveZone } from './schedule.js';
 
 interface Pm2StatusFlags {
   tz?: string;
@@ -36,7 +36,7 @@ Examples:
       const pm2 = await collectPm2(home, tz);
       let cache: Pm2Status['cache'];
       try {
-        cache = await collectCacheSummary(await ctx.connection());
+        cache = await collectCacheSummary(await ctx.connection(), ownKeys(ctx.config()));
       } catch (error) {
         cache = { error: (error as Error).message };
         ctx.fail(3);

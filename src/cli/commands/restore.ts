@@ -4,11 +4,14 @@
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { appendAudit } from '../../core/audit.js';
-import { restore, type RestoreResult, type TtlMode } from '../../core/backup/restore.js';
-import { confirmOrRefuse } from '../confirm.js';
+import { restoreOperation } from '../../core/backup/operation.js';
+import type { RestoreResult, TtlMode } from '../../core/backup/restore.js';
+import { runLifecycle } from '../../core/safety/lifecycle.js';
 import { tenantMatch, tenantScope } from '../../core/tenant.js';
+import { ExitCode, PartialError } from '../../errors.js';
+import { promptConfirm } from '../confirm.js';
 import type { CliContext } from '../context.js';
+import { cliEnv } from '../destructive.js';
 import type { Output } from '../output.js';
 
 interface RestoreFlags {
@@ -46,46 +49,29 @@ Examples:
   $ cachectl restore pre-deploy.cbk.gz --replace --match 'chats:device-1:*' --yes --json`,
     )
     .action(async (file: string, flags: RestoreFlags) => {
-      const config = ctx.config();
       // --tenant: only keys under tenant:<id>: (a --match must stay inside it), checked before connecting.
       const match = ctx.options.tenant !== undefined ? tenantMatch(flags.match, tenantScope(ctx.options.tenant)) : flags.match;
-      const connection = await ctx.connection();
+      const env = await cliEnv(ctx);
       const out = ctx.output;
-      const absolute = path.resolve(ctx.environment.cwd, file);
-      const result = await restore(connection, absolute, {
+      const op = restoreOperation(env.connection, env.config, path.resolve(ctx.environment.cwd, file), {
         replace: flags.replace === true,
-        dryRun: flags.dryRun === true,
         ttlMode: flags.ttlMode,
         ...(match !== undefined ? { match } : {}),
         signal: ctx.signal,
-        confirm: async (plan) => {
-          if (plan.dryRun) return;
-          const overwrite = plan.replace ? ', overwriting keys that exist' : '';
-          await confirmOrRefuse(ctx, {
-            action: `restore ${plan.keys.toLocaleString('en-US')} keys from ${path.basename(absolute)} into ${connection.target} (${plan.target})${overwrite}`,
-            needed: plan.replace || plan.keys > config.safety.confirmAbove,
-            yes: flags.yes === true,
-          });
-        },
         onProgress: (p) => out.progress(`restore: ${p.done.toLocaleString('en-US')} / ${p.total.toLocaleString('en-US')} keys`),
       });
+      let result: RestoreResult;
+      try {
+        result = await runLifecycle(env, op, { dryRun: flags.dryRun === true, force: flags.yes === true, confirm: (prompt) => promptConfirm(ctx, prompt) });
+      } catch (error) {
+        out.clearProgress();
+        if (error instanceof PartialError && error.partial && typeof error.partial === 'object' && 'restored' in error.partial)
+          out.result(error.partial as RestoreResult, printRestore);
+        throw error;
+      }
       out.clearProgress();
-      await appendAudit(path.resolve(ctx.environment.cwd, config.logs.dir), {
-        command: 'restore',
-        targets: [result.file],
-        dryRun: result.dryRun,
-        result: {
-          keys: result.keys,
-          restored: result.restored,
-          skipped: result.skipped,
-          failed: result.failed,
-          replace: result.replace,
-          interrupted: result.interrupted,
-        },
-        server: connection.target,
-      });
       out.result(result, printRestore);
-      if (result.failed > 0 || result.interrupted) ctx.fail(5);
+      if (op.incomplete(result)) ctx.fail(ExitCode.PARTIAL);
     });
 }
 

@@ -3,16 +3,13 @@
  * aware), and a lint of the file (keys PM2 ignores, restart loops, bad expressions).
  */
 import { Command } from 'commander';
-import { UsageError } from '../../errors.js';
-import { formatInZone, isValidTimeZone } from '../../core/pm2/cron.js';
-import { loadEcosystem } from '../../core/pm2/ecosystem.js';
+import { formatInZone, resolveZone } from '../../core/pm2/cron.js';
+import { DEFAULT_ECOSYSTEM, loadEcosystem } from '../../core/pm2/ecosystem.js';
 import { scheduleReport, type ScheduleReport } from '../../core/pm2/schedule.js';
 import type { CliContext } from '../context.js';
-import { registeredCommands } from './index.js';
+import { registeredCommands } from '../command-names.js';
 import type { Output } from '../output.js';
 import { integerParser } from '../parsers.js';
-
-export const DEFAULT_ECOSYSTEM = 'ecosystem.config.cjs';
 
 interface ScheduleFlags {
   ecosystem: string;
@@ -50,13 +47,6 @@ Examples:
       ctx.output.result(report, printSchedule);
       if (report.jobs.some((j) => !j.valid) || report.findings.some((f) => f.level === 'fail')) ctx.fail(1);
     });
-}
-
-/** Validate a time zone name (UsageError with a hint otherwise). */
-export function resolveZone(zone: string): string {
-  if (!isValidTimeZone(zone))
-    throw new UsageError(`unknown time zone "${zone}"`, { hint: 'use an IANA name such as UTC, Europe/Berlin or Africa/Johannesburg' });
-  return zone;
 }
 
 function printSchedule(report: ScheduleReport, out: Output): void {

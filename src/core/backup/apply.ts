@@ -8,9 +8,9 @@ import type { RedisConnection } from '../../redis/connect.js';
 import { displayKey } from '../display.js';
 import { PAYLOAD_REJECTED } from './errors.js';
 import { payloadRdbVersion, type BackupRecord } from './format.js';
-import { isRedirect, type Router } from './route.js';
-import { backupScript, disableScripts, isScriptFallback, nodeMode } from './scripts.js';
-import { runScript } from '../keyspace/lua.js';
+import { isRedirect, type Router } from '../../redis/topology.js';
+import { disableScripts, isScriptFallback, nodeMode } from './scripts.js';
+import { runScript } from '../scripts/index.js';
 
 export interface ApplyItem {
   record: BackupRecord;
@@ -60,7 +60,7 @@ export async function applyBatch(
           for (const item of chunk) args.push(String(item.ttl), item.record.dump);
           const reply = await runScript(
             node,
-            backupScript('restore-keys'),
+            'restore-keys',
             mode.flags,
             chunk.map((i) => i.record.key),
             args,

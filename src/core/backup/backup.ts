@@ -6,13 +6,11 @@ import type { Redis } from 'ioredis';
 import type { CachectlConfig } from '../../config/load.js';
 import { CachectlError, ConnectionError, PartialError, type CachectlErrorOptions } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
-import { FamilyMatcher } from '../families.js';
-import { coveredMasters, readyMasters } from '../keyspace/masters.js';
+import { KeyGuard } from '../guard.js';
+import { coveredMasters, createRouter, readyMasters } from '../../redis/topology.js';
 import { scanNode } from '../keyspace/scan.js';
-import { inTenant, tenantScope } from '../tenant.js';
 import { BatchSizer, dumpKeys, dumpPipelined } from './dump.js';
 import { FORMAT_VERSION, cachectlVersion, type BackupHeader, type BackupRecord } from './format.js';
-import { createRouter } from './route.js';
 import { planRead, resolveTargets, type BackupTarget, type ReadPlan } from './select.js';
 import { describeServer } from './source.js';
 import { BackupWriter } from './writer.js';
@@ -123,10 +121,8 @@ type Consume = (records: BackupRecord[], missing: number) => Promise<void>;
 
 /** Read exact keys (routed to their masters) and scan every master, feeding `consume`. */
 async function readSelected(connection: RedisConnection, config: CachectlConfig, plan: ReadPlan, options: BackupOptions, consume: Consume): Promise<void> {
-  const matcher = new FamilyMatcher(Object.values(config.families), config.queues.prefixes);
-  const only = options.tenant !== undefined ? tenantScope(options.tenant).prefix : undefined;
-  const inside = (key: Buffer) => only === undefined || inTenant(key, only);
-  const keep = (key: Buffer) => inside(key) && !matcher.isQueueKey(key) && plan.accept(key);
+  const guard = new KeyGuard(config, options.tenant !== undefined ? { tenant: options.tenant } : {});
+  const keep = (key: Buffer) => !guard.protects(key) && plan.accept(key);
   const batch = Math.max(1, config.scan.batch);
   const aborted = () => options.signal?.aborted === true;
 
@@ -144,7 +140,7 @@ async function readSelected(connection: RedisConnection, config: CachectlConfig,
   // Before any work starts: a master the client lost (slots no node it has serves) fails the backup, naming the slots.
   if (plan.match !== undefined) await readyMasters(connection);
   const scanned = plan.match !== undefined ? coveredMasters(connection) : [];
-  const exact = plan.exact.filter((key) => inside(key) && !matcher.isQueueKey(key));
+  const exact = plan.exact.filter((key) => !guard.protects(key));
   const { groups, unrouted } = createRouter(connection)(exact, (key) => key);
   const tasks: Array<Promise<void>> = groups.map(({ node, items }) => dumpAll(node, items, new BatchSizer(batch), false));
   if (unrouted.length > 0) {

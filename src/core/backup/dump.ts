@@ -5,10 +5,10 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { RedisConnection } from '../../redis/connect.js';
-import { runScript } from '../keyspace/lua.js';
+import { runScript } from '../scripts/index.js';
 import { NO_EXPIRY, type BackupRecord } from './format.js';
-import { isRedirect } from './route.js';
-import { backupScript, disableScripts, isScriptFallback, nodeMode } from './scripts.js';
+import { isRedirect } from '../../redis/topology.js';
+import { disableScripts, isScriptFallback, nodeMode } from './scripts.js';
 
 export interface DumpResult {
   records: BackupRecord[];
@@ -26,7 +26,7 @@ export async function dumpKeys(connection: RedisConnection, node: Redis, keys: r
     // The send time makes expiries conservative: a restored key never outlives the original.
     const sentAt = Date.now();
     try {
-      const reply = await runScript(node, backupScript('dump-keys'), mode.flags, [...keys], []);
+      const reply = await runScript(node, 'dump-keys', mode.flags, [...keys], []);
       return collect(keys, (i) => [reply[2 * i] as Buffer | null, reply[2 * i + 1] as number], sentAt);
     } catch (error) {
       if (!isScriptFallback(error)) throw error;

@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import type { RedisConnection } from '../../redis/connect.js';
 import { BackupIncompatibleError, PAYLOAD_REJECTED } from './errors.js';
 import type { BackupSource } from './format.js';
-import { createRouter } from './route.js';
+import { createRouter } from '../../redis/topology.js';
 import { serverLabel } from './source.js';
 
 /** Throw `BackupIncompatibleError` naming both versions if any master rejects a sample payload. */

@@ -11,7 +11,7 @@ import { BackupFormatError } from './errors.js';
 import { NO_EXPIRY, type BackupHeader, type BackupSource } from './format.js';
 import { incompatible, probeTarget } from './probe.js';
 import { BackupReader } from './reader.js';
-import { createRouter } from './route.js';
+import { createRouter } from '../../redis/topology.js';
 import { describeServer, serverLabel } from './source.js';
 import { READ_LIMITS, inspectBackup, type BackupInfo } from './verify.js';
 

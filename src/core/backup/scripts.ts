@@ -1,30 +1,11 @@
 /**
- * The backup scripts (`dump-keys.lua`, `restore-keys.lua`) and when they can be used: everywhere
+ * When the backup scripts (`dump-keys.lua`, `restore-keys.lua`) can be used: everywhere
  * except a cluster before 7.0 (no `allow-cross-slot-keys`) or a user whose ACL forbids scripts.
  * Otherwise the per-key pipeline path is used; both give the same results.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { RedisConnection } from '../../redis/connect.js';
-import { nodeFeatures } from '../keyspace/features.js';
-import type { LuaScript } from '../keyspace/lua.js';
-
-const cache = new Map<string, LuaScript>();
-
-/** A script from this folder, with and without its `#!lua flags=` line (servers before 7.0). */
-export function backupScript(name: 'dump-keys' | 'restore-keys'): LuaScript {
-  let script = cache.get(name);
-  if (!script) {
-    const withFlags = readFileSync(new URL(`./${name}.lua`, import.meta.url), 'utf8');
-    const withoutFlags = withFlags.slice(withFlags.indexOf('\n') + 1);
-    const sha = (text: string) => createHash('sha1').update(text).digest('hex');
-    const shas = [sha(withoutFlags), sha(withFlags)] as const;
-    script = { name, source: (flags) => (flags ? withFlags : withoutFlags), sha: (flags) => shas[flags ? 1 : 0] };
-    cache.set(name, script);
-  }
-  return script;
-}
+import { nodeFeatures } from '../../redis/features.js';
 
 /** How a node is talked to: a script with or without the flags line, or a plain pipeline. */
 export type NodeMode = { script: true; flags: boolean } | { script: false };

@@ -4,18 +4,18 @@
  */
 import type { CachectlConfig } from '../../config/load.js';
 import { UsageError } from '../../errors.js';
-import { displayKey } from '../display.js';
-import { selectFamily, type FamilyValues, type Selection } from '../families.js';
+import type { FamilyValues, Selection } from '../families.js';
 import { escapeGlob, globMatch, literalPrefix } from '../glob.js';
-import { assertPatternInTenant, bindTenant, inTenant, tenantScope } from '../tenant.js';
+import { plan } from '../plan.js';
+import { assertPatternInTenant, inTenant, tenantScope } from '../tenant.js';
 
 /** One thing to back up: a family (optionally with values), a raw glob, or a resolved selection. */
 export type BackupTarget = { family: string; values?: FamilyValues; scanTenants?: boolean } | { pattern: string | Buffer } | Selection;
 
 /**
- * Resolve targets into selections; unknown families and empty patterns are usage errors. With
- * `tenant`, families get `{tenant}` bound (others are refused) and patterns must stay inside
- * `tenant:<tenant>:`.
+ * Resolve targets into selections through the planner (unknown families and empty patterns are
+ * usage errors). With `tenant`, families get `{tenant}` bound (others are refused) and patterns must
+ * stay inside `tenant:<tenant>:`.
  */
 export function resolveTargets(config: CachectlConfig, targets: readonly BackupTarget[], tenant?: string): Selection[] {
   const scope = tenant !== undefined ? tenantScope(tenant) : undefined;
@@ -31,20 +31,12 @@ export function resolveTargets(config: CachectlConfig, targets: readonly BackupT
       }
       return [target];
     }
-    if ('pattern' in target) {
-      const pattern = Buffer.isBuffer(target.pattern) ? target.pattern : Buffer.from(target.pattern, 'utf8');
-      if (pattern.length === 0) throw new UsageError('Empty pattern', { hint: 'give a glob such as "context:*"' });
-      if (scope) assertPatternInTenant(pattern, scope);
-      return [{ kind: 'pattern', label: `pattern ${displayKey(pattern)}`, pattern }];
-    }
-    const family = config.families[target.family];
-    if (!family) {
-      throw new UsageError(`Unknown family "${target.family}"`, {
-        hint: `families: ${Object.keys(config.families).join(', ') || 'none configured'}; or use "pattern <glob>"`,
-      });
-    }
-    const values = scope ? bindTenant(family, target.values ?? {}, scope) : (target.values ?? {});
-    return selectFamily(family, values, { tenants: config.tenants, scanTenants: target.scanTenants });
+    const options = { ...(tenant !== undefined ? { tenant } : {}), ...('scanTenants' in target && target.scanTenants ? { scanTenants: true } : {}) };
+    const planned =
+      'pattern' in target
+        ? plan(config, [{ kind: 'pattern', pattern: target.pattern }], options)
+        : plan(config, [{ kind: 'family', family: target.family, values: target.values ?? {} }], options);
+    return planned.selections;
   });
 }
 

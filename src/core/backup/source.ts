@@ -3,7 +3,7 @@
  * flavor and version, the facts needed to explain a payload the target cannot read.
  */
 import type { RedisConnection } from '../../redis/connect.js';
-import { compareVersions, identify, nodeInfo } from '../server-info.js';
+import { compareVersions, identify, nodeInfo } from '../../redis/server-info.js';
 import type { BackupSource } from './format.js';
 
 /** INFO of every master; the oldest version is reported (that is what limits a restore). */

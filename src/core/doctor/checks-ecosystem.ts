@@ -4,11 +4,9 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { loadEcosystem, lintEcosystem } from '../pm2/ecosystem.js';
+import { DEFAULT_ECOSYSTEM, loadEcosystem, lintEcosystem } from '../pm2/ecosystem.js';
 import { fromFindings, verdict } from './check.js';
 import type { CheckFinding, DoctorCheck } from './types.js';
-
-export const DEFAULT_ECOSYSTEM_FILE = 'ecosystem.config.cjs';
 
 export interface EcosystemCheckOptions {
   /** The file to lint; undefined = the default file when it exists; null = skip. */
@@ -20,10 +18,10 @@ export interface EcosystemCheckOptions {
 
 export async function ecosystemCheck(options: EcosystemCheckOptions): Promise<DoctorCheck> {
   if (options.file === null) return verdict('ecosystem', 'skip', 'not checked (--no-ecosystem)');
-  const file = options.file ?? DEFAULT_ECOSYSTEM_FILE;
+  const file = options.file ?? DEFAULT_ECOSYSTEM;
   const full = path.resolve(options.cwd, file);
   if (options.file === undefined && !existsSync(full)) {
-    return verdict('ecosystem', 'skip', `no ${DEFAULT_ECOSYSTEM_FILE} in ${options.cwd}; pass --ecosystem <file> to check one`);
+    return verdict('ecosystem', 'skip', `no ${DEFAULT_ECOSYSTEM} in ${options.cwd}; pass --ecosystem <file> to check one`);
   }
   let eco;
   try {

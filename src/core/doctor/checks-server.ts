@@ -4,7 +4,7 @@
  */
 import type { CachectlConfig } from '../../config/load.js';
 import type { PingResult } from '../ping.js';
-import { compareVersions } from '../server-info.js';
+import { compareVersions } from '../../redis/server-info.js';
 import { humanBytes } from '../stats/format.js';
 import type { StatsResult } from '../stats/types.js';
 import { fromFindings } from './check.js';

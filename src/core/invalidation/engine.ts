@@ -4,11 +4,15 @@
  * keep the counters that make a silent no-op visible.
  */
 import type { CachectlConfig } from '../../config/load.js';
-import { CachectlError, UsageError } from '../../errors.js';
+import { CachectlError, PartialError } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
-import { selectFamily, type FamilyValues, type Selection } from '../families.js';
+import type { FamilyValues, Selection } from '../families.js';
+import { KeyGuard } from '../guard.js';
+import { newRun } from '../keyspace/execute.js';
+import { actOnGivenKeys } from '../keyspace/given-keys.js';
+import { ALWAYS } from '../selection.js';
+import { getFamily, plan } from '../plan.js';
 import { checkEvent, type InvalidationEvent } from './event.js';
-import { deleteExact, KeyGuard } from './exact.js';
 import { InterruptedError } from './interrupted.js';
 import { PatternPass, type PassReport } from './pattern-pass.js';
 import { checkDirectValues, compileRules, resolveEvent, type RuleBook } from './rules.js';
@@ -69,8 +73,7 @@ export class InvalidationEngine {
     this.rules = compileRules(config);
     this.guard = new KeyGuard(config);
     this.passes = new PatternPass(options.passConnection ?? connection, {
-      count: config.invalidation.scanCount,
-      batch: config.scan.batch,
+      config,
       guard: this.guard,
       ...(options.linger ? { linger: options.linger } : {}),
       ...(options.maxHoldMs !== undefined ? { maxHoldMs: options.maxHoldMs } : {}),
@@ -91,7 +94,7 @@ export class InvalidationEngine {
     const checked = checkEvent(event);
     const rules = this.rules.get(checked.type);
     if (!rules) return undefined;
-    return resolveEvent(rules, checked.data, this.config.tenants);
+    return resolveEvent(rules, checked.data, this.config);
   }
 
   /** Apply an event: resolves once every key it names is gone. Rejects with a `CachectlError`. */
@@ -114,11 +117,8 @@ export class InvalidationEngine {
   async invalidate(familyName: string, values: FamilyValues): Promise<ApplyResult> {
     let selections: Selection[];
     try {
-      const family = this.config.families[familyName];
-      if (!family) {
-        throw new UsageError(`Unknown family "${familyName}"`, { hint: `families: ${Object.keys(this.config.families).join(', ')}` });
-      }
-      selections = selectFamily(family, checkDirectValues(family, values), { tenants: this.config.tenants });
+      const family = getFamily(this.config, familyName);
+      selections = plan(this.config, [{ kind: 'family', family: family.name, values: checkDirectValues(family, values) }]).selections;
     } catch (error) {
       this.counters.failures++;
       throw error;
@@ -145,10 +145,10 @@ export class InvalidationEngine {
     const patterns = dedupe(selections.flatMap((s) => (s.kind === 'pattern' ? [s.pattern] : [])));
     try {
       const [direct, pass] = await Promise.all([
-        exact.length > 0 ? deleteExact(this.connection.client, exact, this.guard) : undefined,
+        exact.length > 0 ? this.deleteKeys(exact) : 0,
         patterns.length > 0 ? this.passes.enqueue(patterns) : undefined,
       ]);
-      const deleted = (direct?.deleted ?? 0) + (pass?.deleted ?? 0);
+      const deleted = direct + (pass?.deleted ?? 0);
       this.counters.handled++;
       this.counters.keysDeleted += deleted;
       return { matched: true, exactKeys: exact.length, patterns: patterns.length, deleted, ...(pass ? { pass: pass.pass } : {}) };
@@ -156,6 +156,22 @@ export class InvalidationEngine {
       // Work cancelled by a shutdown is not a failure: it will be delivered again.
       if (!(error instanceof InterruptedError)) this.counters.failures++;
       throw error instanceof CachectlError ? error : this.connection.wrapError(error);
+    }
+  }
+
+  /** Exact keys through the engine (guarded, pipelined per master); the number removed. */
+  private async deleteKeys(keys: Buffer[]): Promise<number> {
+    const run = newRun(this.connection, this.config, 'invalidate', this.guard);
+    const rule = { target: run.addTarget({ label: 'exact keys', kind: 'exact' }), pattern: Buffer.alloc(0), condition: ALWAYS };
+    await actOnGivenKeys(
+      run,
+      keys.map((key) => ({ key, rule })),
+    );
+    try {
+      return run.finish([]).deleted;
+    } catch (error) {
+      // The listener tells a lost connection (retry later) from a failed entry by the raw cause.
+      throw error instanceof PartialError && error.cause !== undefined ? error.cause : error;
     }
   }
 }

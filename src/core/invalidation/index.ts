@@ -8,6 +8,5 @@ export type { InvalidationEvent } from './event.js';
 export { publishInvalidation, type PublishOptions, type PublishResult } from './publish.js';
 export { runListener, type ListenerLog, type ListenerOptions, type ListenerTotals, type SettledEntry } from './listener.js';
 export { collectListenStatus, type ListenStatus, type ConsumerStatus } from './status.js';
-export { PatternIndex } from './pattern-index.js';
 export type { PassReport } from './pattern-pass.js';
 export { InterruptedError } from './interrupted.js';

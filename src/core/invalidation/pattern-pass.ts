@@ -1,13 +1,18 @@
 /**
  * The coalesced pattern pass. Pattern invalidations wait in a queue; a pass takes every request
- * waiting when it starts and matches all their patterns in ONE keyspace pass: SCAN each master
- * once (with a MATCH on the literal prefix all patterns share, if any), match each key client-side
- * against the compiled pattern set, and UNLINK the matches pipelined per node. Requests arriving
- * during a pass join the next one, so the cost per pass does not grow with the number of events.
+ * waiting when it starts and matches all their patterns in ONE keyspace pass of the engine (each
+ * master scanned once, every key tested against all the patterns on the server, the slot map
+ * checked at the end on a cluster). Requests arriving during a pass join the next one, so the cost
+ * per pass does not grow with the number of events.
  */
+import type { CachectlConfig } from '../../config/load.js';
+import { PartialError } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
-import type { KeyGuard } from './exact.js';
-import { runKeyspacePass } from './keyspace-pass.js';
+import type { KeyGuard } from '../guard.js';
+import { newRun } from '../keyspace/execute.js';
+import { keyspacePass } from '../keyspace/pass.js';
+import { compileRules, type PassRule } from '../keyspace/rules.js';
+import { ALWAYS } from '../selection.js';
 
 /** What one pass did (reported through `onPass`). */
 export interface PassReport {
@@ -33,10 +38,8 @@ export interface PassOutcome {
 }
 
 export interface PatternPassOptions {
-  /** SCAN COUNT per call. */
-  count: number;
-  /** UNLINKs per pipeline (per node). */
-  batch: number;
+  /** Batch sizes and `invalidation.scanCount` (the initial SCAN COUNT of a pass). */
+  config: CachectlConfig;
   guard: KeyGuard;
   /**
    * How long an idle runner waits after the first request before starting a pass, so a burst
@@ -201,13 +204,21 @@ export class PatternPass {
     for (const r of requests) for (const p of r.patterns) if (!owner.has(p.toString('latin1'))) owner.set(p.toString('latin1'), r);
     const patterns = [...owner.keys()].map((p) => Buffer.from(p, 'latin1'));
     const owners = [...owner.values()];
-    const { count, batch, guard } = this.options;
-    const totals = await runKeyspacePass(
-      this.connection,
-      patterns,
-      { count, batch, guard, signal: this.abort.signal, onStart: () => this.options.onPassStart?.(pass, patterns.length) },
-      (i, n) => (owners[i]!.deleted += n),
-    );
+    const { config, guard } = this.options;
+    const run = newRun(this.connection, config, 'listen', guard, { signal: this.abort.signal }, config.invalidation.scanCount);
+    const rules: PassRule[] = patterns.map((pattern, i) => ({ target: run.addTarget({ label: `pattern ${i}`, kind: 'pattern' }), pattern, condition: ALWAYS }));
+    this.options.onPassStart?.(pass, patterns.length);
+    await keyspacePass(run, rules, 'listen');
+    if (this.abort.signal.aborted) throw this.abort.signal.reason;
+    let summary;
+    try {
+      summary = run.finish([]);
+    } catch (error) {
+      throw error instanceof PartialError && error.cause !== undefined ? error.cause : error;
+    }
+    summary.byTarget.forEach((target, i) => (owners[i]!.deleted += target.deleted));
+    const match = compileRules(rules).match;
+    const totals = { match: match ? match.toString('latin1') : '', examined: summary.scanned, matched: summary.matched, deleted: summary.deleted };
     this.lastPassMs = performance.now() - started;
     this.options.onPass?.({ pass, requests: requests.length, patterns: patterns.length, ...totals, ms: this.lastPassMs });
   }

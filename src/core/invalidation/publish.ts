@@ -45,7 +45,7 @@ export async function publishInvalidation(
   }
   const rules = compileRules(config).get(type) ?? [];
   // Catch a publisher bug here, where it is made, instead of as a dead letter later.
-  if (options.check !== false && rules.length > 0) resolveEvent(rules, fields, config.tenants);
+  if (options.check !== false && rules.length > 0) resolveEvent(rules, fields, config);
 
   const connection = asConnection(redis);
   const { stream, maxLen } = config.invalidation;

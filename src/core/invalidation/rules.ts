@@ -6,7 +6,8 @@
 import type { CachectlConfig, Family } from '../../config/load.js';
 import { DEFAULT_INVALIDATION_RULES } from '../../config/schema.js';
 import { UsageError } from '../../errors.js';
-import { selectFamily, type FamilyValues, type Selection } from '../families.js';
+import type { FamilyValues, Selection } from '../families.js';
+import { plan, type Target } from '../plan.js';
 
 /** A rule ready to apply: families resolved, each with the placeholder → field pairs it uses. */
 export interface CompiledRule {
@@ -58,18 +59,18 @@ function compile(config: CachectlConfig): RuleBook {
 }
 
 /** The selections an event resolves to (empty when no rule matches). Throws `UsageError` on a missing field. */
-export function resolveEvent(rules: CompiledRule[], data: Record<string, unknown>, tenants: string[]): Selection[] {
-  const out: Selection[] = [];
+export function resolveEvent(rules: CompiledRule[], data: Record<string, unknown>, config: CachectlConfig): Selection[] {
+  const targets: Target[] = [];
   for (const rule of rules) {
     for (const target of rule.targets) {
       const values: FamilyValues = {};
       for (const [placeholder, field] of target.map) {
         values[placeholder] = fieldValues(rule, target.family, placeholder, field, data);
       }
-      out.push(...selectFamily(target.family, values, { tenants }));
+      targets.push({ kind: 'family', family: target.family.name, values });
     }
   }
-  return out;
+  return targets.length === 0 ? [] : plan(config, targets).selections;
 }
 
 /**

@@ -5,9 +5,10 @@
 import type { Redis } from 'ioredis';
 import { CachectlError, ConnectionError, PartialError, PermissionError, type CachectlErrorOptions } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
+import type { KeyGuard } from '../guard.js';
 import { Budget, Pacer } from './pacing.js';
 import { scanNode } from './scan.js';
-import { SummaryBuilder, type RunSummary } from './summary.js';
+import { SummaryBuilder, type NodeSummary, type RunSummary, type TargetSummary } from './summary.js';
 
 /** One key removed by a run, as the server had it just before deleting it (for backups). */
 export interface CaptureEntry {
@@ -56,24 +57,26 @@ export interface RunOptions {
   capture?: CaptureSink;
   /** Dry runs: how many keys to keep as a sample (default 10). */
   sampleSize?: number;
-  /**
-   * Tenant guard (`--tenant`): a key not starting with these bytes is never deleted, whatever the
-   * selection; it is skipped and counted in `skippedOutsidePrefix`.
-   */
-  onlyPrefix?: Buffer;
 }
 
 export interface RunContext {
   connection: RedisConnection;
   command: string;
-  /** Key prefixes never touched (queue prefixes, each ending in ":"). */
-  excluded: Buffer[];
+  /** Keys never touched: queue keys, cachectl's own keys, and (tenant runs) keys outside the tenant. */
+  guard: KeyGuard;
   /** Deletions per client pipeline / script call with keys (config scan.batch). */
   batch: number;
   /** Deletions per server-side pattern step (config scan.serverBatch). */
   serverBatch: number;
   /** Initial SCAN COUNT (config scan.count). */
   count: number;
+}
+
+/** What a target of the run is (labels only, never placeholder values). */
+export interface TargetSpec {
+  label: string;
+  family?: string;
+  kind: TargetSummary['kind'];
 }
 
 export class KeyspaceRun {
@@ -97,7 +100,45 @@ export class KeyspaceRun {
     this.pacer = new Pacer(options.dryRun ? undefined : options.rate);
     this.batch = options.batch ?? context.batch;
     this.serverBatch = options.batch ?? context.serverBatch;
-    if (options.onlyPrefix) this.summary.skippedOutsidePrefix = 0;
+    if (context.guard.only) this.summary.skippedOutsidePrefix = 0;
+  }
+
+  /** Register a target (the same label and kind again returns the same index). */
+  addTarget(spec: TargetSpec): number {
+    const list = this.summary.byTarget;
+    const found = list.findIndex((t) => t.target === spec.label && t.kind === spec.kind);
+    if (found >= 0) return found;
+    list.push({
+      target: spec.label,
+      ...(spec.family !== undefined ? { family: spec.family } : {}),
+      kind: spec.kind,
+      matched: 0,
+      deleted: 0,
+      failed: 0,
+      durationMs: 0,
+    });
+    return list.length - 1;
+  }
+
+  /** Add counts of one node to a target (and to the node and run totals). */
+  credit(target: number, node: string, counts: Partial<Omit<NodeSummary, 'node' | 'scanned'>> & { kept?: number }): void {
+    const entry = this.summary.byTarget[target]!;
+    entry.matched += counts.matched ?? 0;
+    entry.deleted += counts.deleted ?? 0;
+    entry.failed += counts.failed ?? 0;
+    if (counts.kept !== undefined) {
+      entry.kept = (entry.kept ?? 0) + counts.kept;
+      this.summary.kept += counts.kept;
+    }
+    this.summary.add(node, { matched: counts.matched ?? 0, deleted: counts.deleted ?? 0, failed: counts.failed ?? 0 });
+  }
+
+  /** Add time spent on targets (a pass serving several targets adds its time to each). */
+  timeTargets(targets: Iterable<number>, ms: number): void {
+    for (const t of new Set(targets)) {
+      const entry = this.summary.byTarget[t]!;
+      entry.durationMs = Math.round((entry.durationMs + ms) * 100) / 100;
+    }
   }
 
   get connection(): RedisConnection {
@@ -156,28 +197,26 @@ export class KeyspaceRun {
     this.summary.errors.push(`${node}: ${wrapped.message}`);
   }
 
-  /** Keys under a queue prefix are never touched by cache commands. */
-  isExcluded(key: Buffer): boolean {
-    return this.context.excluded.some((p) => key.length >= p.length && key.subarray(0, p.length).equals(p));
+  get guard(): KeyGuard {
+    return this.context.guard;
   }
 
-  /** False for a key outside the tenant guard (`onlyPrefix`): such a key is never touched. */
-  isAllowed(key: Buffer): boolean {
-    const only = this.options.onlyPrefix;
-    return !only || (key.length >= only.length && key.subarray(0, only.length).equals(only));
-  }
-
-  /** Drop queue keys and keys outside the tenant guard from a batch, counting them. */
-  withoutQueueKeys(keys: Buffer[]): Buffer[] {
+  /** Drop the keys the guard protects from a batch, counting each by reason. */
+  admit(keys: Buffer[]): Buffer[] {
     return keys.filter((key) => {
-      if (!this.isAllowed(key)) {
-        this.summary.skippedOutsidePrefix = (this.summary.skippedOutsidePrefix ?? 0) + 1;
-        return false;
-      }
-      if (!this.isExcluded(key)) return true;
-      this.summary.skippedQueueKeys++;
+      const why = this.context.guard.protection(key);
+      if (why === undefined) return true;
+      this.countSkipped(why, 1);
       return false;
     });
+  }
+
+  /** Count keys the guard left alone (also when the server-side step reports them). */
+  countSkipped(why: 'queue' | 'own' | 'outside', n: number): void {
+    if (n === 0) return;
+    if (why === 'queue') this.summary.skippedQueueKeys += n;
+    else if (why === 'own') this.summary.skippedOwnKeys += n;
+    else this.summary.skippedOutsidePrefix = (this.summary.skippedOutsidePrefix ?? 0) + n;
   }
 
   /**
@@ -199,8 +238,8 @@ export class KeyspaceRun {
   }
 
   /**
-   * A client-side pass over one node: SCAN MATCH `pattern`, queue keys (and keys outside the
-   * tenant guard) dropped, cut into the chunks the brakes (--limit, --rate, --batch) grant.
+   * A client-side pass over one node: SCAN MATCH `pattern`, protected keys dropped, cut into the
+   * chunks the brakes (--limit, --rate, --batch) grant.
    * `act(chunk)` does the work on each chunk and must `release(chunk.length, done)`. The scanned
    * count is completed only when the pass ran to its end.
    */
@@ -209,7 +248,7 @@ export class KeyspaceRun {
     const coverage = this.coverage(this.connection.nodeName(node), size, count, target);
     let completed = true;
     for await (const found of scanNode(node, { match: pattern, count, signal: this.signal, onStep: () => coverage.step() })) {
-      const keys = this.withoutQueueKeys(found);
+      const keys = this.admit(found);
       for (let i = 0; i < keys.length;) {
         const granted = await this.acquire(Math.min(this.batch, keys.length - i));
         if (granted === 0) {

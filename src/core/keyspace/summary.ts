@@ -35,8 +35,9 @@ export interface RunSummary {
   targets: string[];
   dryRun: boolean;
   /**
-   * Keys the SCAN passes covered: for a completed pass the keyspace size (DBSIZE) of the masters
-   * scanned, for a pass stopped early an estimate (the COUNT hints sent). Several passes add up;
+   * Keys the keyspace pass covered: for a master whose pass completed, its size (DBSIZE) when the
+   * pass started; for a pass stopped early, an estimate (the COUNT hints sent, never less than
+   * what it matched there). A run makes one pass per master whatever the number of patterns;
    * exact selections scan nothing.
    */
   scanned: number;
@@ -47,6 +48,8 @@ export interface RunSummary {
   failed: number;
   /** Keys under a queue prefix that matched and were left alone. */
   skippedQueueKeys: number;
+  /** cachectl's own keys (lock, run records, streams) that matched and were left alone. */
+  skippedOwnKeys: number;
   /** Tenant-restricted runs: matched keys outside `tenant:<id>:` that the engine refused to touch (should be 0). */
   skippedOutsidePrefix?: number;
   /** Tenant-restricted runs (`--tenant`): the tenant and the families left out. */
@@ -75,6 +78,7 @@ export class SummaryBuilder {
   readonly errors: string[] = [];
   scanned = 0;
   skippedQueueKeys = 0;
+  skippedOwnKeys = 0;
   /** Set (to 0) when the run has a tenant guard. */
   skippedOutsidePrefix: number | undefined;
   /** Set by tenant-restricted operations. */
@@ -138,6 +142,7 @@ export class SummaryBuilder {
       scanned: this.scanned,
       ...this.totals(),
       skippedQueueKeys: this.skippedQueueKeys,
+      skippedOwnKeys: this.skippedOwnKeys,
       nodes,
       byTarget: this.byTarget,
       durationMs: Math.round((performance.now() - this.started) * 100) / 100,

@@ -1,7 +1,7 @@
 /**
  * Deploy and restart hooks (`cachectl hook …`, and the earlier tool's `--pre-deploy`, `--deploy`,
- * `--pm2-restart`). They run unattended, so they never ask; they return a summary the CLI prints
- * and audits.
+ * `--pm2-restart`). Calling one is the decision, so they never ask; they run the same lifecycle as
+ * every destructive command (preflight, audit, summary) and take `dryRun`.
  *
  * - pre-deploy: back up the `clearOnDeploy` families (exactly the keys removed, captured by the
  *   engine at delete time) into `<logs>/backups/`, then clear them.
@@ -9,17 +9,16 @@
  * - pm2-restart: remove finished queue jobs past retention. Never waiting/active jobs, never
  *   user state.
  */
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { CachectlConfig } from '../../config/load.js';
 import { PartialError } from '../../errors.js';
-import type { RedisConnection } from '../../redis/connect.js';
 import { backupTimestamp, prune } from '../backup/directory.js';
-import { runCapturing } from '../backup/capture-run.js';
-import { openBackupSink, type BackupSink } from '../backup/sink.js';
 import type { RunSummary } from '../keyspace/summary.js';
-import { clearAll } from '../operations/clear-all.js';
+import { clearAllSpec } from '../operations/clear-all.js';
+import { keyspaceOperation } from '../operations/keyspace.js';
+import { runLifecycle, type LifecycleEnv, type Operation } from '../safety/lifecycle.js';
 import { cleanFinishedJobs } from './queue-steps.js';
+import type { StepResult } from './types.js';
 
 export const HOOK_NAMES = ['pre-deploy', 'deploy', 'pm2-restart'] as const;
 export type HookName = (typeof HOOK_NAMES)[number];
@@ -30,17 +29,19 @@ export interface HookOptions {
   backupDir: string;
   /** How many pre-deploy backups to keep (default 10). */
   keepBackups?: number;
+  dryRun?: boolean;
   progress?: (message: string) => void;
 }
 
 export interface HookResult {
   hook: HookName;
+  dryRun: boolean;
   status: 'ok' | 'partial' | 'failed';
-  /** Keys deleted per family. */
+  /** Keys deleted per family (dry run: that would be deleted). */
   families: Record<string, number>;
-  /** Jobs removed per queue. */
+  /** Jobs removed per queue (dry run: that would be removed). */
   queues: Record<string, number>;
-  backup?: { file: string; keys: number; bytes: number; prunedOld: string[] };
+  backup?: { file: string; keys: number; prunedOld: string[] };
   warnings: string[];
   errors: string[];
   durationMs: number;
@@ -53,66 +54,79 @@ export function deployFamilies(config: CachectlConfig): string[] {
     .map((f) => f.name);
 }
 
-/** Run one hook. Connection failures before anything was done are thrown as they are. */
-export async function runHook(connection: RedisConnection, config: CachectlConfig, hook: HookName, options: HookOptions): Promise<HookResult> {
+/** Run one hook through the lifecycle. A failure after the first change is a `PartialError` carrying the result. */
+export async function runHook(env: LifecycleEnv, hook: HookName, options: HookOptions): Promise<HookResult> {
   const started = performance.now();
-  const result: HookResult = { hook, status: 'ok', families: {}, queues: {}, warnings: [], errors: [], durationMs: 0 };
-  if (hook === 'pm2-restart') {
-    try {
-      const done = await cleanFinishedJobs(connection, config, { signal: options.signal, progress: options.progress });
-      result.queues = done.removed?.queues ?? {};
-      result.errors.push(...(done.errors ?? []));
-    } catch (error) {
-      if (!(error instanceof PartialError)) throw error;
-      const partial = error.partial as { removed?: { queues?: Record<string, number> }; errors?: string[] };
-      result.queues = partial.removed?.queues ?? {};
-      result.errors.push(...(partial.errors ?? []), error.message);
-    }
-  } else {
-    const families = deployFamilies(config);
-    if (families.length === 0) {
-      result.warnings.push('no family is marked clearOnDeploy: nothing to clear (set "clearOnDeploy": true on a family in the config)');
-    } else {
-      await clearFamilies(connection, config, families, hook === 'pre-deploy', options, result);
-    }
+  const result: HookResult = { hook, dryRun: options.dryRun === true, status: 'ok', families: {}, queues: {}, warnings: [], errors: [], durationMs: 0 };
+  const finish = (): HookResult => {
+    if (options.signal?.aborted && !result.errors.includes('interrupted')) result.errors.push('interrupted');
+    result.durationMs = Math.round(performance.now() - started);
+    const did = Object.values(result.families).some((n) => n > 0) || Object.values(result.queues).some((n) => n > 0);
+    result.status = result.errors.length === 0 ? 'ok' : did ? 'partial' : 'failed';
+    return result;
+  };
+  try {
+    if (hook === 'pm2-restart') await runLifecycle(env, restartOperation(env, hook, options, result), { dryRun: options.dryRun, force: true });
+    else await clearFamilies(env, hook, options, result);
+  } catch (error) {
+    if (!(error instanceof PartialError)) throw error;
+    if (!result.errors.includes(error.message)) result.errors.push(error.message);
+    throw new PartialError(error.message, finish(), { cause: error.cause ?? error, hint: error.hint });
   }
-  if (options.signal?.aborted) result.errors.push('interrupted');
-  result.durationMs = Math.round(performance.now() - started);
-  const did = Object.keys(result.families).length + Object.keys(result.queues).length > 0;
-  result.status = result.errors.length === 0 ? 'ok' : did ? 'partial' : 'failed';
-  return result;
+  return finish();
 }
 
-async function clearFamilies(
-  connection: RedisConnection,
-  config: CachectlConfig,
-  families: string[],
-  withBackup: boolean,
-  options: HookOptions,
-  result: HookResult,
-): Promise<void> {
-  let sink: BackupSink | undefined;
-  const label = 'pre-deploy';
-  if (withBackup) {
-    await mkdir(options.backupDir, { recursive: true });
-    const file = path.join(options.backupDir, `${label}-${backupTimestamp(new Date())}.cbk.gz`);
-    // Opened before anything is deleted: an unusable folder stops the hook here.
-    sink = await openBackupSink(file, { connection, command: 'hook pre-deploy', selection: families });
+async function clearFamilies(env: LifecycleEnv, hook: HookName, options: HookOptions, result: HookResult): Promise<void> {
+  const families = deployFamilies(env.config);
+  if (families.length === 0) {
+    result.warnings.push('no family is marked clearOnDeploy: nothing to clear (set "clearOnDeploy": true on a family in the config)');
+    return;
   }
-  const { summary, failure, backup } = await runCapturing<RunSummary>(sink, (capture) =>
-    clearAll({ connection, config }, { families, signal: options.signal, ...(capture ? { capture } : {}) }),
-  );
-  if (summary) {
-    for (const t of summary.byTarget) if (t.family) result.families[t.family] = (result.families[t.family] ?? 0) + t.deleted;
+  const spec = { ...clearAllSpec(env.config, { families }), command: `hook ${hook}` };
+  const op = keyspaceOperation(env.connection, env.config, spec, { signal: options.signal, ...(hook === 'pre-deploy' ? { backup: true } : {}) });
+  const file = path.join(options.backupDir, `pre-deploy-${backupTimestamp(new Date())}.cbk.gz`);
+  const record = (summary: RunSummary & { backup?: { file: string; keys: number; written: boolean } }) => {
+    for (const t of summary.byTarget) if (t.family) result.families[t.family] = (result.families[t.family] ?? 0) + (summary.dryRun ? t.matched : t.deleted);
     if (summary.interrupted) result.errors.push('interrupted');
-    for (const e of summary.errors ?? []) result.errors.push(e);
+    result.errors.push(...(summary.errors ?? []));
+  };
+  try {
+    const summary = await runLifecycle(env, op, { dryRun: options.dryRun, force: true, ...(hook === 'pre-deploy' ? { backup: { file } } : {}) });
+    record(summary);
+    if (summary.backup?.written)
+      result.backup = {
+        file: summary.backup.file,
+        keys: summary.backup.keys,
+        prunedOld: await prune(options.backupDir, 'pre-deploy', options.keepBackups ?? 10),
+      };
+  } catch (error) {
+    if (error instanceof PartialError) record(error.partial as RunSummary);
+    throw error;
   }
-  if (backup) {
-    const prunedOld = await prune(options.backupDir, label, options.keepBackups ?? 10);
-    result.backup = { file: backup.file, keys: backup.keys, bytes: backup.bytes, prunedOld };
-  }
-  if (failure) {
-    if (!(failure instanceof PartialError)) throw failure;
-    if (!result.errors.includes(failure.message)) result.errors.push(failure.message);
-  }
+}
+
+/** pm2-restart: finished queue jobs past retention, as a lifecycle operation. */
+function restartOperation(env: LifecycleEnv, hook: HookName, options: HookOptions, result: HookResult): Operation<StepResult> {
+  const { connection, config } = env;
+  return {
+    command: `hook ${hook}`,
+    describe: 'remove finished queue jobs past their retention',
+    targets: config.queues.prefixes.map((p) => `queues under ${p}`),
+    assess: async () => ({ confirm: false, requireYes: false, reasons: [] }),
+    execute: async ({ dryRun }) => {
+      let done: StepResult;
+      try {
+        done = await cleanFinishedJobs(connection, config, { signal: options.signal, dryRun, ...(options.progress ? { progress: options.progress } : {}) });
+      } catch (error) {
+        if (error instanceof PartialError) Object.assign(result.queues, (error.partial as StepResult).removed?.queues);
+        throw error;
+      }
+      Object.assign(result.queues, done.removed?.queues);
+      result.errors.push(...(done.errors ?? []));
+      return done;
+    },
+    changes: (done) => (options.dryRun ? 0 : Object.values(done.removed?.queues ?? {}).reduce((a, b) => a + b, 0)),
+    incomplete: (done) => (done.errors?.length ?? 0) > 0,
+    auditResult: (done) => ({ queues: done.removed?.queues ?? {}, errors: done.errors ?? [] }),
+  };
 }

@@ -2,10 +2,9 @@
  * The maintenance log: one JSON line per run in `<logs.dir>/maintenance.log`, written even when
  * Redis is gone (then it is the only record of what the run did).
  */
-import { appendFile, mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { redact } from '../../redact.js';
-import type { MaintenanceRun } from './record.js';
+import type { MaintenanceRun } from '../records/runs.js';
+import { appendLine } from '../safety/audit.js';
 
 export const MAINTENANCE_LOG = 'maintenance.log';
 
@@ -18,9 +17,6 @@ export interface MaintenanceLogLine extends MaintenanceRun {
 }
 
 /** Append `line` to `<dir>/maintenance.log` (creating the folder). Returns the file path. */
-export async function appendRunLog(dir: string, line: MaintenanceLogLine): Promise<string> {
-  const file = path.join(dir, MAINTENANCE_LOG);
-  await mkdir(dir, { recursive: true });
-  await appendFile(file, `${redact(JSON.stringify(line))}\n`, { mode: 0o640 });
-  return file;
+export function appendRunLog(dir: string, line: MaintenanceLogLine): Promise<string> {
+  return appendLine(dir, MAINTENANCE_LOG, redact(JSON.stringify(line)));
 }

@@ -9,13 +9,15 @@ import type { RedisConnection } from '../../redis/connect.js';
 import { clusterProblem } from '../queues/bull.js';
 import { cleanQueue } from '../queues/clean.js';
 import { discoverQueues, type QueueRef } from '../queues/discovery.js';
-import { queueList, type QueueList } from './record.js';
+import { queueList, type QueueList } from '../records/runs.js';
 import type { MaintenanceStep, StepResult } from './types.js';
 
 const HOUR_MS = 3_600_000;
 
 export interface QueueWorkOptions {
   signal?: AbortSignal;
+  /** Count what would be removed; remove nothing. */
+  dryRun?: boolean;
   progress?: (message: string) => void;
   /** Queues to work on (default: discovered under config.queues.prefixes). */
   queues?: QueueRef[];
@@ -62,10 +64,17 @@ export async function cleanFinishedJobs(connection: RedisConnection, config: Cac
     for (const { state, graceMs } of states) {
       if (options.signal?.aborted) return result;
       try {
-        const done = await cleanQueue(connection, ref, { state, graceMs, signal: options.signal, maxTimeMs: options.maxTimeMs ?? 300_000 });
-        if (done.removed > 0) result.removed.queues[ref.key] = (result.removed.queues[ref.key] ?? 0) + done.removed;
+        const done = await cleanQueue(connection, ref, {
+          state,
+          graceMs,
+          signal: options.signal,
+          maxTimeMs: options.maxTimeMs ?? 300_000,
+          dryRun: options.dryRun,
+        });
+        const removed = options.dryRun ? done.matched : done.removed;
+        if (removed > 0) result.removed.queues[ref.key] = (result.removed.queues[ref.key] ?? 0) + removed;
         options.progress?.(
-          `${ref.key}: removed ${done.removed} ${state} job(s) older than ${graceMs / HOUR_MS} h${done.stoppedBy === 'time' ? ` (time budget reached, ${done.remaining} left for the next run)` : ''}`,
+          `${ref.key}: ${options.dryRun ? 'would remove' : 'removed'} ${removed} ${state} job(s) older than ${graceMs / HOUR_MS} h${done.stoppedBy === 'time' ? ` (time budget reached, ${done.remaining} left for the next run)` : ''}`,
         );
       } catch (error) {
         const message = `${ref.key} ${state}: ${(error as Error).message}`;
@@ -90,7 +99,10 @@ export async function trimEventStreams(connection: RedisConnection, config: Cach
     if (options.signal?.aborted) break;
     const key = `${ref.key}:events`;
     try {
-      const trimmed = Number(await connection.client.xtrim(key, 'MAXLEN', '~', config.queues.eventsMaxLen));
+      // A dry run counts the entries above the cap (approximate trimming removes a little less).
+      const trimmed = options.dryRun
+        ? Math.max(0, Number(await connection.client.xlen(key)) - config.queues.eventsMaxLen)
+        : Number(await connection.client.xtrim(key, 'MAXLEN', '~', config.queues.eventsMaxLen));
       if (trimmed > 0) removed[key] = trimmed;
     } catch (error) {
       const message = `${key}: ${(error as Error).message}`;
@@ -108,14 +120,14 @@ export function queueSteps(): MaintenanceStep[] {
   return [
     {
       name: 'clean-queues',
-      run: ({ connection, config, signal, progress }) => {
+      run: ({ connection, config, signal, progress, dryRun }) => {
         found = undefined;
-        return cleanFinishedJobs(connection, config, { signal, progress, onDiscovered: (refs) => (found = refs) });
+        return cleanFinishedJobs(connection, config, { signal, progress, dryRun, onDiscovered: (refs) => (found = refs) });
       },
     },
     {
       name: 'trim-events',
-      run: ({ connection, config, signal }) => trimEventStreams(connection, config, { signal, ...(found ? { queues: found } : {}) }),
+      run: ({ connection, config, signal, dryRun }) => trimEventStreams(connection, config, { signal, dryRun, ...(found ? { queues: found } : {}) }),
     },
   ];
 }

@@ -9,9 +9,10 @@ import type { CachectlConfig } from '../../config/load.js';
 import { ConnectionError, ExitCode, PartialError, type ExitCodeValue } from '../../errors.js';
 import { redact } from '../../redact.js';
 import type { RedisConnection } from '../../redis/connect.js';
-import { acquireLock, LOCK_KEY } from './lock.js';
+import { acquireLock, type HeldLock } from '../records/lock.js';
+import { ownKeys } from '../records/own-keys.js';
 import { appendRunLog } from './log.js';
-import { recordRun, RUNS_STREAM, type MaintenanceRun, type MaintenanceStatus } from './record.js';
+import { recordRun, type MaintenanceRun, type MaintenanceStatus } from '../records/runs.js';
 import type { MaintenanceEvent, MaintenanceStep, Removed, StepOutcome, StepResult } from './types.js';
 
 export interface MaintenanceOptions {
@@ -22,11 +23,13 @@ export interface MaintenanceOptions {
   onEvent?: (event: MaintenanceEvent) => void;
   /** Folder for `maintenance.log`; no log line when undefined. */
   logDir?: string;
-  /** Lock key and record stream (tests on a shared server use their own). */
-  lockKey?: string;
-  stream?: string;
   /** Lock time to live (default config.maintenance.lockTtlSeconds). */
   lockTtlMs?: number;
+  /**
+   * Count what each step would remove, remove nothing: no lock is taken, no run is recorded and
+   * no `maintenance.log` line is written (stats must not take a rehearsal for a run).
+   */
+  dryRun?: boolean;
 }
 
 export interface MaintenanceOutcome {
@@ -51,27 +54,31 @@ export async function runMaintenance(connection: RedisConnection, config: Cachec
     .slice(0, 14)}-${randomBytes(3).toString('hex')}`;
   const emit = (event: MaintenanceEvent) => options.onEvent?.(event);
   const hours = options.hours ?? config.maintenance.hours;
-  const lockKey = options.lockKey ?? LOCK_KEY;
+  const dryRun = options.dryRun === true;
+  const own = ownKeys(config);
   const stop = new AbortController();
   const outer = options.signal;
   const onAbort = () => stop.abort(outer?.reason);
   if (outer?.aborted) onAbort();
   else outer?.addEventListener('abort', onAbort, { once: true });
 
-  const lock = await acquireLock(connection, {
-    key: lockKey,
-    ttlMs: options.lockTtlMs ?? config.maintenance.lockTtlSeconds * 1000,
-    runId,
-    onRenewed: () => emit({ type: 'lock-renewed', runId }),
-    onLost: (reason) => {
-      emit({ type: 'lock-lost', runId, reason });
-      stop.abort(new Error(`lock lost: ${reason}`));
-    },
-  });
+  // A dry run changes nothing, so it neither waits for nor blocks a real run.
+  const lock: HeldLock | undefined = dryRun
+    ? undefined
+    : await acquireLock(connection, {
+        key: own.lock,
+        ttlMs: options.lockTtlMs ?? config.maintenance.lockTtlSeconds * 1000,
+        runId,
+        onRenewed: () => emit({ type: 'lock-renewed', runId }),
+        onLost: (reason) => {
+          emit({ type: 'lock-lost', runId, reason });
+          stop.abort(new Error(`lock lost: ${reason}`));
+        },
+      });
 
   const run: MaintenanceRun = {
     id: runId,
-    startedAt: lock.holder.startedAt,
+    startedAt: lock?.holder.startedAt ?? new Date().toISOString(),
     status: 'running',
     hours,
     removed: { families: {}, queues: {} },
@@ -80,7 +87,7 @@ export async function runMaintenance(connection: RedisConnection, config: Cachec
     steps: [],
   };
   const outcomes: StepOutcome[] = [];
-  emit({ type: 'start', runId, hours, steps: options.steps.map((s) => s.name), server: connection.target, lockKey });
+  emit({ type: 'start', runId, hours, steps: options.steps.map((s) => s.name), server: connection.target, lockKey: own.lock, dryRun });
   try {
     let connectionLost = false;
     for (const step of options.steps) {
@@ -97,6 +104,7 @@ export async function runMaintenance(connection: RedisConnection, config: Cachec
           config,
           hours,
           hoursOverride: options.hours !== undefined,
+          dryRun,
           signal: stop.signal,
           progress: (message) => emit({ type: 'step-progress', runId, step: step.name, message }),
         });
@@ -120,7 +128,7 @@ export async function runMaintenance(connection: RedisConnection, config: Cachec
     else if (connectionLost) run.errors.push('stopped early: lost the connection to the server');
   } finally {
     outer?.removeEventListener('abort', onAbort);
-    await lock.release();
+    await lock?.release();
   }
 
   run.finishedAt = new Date().toISOString();
@@ -128,13 +136,17 @@ export async function runMaintenance(connection: RedisConnection, config: Cachec
   run.steps = outcomes.map((o) => ({ name: o.name, status: o.status, durationMs: o.durationMs, ...(o.errors.length ? { errors: o.errors } : {}) }));
 
   let recorded = false;
+  let logFile: string | undefined;
+  if (dryRun) {
+    emit({ type: 'finish', runId, run, recorded, logFile });
+    return { run, steps: outcomes, recorded, logFile, exitCode: exitCodeFor(run.status) };
+  }
   try {
-    await recordRun(connection, run, { stream: options.stream ?? RUNS_STREAM });
+    await recordRun(connection, own.runs, run);
     recorded = true;
   } catch (error) {
     emit({ type: 'warning', runId, message: `could not write the run record to Redis (${describe(error)}); it is in the log file only` });
   }
-  let logFile: string | undefined;
   if (options.logDir !== undefined) {
     try {
       // The queue list is for stats (in the record); the log line keeps its size small: counts only.

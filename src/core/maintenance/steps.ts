@@ -1,57 +1,65 @@
 /**
- * The maintenance policy as steps: clear-old per family, clean finished queue jobs, trim queue
- * events streams, record a stats snapshot. Each step is independent, so one that fails leaves
+ * The maintenance policy as steps: clear-old (every family in one pass), clean finished queue
+ * jobs, trim queue events streams, record a stats snapshot. Each step is independent, so one that fails leaves
  * the others' work done and the record says which.
  */
-import type { CachectlConfig, Family } from '../../config/load.js';
 import { PartialError } from '../../errors.js';
+import { executePlan } from '../keyspace/execute.js';
 import type { RunSummary } from '../keyspace/summary.js';
-import { clearOld } from '../operations/clear-old.js';
+import { clearOldSpec } from '../operations/clear-old.js';
+import type { Plan } from '../plan.js';
 import { collectStats } from '../stats/collect.js';
 import type { StatsResult } from '../stats/types.js';
 import { queueSteps } from './queue-steps.js';
-import type { MaintenanceStep, StepContext, StepResult } from './types.js';
-
-/** The age threshold for `family` in this run: `--hours` > family.maxAgeHours > maintenance.hours. */
-export function familyHours(family: Family, ctx: Pick<StepContext, 'hours' | 'hoursOverride'>): number {
-  if (ctx.hoursOverride) return ctx.hours;
-  return family.maxAgeHours ?? ctx.hours;
-}
+import type { MaintenanceStep, StepContext } from './types.js';
 
 export interface StepTuning {
-  /** Ceiling on deletions per second for the clear-old steps (protects a busy server). */
+  /** Ceiling on deletions per second for the clear-old step (protects a busy server). */
   rate?: number;
 }
 
-/** One `clear-old:<family>` step per configured family. */
-export function clearOldSteps(config: CachectlConfig, tuning: StepTuning = {}): MaintenanceStep[] {
-  return Object.values(config.families).map((family) => ({
-    name: `clear-old:${family.name}`,
-    run: (ctx) => clearOldFamily(family, ctx, tuning),
-  }));
+/** The clear-old plan of a maintenance run: every family, `--hours` overriding their own ages. */
+export function maintenancePlan(ctx: Pick<StepContext, 'config' | 'hours' | 'hoursOverride'>): Plan {
+  return clearOldSpec(ctx.config, ctx.hoursOverride ? { hours: ctx.hours } : {}).plan;
 }
 
-/** clear-old for one family through the keyspace engine (age re-checked on the server). */
-async function clearOldFamily(family: Family, ctx: StepContext, tuning: StepTuning): Promise<StepResult> {
-  const hours = familyHours(family, ctx);
-  let summary: RunSummary;
-  try {
-    summary = await clearOld(
-      { connection: ctx.connection, config: ctx.config },
-      { families: [family.name], hours, signal: ctx.signal, ...(tuning.rate ? { rate: tuning.rate } : {}) },
-    );
-  } catch (error) {
-    if (error instanceof PartialError) {
-      const partial = error.partial as RunSummary;
-      throw new PartialError(error.message, { removed: { families: { [family.name]: partial.deleted } } }, { cause: error });
-    }
-    throw error;
-  }
-  const errors = [...(summary.errors ?? [])];
-  if (summary.interrupted) errors.push('interrupted');
-  if (summary.failed > 0) errors.push(`${summary.failed} key(s) could not be deleted`);
-  ctx.progress(`${summary.deleted} of ${summary.matched} matching key(s) older than ${hours} h deleted, ${summary.kept ?? 0} kept`);
-  return { removed: { families: { [family.name]: summary.deleted } }, errors };
+/**
+ * The `clear-old` step: every family's entries older than its age (`--hours` > family.maxAgeHours
+ * > maintenance.hours), in one pass per master, the age re-checked on the server at delete time.
+ */
+export function clearOldStep(tuning: StepTuning = {}): MaintenanceStep {
+  return {
+    name: 'clear-old',
+    run: async (ctx) => {
+      let summary: RunSummary;
+      try {
+        summary = await executePlan(ctx.connection, ctx.config, 'maintenance clear-old', maintenancePlan(ctx), {
+          dryRun: ctx.dryRun,
+          signal: ctx.signal,
+          ...(tuning.rate ? { rate: tuning.rate } : {}),
+        });
+      } catch (error) {
+        if (error instanceof PartialError)
+          throw new PartialError(error.message, { removed: { families: perFamily(error.partial as RunSummary) } }, { cause: error });
+        throw error;
+      }
+      const errors = [...(summary.errors ?? [])];
+      if (summary.interrupted) errors.push('interrupted');
+      if (summary.failed > 0) errors.push(`${summary.failed} key(s) could not be deleted`);
+      const verb = ctx.dryRun ? 'would be deleted' : 'deleted';
+      ctx.progress(
+        `${summary.dryRun ? summary.matched : summary.deleted} of ${summary.matched} matching key(s) past their age ${verb}, ${summary.kept ?? 0} kept`,
+      );
+      return { removed: { families: perFamily(summary) }, errors };
+    },
+  };
+}
+
+/** Keys removed per family (dry run: that would be removed). */
+function perFamily(summary: RunSummary): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const t of summary.byTarget) if (t.family) out[t.family] = (out[t.family] ?? 0) + (summary.dryRun ? t.matched : t.deleted);
+  return out;
 }
 
 /** The stats snapshot step: keeps a compact summary (after the cleanup) in the run record. */
@@ -78,6 +86,6 @@ export function compactStats(stats: StatsResult): Record<string, unknown> {
 }
 
 /** Every step of a maintenance run, in order. */
-export function defaultSteps(config: CachectlConfig, tuning: StepTuning = {}): MaintenanceStep[] {
-  return [...clearOldSteps(config, tuning), ...queueSteps(), statsSnapshotStep()];
+export function defaultSteps(tuning: StepTuning = {}): MaintenanceStep[] {
+  return [clearOldStep(tuning), ...queueSteps(), statsSnapshotStep()];
 }

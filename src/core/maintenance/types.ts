@@ -3,7 +3,7 @@
  */
 import type { CachectlConfig } from '../../config/load.js';
 import type { RedisConnection } from '../../redis/connect.js';
-import type { MaintenanceRun, QueueList } from './record.js';
+import type { MaintenanceRun, QueueList } from '../records/runs.js';
 
 /** What a step removed, per family and per queue (counts). */
 export interface Removed {
@@ -28,6 +28,8 @@ export interface StepContext {
   hours: number;
   /** True when `--hours` was given: it overrides per-family maxAgeHours too. */
   hoursOverride: boolean;
+  /** Count what would be removed; remove nothing. */
+  dryRun: boolean;
   /** Aborted on Ctrl-C / SIGINT from PM2, or when the lock is lost. */
   signal: AbortSignal;
   /** Report progress inside a long step (shown in logs). */
@@ -55,7 +57,7 @@ export interface StepOutcome {
 
 /** Everything a run reports while it goes, in order. */
 export type MaintenanceEvent =
-  | { type: 'start'; runId: string; hours: number; steps: string[]; server: string; lockKey: string }
+  | { type: 'start'; runId: string; hours: number; steps: string[]; server: string; lockKey: string; dryRun: boolean }
   | { type: 'step-start'; runId: string; step: string }
   | { type: 'step-progress'; runId: string; step: string; message: string }
   | { type: 'step-end'; runId: string; step: string; outcome: StepOutcome }

@@ -1,65 +1,65 @@
 /**
- * `clear-all`: every cache family, one SCAN pass per family, masters in parallel. Queue keys are
+ * `clear-all`: every cache family in one pass per master. Queue keys and cachectl's own keys are
  * never touched; keys no family describes only with `includeUnknown` (one pass over everything
- * except the queue prefixes).
+ * except them).
  */
+import type { CachectlConfig } from '../../config/load.js';
 import { UsageError } from '../../errors.js';
-import { familyPattern, type Selection } from '../families.js';
 import type { RunSummary } from '../keyspace/summary.js';
-import { isTenantScoped, splitFamilies, tenantFamilyPattern, tenantPattern, tenantScope } from '../tenant.js';
-import { executeSelections, getFamily, type ClearOptions, type OperationContext } from './execute.js';
+import { plan } from '../plan.js';
+import type { ClearQueuesOptions, ClearQueuesResult } from '../queues/clear-all.js';
+import type { Outcome } from '../safety/lifecycle.js';
+import { keyspaceOperation, type KeyspaceSpec } from './keyspace.js';
+import { auditDirOf, planOptions, runOperation, type ClearOptions, type OperationContext } from './run.js';
 
 export interface ClearAllOptions extends ClearOptions {
-  /** Also delete keys that belong to no family (still never queue keys). */
+  /** Also delete keys that belong to no family (never queue keys or cachectl's own keys). */
   includeUnknown?: boolean;
   /** Only these families (default: every configured family). */
   families?: string[];
   /** Compatibility with the earlier `CacheManager.clearAllCaches`: `false` keeps user-keyed families. */
   clearUserStates?: boolean;
-  /** Refused here: this operation clears caches only; `CacheManager.clearAllCaches` and `clear-all --queue` add the queue part. */
-  clearQueueJobs?: boolean;
+  /** Then also clean and drain the queues (`clear-all --queue`); options of the queue part. */
+  queues?: ClearQueuesOptions | true;
 }
 
-/** Label of the everything-but-queues pass of `includeUnknown`. */
-export const ALL_KEYS_LABEL = 'all keys (unknown included, queues excluded)';
+/** The plan and prompt of a clear-all (no I/O). */
+export function clearAllSpec(config: CachectlConfig, options: ClearAllOptions = {}): KeyspaceSpec {
+  if (options.includeUnknown && (options.families || options.clearUserStates === false)) {
+    throw new UsageError('includeUnknown cannot be combined with a family selection', { hint: 'it removes every non-queue key; choose either' });
+  }
+  const target = options.includeUnknown
+    ? ({ kind: 'everything' } as const)
+    : ({
+        kind: 'families',
+        ...(options.families ? { families: options.families } : {}),
+        ...(options.clearUserStates === false ? { userStates: false } : {}),
+      } as const);
+  const planned = plan(config, [target], planOptions(options));
+  const n = planned.selections.length;
+  const what = options.includeUnknown
+    ? "delete every key except queue keys and cachectl's own keys"
+    : `delete every key of ${n} cache ${n === 1 ? 'family' : 'families'}`;
+  return { command: 'clear-all', describe: what + (options.tenant !== undefined ? ` in tenant ${options.tenant}` : ''), plan: planned };
+}
 
-/** Plan clear-all (no I/O). */
-export function planClearAll(ctx: Pick<OperationContext, 'config'>, options: ClearAllOptions = {}): Selection[] {
-  if (options.clearQueueJobs) {
-    throw new UsageError('clear-all does not clear queues', {
-      hint: 'queue jobs are removed by the queue commands (cachectl queues …), which drain them safely',
+/** Remove every cache family (and, with `includeUnknown`, every other unprotected key; with `queues`, then clear the queues). */
+export async function clearAll(ctx: OperationContext, options: ClearAllOptions = {}): Promise<Outcome<ClearAllResult>> {
+  const { queues, includeUnknown: _u, families: _f, clearUserStates: _c, ...rest } = options;
+  if (queues && options.tenant !== undefined) {
+    throw new UsageError('clearing queues cannot be restricted to one tenant', {
+      hint: 'queues are shared by every tenant: drop the tenant, or the queue part',
     });
   }
-  const names = options.families ?? Object.keys(ctx.config.families);
-  const families = names.map((name) => getFamily(ctx.config, name)).filter((family) => options.clearUserStates !== false || family.user === undefined);
-  const scope = options.tenant !== undefined ? tenantScope(options.tenant) : undefined;
-  if (options.includeUnknown) {
-    if (options.families || options.clearUserStates === false) {
-      throw new UsageError('includeUnknown cannot be combined with a family selection', {
-        hint: 'it removes every non-queue key; choose either',
-      });
-    }
-    if (scope) return [{ kind: 'pattern', label: `all keys of tenant ${scope.id} (queues excluded)`, pattern: tenantPattern(scope) }];
-    return [{ kind: 'pattern', label: ALL_KEYS_LABEL, pattern: Buffer.from('*') }];
-  }
-  if (scope) {
-    return families
-      .filter((family) => isTenantScoped(family))
-      .map((family) => ({ kind: 'pattern' as const, family: family.name, label: family.name, pattern: tenantFamilyPattern(family, scope) }));
-  }
-  return families.map((family) => ({ kind: 'pattern' as const, family: family.name, label: family.name, pattern: familyPattern(family) }));
+  const spec = clearAllSpec(ctx.config, options);
+  if (!queues) return runOperation(ctx, (engine) => keyspaceOperation(ctx.connection, ctx.config, spec, engine), rest);
+  // The queue part loads BullMQ: only when asked for.
+  const { clearAllOperation } = await import('./clear-all-queues.js');
+  const queueOptions = queues === true ? { logsDir: auditDirOf(ctx) ?? ctx.config.logs.dir, signal: options.signal } : { signal: options.signal, ...queues };
+  return runOperation(ctx, (engine) => clearAllOperation(ctx.connection, ctx.config, spec, { ...engine, queues: queueOptions }), rest);
 }
 
-/** Families a tenant-restricted clear-all leaves out (not tenant-scoped); empty without `tenant`. */
-export function clearAllSkipped(ctx: Pick<OperationContext, 'config'>, options: ClearAllOptions = {}): string[] {
-  if (options.tenant === undefined || options.includeUnknown) return [];
-  const names = (options.families ?? Object.keys(ctx.config.families)).filter(
-    (name) => options.clearUserStates !== false || getFamily(ctx.config, name).user === undefined,
-  );
-  return splitFamilies(ctx.config, names).skipped;
-}
-
-/** Remove every cache family (and, with `includeUnknown`, every other non-queue key). */
-export async function clearAll(ctx: OperationContext, options: ClearAllOptions = {}): Promise<RunSummary> {
-  return executeSelections(ctx, 'clear-all', planClearAll(ctx, options), options, clearAllSkipped(ctx, options));
+/** A clear-all, and (with `queues`) what it did to the queues afterwards. */
+export interface ClearAllResult extends RunSummary {
+  queues?: ClearQueuesResult;
 }

@@ -1,15 +1,18 @@
 /**
  * `clear-user`: remove everything cached about one user — every family with a `user`
- * placeholder, under each spelling the family uses — and report it per family, in a form fit to
- * keep as a data-erasure record.
+ * placeholder, under each spelling the family uses, in one pass — and report it per family, in a
+ * form fit to keep as a data-erasure record.
  */
-import { PartialError, UsageError } from '../../errors.js';
-import { selectFamily, type Selection } from '../families.js';
-import { readyMasters } from '../keyspace/masters.js';
+import type { CachectlConfig } from '../../config/load.js';
+import { PartialError } from '../../errors.js';
 import type { RunSummary } from '../keyspace/summary.js';
-import { normalizeUser, userForms, type UserSubject } from '../phone.js';
-import { bindTenant, isTenantScoped, tenantScope } from '../tenant.js';
-import { labelsOf, newRun, runSelections, type ClearOptions, type OperationContext } from './execute.js';
+import type { UserSubject } from '../phone.js';
+import { plan, type Plan } from '../plan.js';
+import type { RedisConnection } from '../../redis/connect.js';
+import type { ExecuteOptions } from '../keyspace/execute.js';
+import type { Operation, Outcome } from '../safety/lifecycle.js';
+import { keyspaceOperation, type KeyspaceSpec } from './keyspace.js';
+import { planOptions, runOperation, type ClearOptions, type OperationContext } from './run.js';
 
 export interface ClearUserOptions extends ClearOptions {
   /** Country for phone numbers in national format (`082 123 4567` with `ZA`). */
@@ -37,65 +40,56 @@ export interface ClearUserSummary extends RunSummary {
   completedAt: string;
 }
 
-export interface ClearUserPlan {
-  user: UserSubject;
-  selections: Selection[];
-  /** User-keyed families a tenant-restricted run leaves out (not tenant-scoped). */
-  skippedFamilies: string[];
-}
-
-/** Normalize the user and plan the selections (no I/O). */
-export function planClearUser(ctx: Pick<OperationContext, 'config'>, userId: string, options: ClearUserOptions = {}): ClearUserPlan {
-  const user = normalizeUser(userId, options.country !== undefined ? { country: options.country } : {});
-  const scope = options.tenant !== undefined ? tenantScope(options.tenant) : undefined;
-  const keyed = Object.values(ctx.config.families).filter((family) => family.user !== undefined);
-  if (keyed.length === 0) {
-    throw new UsageError('No family is keyed by user', { hint: 'set "user" (the placeholder holding the phone/id) on the families in the config file' });
-  }
-  const families = scope ? keyed.filter((family) => isTenantScoped(family)) : keyed;
-  if (families.length === 0) {
-    throw new UsageError(`No user-keyed family is tenant-scoped, so --tenant ${scope!.id} leaves nothing to erase`, {
-      hint: `user-keyed families: ${keyed.map((f) => `${f.name} (${f.template})`).join(', ')}; run without --tenant`,
-    });
-  }
-  const selections = families.flatMap((family) => {
-    const values = { [family.user!]: userForms(user, family.userFormat) };
-    return selectFamily(family, scope ? bindTenant(family, values, scope) : values, { tenants: ctx.config.tenants, scanTenants: options.scanTenants === true });
-  });
-  return { user, selections, skippedFamilies: keyed.filter((f) => !families.includes(f)).map((f) => f.name) };
+/** The plan of a clear-user run (no I/O): the user normalized, every user-keyed family. */
+export function clearUserSpec(config: CachectlConfig, userId: string, options: ClearUserOptions = {}): KeyspaceSpec & { plan: Plan & { user: UserSubject } } {
+  const planned = plan(config, [{ kind: 'user', user: userId, ...(options.country !== undefined ? { country: options.country } : {}) }], planOptions(options));
+  const user = planned.user!;
+  return { command: 'clear-user', describe: `delete everything cached about user ${user.e164 ?? user.input}`, plan: { ...planned, user } };
 }
 
 /** Remove every user-keyed family entry of `userId`; returns the summary and the erase report. */
-export async function clearUser(ctx: OperationContext, userId: string, options: ClearUserOptions = {}): Promise<ClearUserSummary> {
-  const plan = planClearUser(ctx, userId, options);
-  await readyMasters(ctx.connection);
-  const run = newRun(ctx, 'clear-user', options, plan.skippedFamilies);
-  await runSelections(run, plan.selections);
-  try {
-    return withErasure(run.finish(labelsOf(plan.selections)), plan, ctx);
-  } catch (error) {
-    // A partial run still gets its erase report: what was removed before the failure.
-    if (error instanceof PartialError) {
-      throw new PartialError(error.message, withErasure(error.partial as RunSummary, plan, ctx), { cause: error.cause, hint: error.hint });
-    }
-    throw error;
-  }
+export async function clearUser(ctx: OperationContext, userId: string, options: ClearUserOptions = {}): Promise<Outcome<ClearUserSummary>> {
+  const spec = clearUserSpec(ctx.config, userId, options);
+  return runOperation(ctx, (engine) => clearUserOperation(ctx.connection, ctx.config, spec, engine), options);
 }
 
-function withErasure(summary: RunSummary, plan: ClearUserPlan, ctx: Pick<OperationContext, 'config'>): ClearUserSummary {
+/** The keyspace operation of `spec`, its result (and a partial one) with the erase report. */
+export function clearUserOperation(
+  connection: RedisConnection,
+  config: CachectlConfig,
+  spec: ReturnType<typeof clearUserSpec>,
+  engine: ExecuteOptions & { backup?: boolean },
+): Operation<ClearUserSummary> {
+  const op = keyspaceOperation(connection, config, spec, engine);
+  return {
+    ...op,
+    execute: async (io) => {
+      try {
+        return withErasure(await op.execute(io), spec.plan, config);
+      } catch (error) {
+        // A partial run still gets its erase report: what was removed before the failure.
+        if (error instanceof PartialError)
+          throw new PartialError(error.message, withErasure(error.partial as RunSummary, spec.plan, config), { cause: error.cause, hint: error.hint });
+        throw error;
+      }
+    },
+  };
+}
+
+function withErasure(summary: RunSummary, planned: Plan & { user: UserSubject }, config: CachectlConfig): ClearUserSummary {
   const erasure: ErasureEntry[] = [];
-  for (const selection of plan.selections) {
+  for (const selection of planned.selections) {
     const name = selection.family!;
     if (erasure.some((e) => e.family === name)) continue;
     const rows = summary.byTarget.filter((t) => t.family === name);
     erasure.push({
       family: name,
-      template: ctx.config.families[name]!.template,
+      template: config.families[name]!.template,
       kind: selection.kind,
       keysRemoved: rows.reduce((n, t) => n + (summary.dryRun ? t.matched : t.deleted), 0),
       failed: rows.reduce((n, t) => n + t.failed, 0),
       durationMs: Math.round(rows.reduce((n, t) => n + t.durationMs, 0) * 100) / 100,
     });
   }
-  return { ...summary, user: plan.user, erasure, completedAt: new Date().toISOString() };
+  return Object.assign(summary, { user: planned.user, erasure, completedAt: new Date().toISOString() });
 }

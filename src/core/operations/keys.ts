@@ -1,16 +1,14 @@
 /**
  * `keys`: list or count the keys a selection matches — exactly what `invalidate` with the same
- * arguments would remove (queue keys excluded). Read-only; keys stream as Buffers.
+ * arguments would remove (protected keys excluded). Read-only; keys stream as Buffers.
  */
-import { Cluster } from 'ioredis';
-import type { Selection } from '../families.js';
-import { existingKeys } from '../keyspace/key-delete.js';
-import { coveredMasters, readyMasters } from '../keyspace/masters.js';
+import { KeyGuard } from '../guard.js';
+import { executePlan } from '../keyspace/execute.js';
 import { scanNode } from '../keyspace/scan.js';
-import { masterOfKey } from '../keyspace/slot.js';
 import type { RunSummary } from '../keyspace/summary.js';
-import { inTenant, tenantScope } from '../tenant.js';
-import { excludedPrefixes, executeSelections, type OperationContext } from './execute.js';
+import type { Plan } from '../plan.js';
+import { coveredMasters, nodeOfKey, readyMasters } from '../../redis/topology.js';
+import type { OperationContext } from './run.js';
 
 export interface KeysOptions {
   /** Stop after this many keys. */
@@ -18,7 +16,7 @@ export interface KeysOptions {
   signal?: AbortSignal;
   /** SCAN COUNT hint (default: config scan.count). */
   count?: number;
-  /** Only keys under `tenant:<tenant>:` are listed/counted, whatever the selections say. */
+  /** Only keys under `tenant:<tenant>:` are listed/counted, whatever the plan says. */
   tenant?: string;
 }
 
@@ -29,28 +27,26 @@ export interface ListedKey {
 }
 
 /** Stream the matching keys (masters one after the other, SCAN order within a master). */
-export async function* listKeys(ctx: OperationContext, selections: Selection[], options: KeysOptions = {}): AsyncGenerator<ListedKey> {
-  const excluded = excludedPrefixes(ctx.config);
-  const only = options.tenant !== undefined ? tenantScope(options.tenant).prefix : undefined;
-  // Keys outside the tenant are dropped like queue keys: never listed.
-  const isQueue = (key: Buffer) =>
-    (only !== undefined && !inTenant(key, only)) || excluded.some((p) => key.length >= p.length && key.subarray(0, p.length).equals(p));
+export async function* listKeys(ctx: OperationContext, planned: Plan, options: KeysOptions = {}): AsyncGenerator<ListedKey> {
+  const guard = new KeyGuard(ctx.config, options.tenant !== undefined ? { tenant: options.tenant } : {});
   const { connection } = ctx;
   await readyMasters(connection);
   // Only several selections can overlap; one SCAN pass rarely repeats a key, and a set would grow.
-  const seen = selections.length > 1 ? new Set<string>() : undefined;
+  const seen = planned.selections.length > 1 ? new Set<string>() : undefined;
   let left = options.limit ?? Number.POSITIVE_INFINITY;
-  for (const selection of selections) {
+  const batch = ctx.config.scan.batch;
+  for (const selection of planned.selections) {
     if (selection.kind === 'exact') {
-      const wanted = selection.keys.filter((key) => !isQueue(key));
-      for (let i = 0; i < wanted.length && left > 0; i += ctx.config.scan.batch) {
+      const wanted = selection.keys.filter((key) => !guard.protects(key));
+      for (let i = 0; i < wanted.length && left > 0; i += batch) {
         if (options.signal?.aborted) return;
-        for (const key of await existingKeys(connection.client, wanted.slice(i, i + ctx.config.scan.batch))) {
+        const chunk = wanted.slice(i, i + batch);
+        const flags = await Promise.all(chunk.map((key) => connection.client.exists(key)));
+        for (const [k, key] of chunk.entries()) {
+          if (flags[k] !== 1 || !once(seen, key)) continue;
           if (left <= 0) return;
-          if (!once(seen, key)) continue;
           left--;
-          const client = connection.client;
-          yield { key, node: client instanceof Cluster ? (masterOfKey(client, key) ?? 'cluster') : connection.nodeName(connection.masters()[0]!) };
+          yield { key, node: nodeOfKey(connection, key) };
         }
       }
       continue;
@@ -58,9 +54,9 @@ export async function* listKeys(ctx: OperationContext, selections: Selection[], 
     // Never a listing that silently misses the slots of a master the client lost.
     for (const node of coveredMasters(connection)) {
       const name = connection.nodeName(node);
-      for await (const batch of scanNode(node, { match: selection.pattern, count: options.count ?? ctx.config.scan.count, signal: options.signal })) {
-        for (const key of batch) {
-          if (isQueue(key) || !once(seen, key)) continue;
+      for await (const found of scanNode(node, { match: selection.pattern, count: options.count ?? ctx.config.scan.count, signal: options.signal })) {
+        for (const key of found) {
+          if (guard.protects(key) || !once(seen, key)) continue;
           if (left <= 0) return;
           left--;
           yield { key, node: name };
@@ -81,6 +77,6 @@ function once(seen: Set<string> | undefined, key: Buffer): boolean {
 }
 
 /** Count the matching keys per node (masters in parallel): the dry-run engine, labelled `keys`. */
-export async function countKeys(ctx: OperationContext, selections: Selection[], options: KeysOptions = {}): Promise<RunSummary> {
-  return executeSelections(ctx, 'keys', selections, { dryRun: true, sampleSize: 0, ...options, limit: undefined });
+export function countKeys(ctx: OperationContext, planned: Plan, options: KeysOptions = {}): Promise<RunSummary> {
+  return executePlan(ctx.connection, ctx.config, 'keys', planned, { dryRun: true, sampleSize: 0, ...options, limit: undefined });
 }

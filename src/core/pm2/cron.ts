@@ -4,6 +4,7 @@
  * answer does not depend on where cachectl runs.
  */
 import { CronExpressionParser } from 'cron-parser';
+import { UsageError } from '../../errors.js';
 
 /** `cron_restart: 0` (or `'0'`) is PM2's way of saying "no cron". */
 export function cronDisabled(value: unknown): boolean {
@@ -18,6 +19,13 @@ export function isValidTimeZone(zone: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** `zone` when this runtime knows it, else a `UsageError` with a hint. */
+export function resolveZone(zone: string): string {
+  if (!isValidTimeZone(zone))
+    throw new UsageError(`unknown time zone "${zone}"`, { hint: 'use an IANA name such as UTC, Europe/Berlin or Africa/Johannesburg' });
+  return zone;
 }
 
 export type CronCheck = { valid: true; next: Date[] } | { valid: false; error: string };

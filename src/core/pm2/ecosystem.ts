@@ -11,6 +11,10 @@ import { checkCron, cronDisabled } from './cron.js';
 import { cachectlCommandOf, isCachectlScript, LONG_RUNNING_COMMANDS } from './commands.js';
 
 /** One `apps[]` entry, as written in the file. */
+
+/** The ecosystem file PM2 commands read by default. */
+export const DEFAULT_ECOSYSTEM = 'ecosystem.config.cjs';
+
 export interface EcosystemApp {
   name?: string;
   script?: string;

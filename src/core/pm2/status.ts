@@ -2,8 +2,9 @@
  * `pm2-status`: PM2's processes (with each cron's next run) next to a short cache summary.
  */
 import type { RedisConnection } from '../../redis/connect.js';
-import { readLockHolder } from '../maintenance/lock.js';
-import { readLastRun, type MaintenanceRun } from '../maintenance/record.js';
+import { readLockHolder } from '../records/lock.js';
+import type { OwnKeys } from '../records/own-keys.js';
+import { readLastRun, type MaintenanceRun } from '../records/runs.js';
 import { collectPing } from '../ping.js';
 import { daemonState, listProcesses, type Pm2Process } from './client.js';
 import { nextCronRun } from './cron.js';
@@ -43,8 +44,8 @@ export async function collectPm2(home: string, tz: string, now: Date = new Date(
 }
 
 /** Cache side: keys per master (DBSIZE) and the maintenance state. */
-export async function collectCacheSummary(connection: RedisConnection): Promise<CacheSummary> {
-  const [ping, last, holder] = await Promise.all([collectPing(connection), readLastRun(connection), readLockHolder(connection)]);
+export async function collectCacheSummary(connection: RedisConnection, keys: Pick<OwnKeys, 'runs' | 'lock'>): Promise<CacheSummary> {
+  const [ping, last, holder] = await Promise.all([collectPing(connection), readLastRun(connection, keys.runs), readLockHolder(connection, keys.lock)]);
   return {
     target: ping.target,
     mode: ping.mode,

@@ -5,6 +5,7 @@
  * queue): a job that turned active meanwhile is locked and left alone, a job added meanwhile is
  * not touched, and job-scheduler jobs are skipped as BullMQ's own drain does.
  */
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Queue } from 'bullmq';
 import type { RedisConnection } from '../../redis/connect.js';
@@ -18,6 +19,8 @@ export interface DrainOptions {
   delayed?: boolean;
   /** Folder for the backup file (e.g. `logs/backups`), or `false` for no backup. */
   backupDir: string | false;
+  /** The backup file itself (default: `backupFileName(backupDir, ref, now)`). */
+  file?: string;
   dryRun?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: { phase: 'backup' | 'remove'; done: number; total: number }) => void;
@@ -49,10 +52,23 @@ export function drainStates(delayed: boolean | undefined): ExportableState[] {
 }
 
 /** `<dir>/<prefix>-<name>-<UTC timestamp>.jsonl`, with unsafe file-name characters replaced. */
-export function backupFileName(dir: string, ref: QueueRef, now: Date = new Date()): string {
+export function backupFileName(dir: string, ref: QueueRef, now: Date = new Date(), unique = false): string {
   const stamp = now.toISOString().replace(/[:.]/g, '-');
   const safe = ref.key.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'queue';
-  return path.join(dir, `${safe}-${stamp}.jsonl`);
+  const tag = unique ? `-${createHash('sha256').update(ref.key).digest('hex').slice(0, 8)}` : '';
+  return path.join(dir, `${safe}${tag}-${stamp}.jsonl`);
+}
+
+/**
+ * Backup file names for several queues drained in one run: names whose safe form would clash
+ * ("orders eu" and "orders-eu") carry a short hash of the queue's real key, so no two queues ever
+ * share a file.
+ */
+export function backupFileNames(dir: string, refs: readonly QueueRef[], now: Date): Map<string, string> {
+  const plain = refs.map((ref) => backupFileName(dir, ref, now));
+  const counts = new Map<string, number>();
+  for (const name of plain) counts.set(name, (counts.get(name) ?? 0) + 1);
+  return new Map(refs.map((ref, i) => [ref.key, counts.get(plain[i]!)! > 1 ? backupFileName(dir, ref, now, true) : plain[i]!]));
 }
 
 /** Back up, then remove, the waiting (and optionally delayed) jobs of one queue. */
@@ -67,7 +83,7 @@ export async function drainQueue(connection: RedisConnection, ref: QueueRef, opt
   if (options.dryRun || options.backupDir === false) {
     ids = await snapshotIds(connection, ref, states, options.signal);
   } else {
-    backup = backupFileName(options.backupDir, ref, options.now);
+    backup = options.file ?? backupFileName(options.backupDir, ref, options.now);
     const exported = await exportJobs(connection, ref, {
       states,
       out: backup,

@@ -13,7 +13,8 @@ import { PartialError } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import { discoverQueues, queueCounts, refFromMetaKey, type QueueRef } from '../queues/discovery.js';
 import { assembleFamilies, assembleUnknown, share, summarize } from './assemble.js';
-import { readRuns, type MaintenanceRun } from '../maintenance/record.js';
+import { readRuns, type MaintenanceRun } from '../records/runs.js';
+import { ownKeys } from '../records/own-keys.js';
 import { judgeMaintenance, lastQueueList, RUNS_READ, type MaintenanceStatus } from './maintenance.js';
 import { buildMatchers } from './matchers.js';
 import { randomPass, scanPass, type MasterPlan, type PassOptions } from './passes.js';
@@ -60,7 +61,7 @@ export async function collectStats(connection: RedisConnection, config: Cachectl
         : discoverQueues(connection, config.queues.prefixes, { signal: options.signal, count: DISCOVERY_COUNT });
     discovery?.catch(() => undefined); // awaited below; a failing pass must not leave it unhandled
     // The run record gives the maintenance status and, in sampled mode, the queues it last found.
-    const runs = readRuns(connection, RUNS_READ).then(
+    const runs = readRuns(connection, ownKeys(config).runs, RUNS_READ).then(
       (list): MaintenanceRun[] | Error => list,
       (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
     );

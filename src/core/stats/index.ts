@@ -2,7 +2,7 @@
  * `stats`: what is in the server (see collect.ts).
  */
 export { collectStats, DEFAULT_SAMPLE, DEFAULT_NAMESPACE_DEPTH, DEFAULT_TOP_NAMESPACES } from './collect.js';
-export { judgeMaintenance, maintenanceStatus, type MaintenanceStatus, type MaintenanceOptions, type RunSummary } from './maintenance.js';
+export { judgeMaintenance, type MaintenanceStatus, type MaintenanceOptions, type RunSummary } from './maintenance.js';
 export type {
   StatsOptions,
   StatsProgress,

@@ -5,8 +5,7 @@
  * since then succeeded.
  */
 import { CronExpressionParser } from 'cron-parser';
-import type { RedisConnection } from '../../redis/connect.js';
-import { readRuns, type MaintenanceRun, type MaintenanceStatus as RunStatus, type QueueList } from '../maintenance/record.js';
+import type { MaintenanceRun, MaintenanceStatus as RunStatus, QueueList } from '../records/runs.js';
 
 /** Runs read back to find the last successful one (and the last queue list). */
 export const RUNS_READ = 20;
@@ -43,12 +42,6 @@ export interface MaintenanceOptions {
   timezone: string;
   graceMinutes: number;
   now: Date;
-}
-
-/** Read the run record and work out last run, next run and whether a run is overdue. */
-export async function maintenanceStatus(connection: RedisConnection, options: MaintenanceOptions): Promise<MaintenanceStatus> {
-  const runs = await readRuns(connection, RUNS_READ);
-  return judgeMaintenance(runs, options);
 }
 
 /** The queue list of the newest run (of `runs`, newest first) whose discovery pass finished. */

@@ -6,8 +6,8 @@
  * guess at where a name ends (names may contain `:`), is dropped.
  */
 import type { RedisConnection } from '../../redis/connect.js';
-import { createRouter, isRedirect } from '../backup/route.js';
-import type { QueueList } from '../maintenance/record.js';
+import { createRouter, isRedirect } from '../../redis/topology.js';
+import type { QueueList } from '../records/runs.js';
 import { refFromMetaKey, type QueueRef } from '../queues/discovery.js';
 import type { QueueDiscovery } from './types.js';
 

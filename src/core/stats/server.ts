@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { RedisConnection } from '../../redis/connect.js';
-import { identify, parseInfo, type InfoRecord } from '../server-info.js';
+import { identify, parseInfo, type InfoRecord } from '../../redis/server-info.js';
 import type { DbKeyspace, MasterStats, StatsResult } from './types.js';
 
 /** INFO of one master, parsed into the stats shape. */

@@ -1,14 +1,10 @@
 /**
- * Running `stats-step.lua` on one node and decoding its reply. The script is sent once per node
- * (EVALSHA, EVAL when the node does not have it cached).
+ * Running `stats-step.lua` on one node and decoding its reply (EVALSHA, EVAL when the node does
+ * not have it cached).
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import { runScript } from '../scripts/index.js';
 import { matcherArgs, type LuaMatcher } from './matchers.js';
-
-const SOURCE = readFileSync(new URL('./stats-step.lua', import.meta.url), 'utf8');
-const SHA = createHash('sha1').update(SOURCE).digest('hex');
 
 /** Aggregates of one family in one step. */
 export interface FamilyStep {
@@ -64,14 +60,7 @@ export async function runStep(node: Redis, request: StepRequest): Promise<StepRe
     String(request.depth),
     ...matcherArgs(request.matchers),
   ];
-  let reply: unknown;
-  try {
-    reply = await node.callBuffer('EVALSHA', SHA, 0, ...args);
-  } catch (error) {
-    if (!/^NOSCRIPT/.test(String((error as Error)?.message))) throw error;
-    reply = await node.callBuffer('EVAL', SOURCE, 0, ...args);
-  }
-  return decode(reply as unknown[]);
+  return decode(await runScript(node, 'stats-step', false, [], args));
 }
 
 function decode(reply: unknown[]): StepResult {

@@ -5,7 +5,7 @@
 import type { ConnectionMode } from '../../redis/connect.js';
 import type { QueueCounts } from '../queues/discovery.js';
 import type { MaintenanceStatus } from './maintenance.js';
-import type { ServerFlavor } from '../server-info.js';
+import type { ServerFlavor } from '../../redis/server-info.js';
 
 /** Progress of a long pass, reported through `StatsOptions.onProgress`. */
 /** Memory figures of one master, or of all of them (see where it is used). */

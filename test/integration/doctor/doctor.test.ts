@@ -10,7 +10,9 @@ import { resolveConfig } from '../../../src/config/load.js';
 import type { ConfigInput } from '../../../src/config/schema.js';
 import { runDoctor } from '../../../src/core/doctor/run.js';
 import type { CheckId, DoctorResult } from '../../../src/core/doctor/types.js';
-import { recordRun, RUNS_STREAM, type MaintenanceRun } from '../../../src/core/maintenance/record.js';
+import { recordRun, type MaintenanceRun } from '../../../src/core/records/runs.js';
+
+const RUNS_STREAM = 'cachectl:maintenance:runs';
 import { connect, type RedisConnection } from '../../../src/redis/connect.js';
 import { BullHarness, waitFor } from '../../helpers/bullmq.js';
 import { runCli } from '../../helpers/cli.js';
@@ -82,7 +84,7 @@ describe('doctor on a server of its own', () => {
     await waitFor(async () => (await queue.getCompletedCount()) === 2, 10_000, 'two completed jobs');
     await worker.close();
     connection = await connect({ url: server.url });
-    await recordRun(connection, maintenanceRun(new Date()));
+    await recordRun(connection, RUNS_STREAM, maintenanceRun(new Date()));
     dir = mkdtempSync(path.join(tmpdir(), 'cachectl-doctor-'));
     writeFileSync(path.join(dir, 'cachectl.config.json'), JSON.stringify(settings));
     writeFileSync(path.join(dir, 'ecosystem.config.cjs'), GOOD_ECOSYSTEM);
@@ -173,18 +175,18 @@ describe('doctor on a server of its own', () => {
   it('flags overdue maintenance from a stale run record, and a missing record', async () => {
     await client.unlink(RUNS_STREAM);
     try {
-      await recordRun(connection, maintenanceRun(new Date(Date.now() - 3 * 86_400_000)));
+      await recordRun(connection, RUNS_STREAM, maintenanceRun(new Date(Date.now() - 3 * 86_400_000)));
       expect(check(await doctor(), 'maintenance')).toMatchObject({ status: 'fail', message: expect.stringMatching(/^overdue: no successful run since /) });
-      await recordRun(connection, maintenanceRun(new Date(), 'failed'));
+      await recordRun(connection, RUNS_STREAM, maintenanceRun(new Date(), 'failed'));
       expect(check(await doctor(), 'maintenance')).toMatchObject({ status: 'fail', message: expect.stringMatching(/overdue.*last run .*\(failed: boom\)/) });
       await client.unlink(RUNS_STREAM);
       expect(check(await doctor(), 'maintenance')).toMatchObject({ status: 'warn', message: expect.stringMatching(/no maintenance run recorded/) });
       const badSchedule = resolveConfig({ ...settings, maintenance: { schedule: '0 25 * * *' } });
-      await recordRun(connection, maintenanceRun(new Date()));
+      await recordRun(connection, RUNS_STREAM, maintenanceRun(new Date()));
       expect(check(await doctor({}, badSchedule), 'maintenance')).toMatchObject({ status: 'fail', message: expect.stringMatching(/is invalid/) });
     } finally {
       await client.unlink(RUNS_STREAM);
-      await recordRun(connection, maintenanceRun(new Date()));
+      await recordRun(connection, RUNS_STREAM, maintenanceRun(new Date()));
     }
   });
 

@@ -67,18 +67,21 @@ describe.each(serverTargets())('in-process invalidator on $name', (target) => {
 
   it('never deletes queue keys, even when a rule’s pattern covers them', async () => {
     const p = randomPrefix('inv-queue');
+    // A family under a queue prefix is refused outright…
+    expect(() => testConfig(target.url, p, {}, { families: { jobs: { template: `${p}bull:{queue}*` } } })).toThrow(/lies under queue prefix/);
+    // …but a broader one can still reach queue keys through its values: the guard stops them.
     const config = testConfig(
       target.url,
       p,
-      { rules: [{ event: 'queue.reset', family: 'jobs', map: { queue: 'queue' } }] },
+      { rules: [{ event: 'queue.reset', family: 'jobs', map: { kind: 'kind', queue: 'queue' } }] },
       {
-        families: { jobs: { template: `${p}bull:{queue}*` } },
+        families: { jobs: { template: `${p}{kind}:{queue}*` } },
       },
     );
     const queueKeys = [`${p}bull:sends:wait`, `${p}bull:sends:meta`];
     await Promise.all(queueKeys.map((k) => connection.client.set(k, 'x', 'EX', 300)));
     const invalidator = createInvalidator(config, connection);
-    const result = await invalidator.handle({ type: 'queue.reset', data: { queue: 'sends' } });
+    const result = await invalidator.handle({ type: 'queue.reset', data: { kind: 'bull', queue: 'sends' } });
     expect(result).toMatchObject({ ok: true, deleted: 0 });
     expect(await countExisting(connection.client, queueKeys)).toBe(2);
     await Promise.all(queueKeys.map((k) => connection.client.unlink(k)));

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../src/config/load.js';
 import { FamilyMatcher } from '../../../src/core/families.js';
+import { KeyGuard } from '../../../src/core/guard.js';
 import { collectStats } from '../../../src/core/stats/collect.js';
 import { connect, type RedisConnection } from '../../../src/redis/connect.js';
 import { describeValkey } from '../../helpers/targets.js';
@@ -84,12 +85,13 @@ describe('server-side classification agrees with FamilyMatcher', () => {
   });
 
   it('counts every family, queue and unknown key as the reference matcher does', async () => {
-    const matcher = new FamilyMatcher(Object.values(config.families), config.queues.prefixes);
+    const matcher = new FamilyMatcher(Object.values(config.families));
+    const guard = new KeyGuard(config);
     const want: Record<string, number> = {};
     let queue = 0;
     let unknown = 0;
     for (const key of written) {
-      if (matcher.isQueueKey(key)) queue++;
+      if (guard.protection(key) === 'queue') queue++;
       else {
         const family = matcher.familyOf(key);
         if (family) want[family] = (want[family] ?? 0) + 1;

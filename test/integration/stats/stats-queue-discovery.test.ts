@@ -8,7 +8,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../src/config/load.js';
 import { queueSteps } from '../../../src/core/maintenance/queue-steps.js';
-import { readLastRun } from '../../../src/core/maintenance/record.js';
+import { ownKeys } from '../../../src/core/records/own-keys.js';
+import { readLastRun } from '../../../src/core/records/runs.js';
 import { runMaintenance } from '../../../src/core/maintenance/run.js';
 import { collectStats } from '../../../src/core/stats/collect.js';
 import type { StatsResult } from '../../../src/core/stats/types.js';
@@ -72,7 +73,7 @@ describe('sampled stats: queues from the maintenance record plus the sample', ()
     await bull.queue('gone').add('send', { x: 2 });
     const outcome = await runMaintenance(connection, config, { steps: queueSteps() });
     expect(outcome.recorded).toBe(true);
-    const last = await readLastRun(connection);
+    const last = await readLastRun(connection, ownKeys(config).runs);
     expect(last?.discoveredQueues).toEqual({
       at: expect.any(String),
       total: 3,
@@ -84,7 +85,7 @@ describe('sampled stats: queues from the maintenance record plus the sample', ()
   });
 
   it('lists every queue of the record (confirmed to exist) plus the sample, with the record time', async () => {
-    const last = await readLastRun(connection);
+    const last = await readLastRun(connection, ownKeys(config).runs);
     const stats = await collectStats(connection, config, { sample: 100 });
     expect(stats.sampling.method).toBe('sample');
     expect(stats.queueDiscovery).toEqual({
@@ -122,7 +123,7 @@ describe('sampled stats: queues from the maintenance record plus the sample', ()
   });
 
   it('--json carries queueDiscovery: the record and its time when sampled, full-pass with --exact', async () => {
-    const last = await readLastRun(connection);
+    const last = await readLastRun(connection, ownKeys(config).runs);
     const sampled = await cliJson('--sample', '100');
     expect(sampled.queueDiscovery).toMatchObject({ method: 'maintenance-record+sample', asOf: last!.discoveredQueues!.at, fromRecord: 2, goneSinceRecord: 1 });
     expect(sampled.queueDiscovery!.asOf).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -135,7 +136,7 @@ describe('sampled stats: queues from the maintenance record plus the sample', ()
   });
 
   it('the table says where the queues came from when it was not a full pass', async () => {
-    const last = await readLastRun(connection);
+    const last = await readLastRun(connection, ownKeys(config).runs);
     const sampled = await cli('stats', '--sample', '100');
     expect(sampled.code).toBe(0);
     expect(sampled.stdout).toContain(

@@ -10,7 +10,7 @@ const keysOf = (selections: ReturnType<typeof resolveEvent>): string[] =>
   selections.flatMap((s) => (s.kind === 'exact' ? s.keys.map((k) => k.toString()) : [`pattern ${s.pattern.toString()}`]));
 
 function resolve(config: ReturnType<typeof resolveConfig>, type: string, data: Record<string, unknown>) {
-  return resolveEvent(compileRules(config).get(type) ?? [], data, config.tenants);
+  return resolveEvent(compileRules(config).get(type) ?? [], data, config);
 }
 
 describe('invalidation config', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MaintenanceRun } from '../../../src/core/maintenance/record.js';
+import type { MaintenanceRun } from '../../../src/core/records/runs.js';
 import { judgeMaintenance } from '../../../src/core/stats/maintenance.js';
 
 function run(startedAt: string, status: MaintenanceRun['status'] = 'ok'): MaintenanceRun {

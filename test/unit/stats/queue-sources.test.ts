@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_RECORDED_QUEUES, parseRun, queueList } from '../../../src/core/maintenance/record.js';
+import { MAX_RECORDED_QUEUES, parseRun, queueList } from '../../../src/core/records/runs.js';
 import { lastQueueList } from '../../../src/core/stats/maintenance.js';
 import { recordCandidates, sampleCandidates } from '../../../src/core/stats/queue-sources.js';
 

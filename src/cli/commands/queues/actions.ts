@@ -2,13 +2,21 @@
  * `queues retry`, `queues pause|resume`, `queues obliterate`.
  */
 import { Command, Option } from 'commander';
-import { assertNoActive, obliterateQueue, pauseQueue, resumeQueue, retryJobs, type PauseResult } from '../../../core/queues/actions.js';
+import {
+  assertNoActive,
+  obliterateQueue,
+  pauseQueue,
+  resumeQueue,
+  retryJobs,
+  type ObliterateResult,
+  type PauseResult,
+  type RetryResult,
+} from '../../../core/queues/actions.js';
 import { assertOperable, clusterProblem, FINISHED_STATES, type FinishedState } from '../../../core/queues/bull.js';
 import { queueCounts } from '../../../core/queues/discovery.js';
-import { confirmOrRefuse } from '../../confirm.js';
 import type { CliContext } from '../../context.js';
 import { integerParser } from '../../parsers.js';
-import { addSafetyOptions, audit, plural, stateParser, targetQueues, type CommonFlags } from './shared.js';
+import { addSafetyOptions, plural, runQueueAction, stateParser, targetQueues, type CommonFlags } from './shared.js';
 
 interface RetryFlags extends CommonFlags {
   state: FinishedState;
@@ -32,22 +40,26 @@ Examples:
     const connection = await ctx.connection();
     const [ref] = await targetQueues(ctx, connection, name, flags);
     assertOperable(connection, ref!);
-    const plan = await retryJobs(connection, ref!, { state: flags.state, limit: flags.limit, dryRun: true });
-    if (!flags.dryRun) {
-      await confirmOrRefuse(ctx, {
-        action: `retry ${plural(plan.matched, `${flags.state} job`)} of ${ref!.key}`,
-        needed: plan.matched > ctx.config().safety.confirmAbove,
-        yes: flags.yes === true,
-      });
-    }
-    const result = flags.dryRun ? plan : await retryJobs(connection, ref!, { state: flags.state, limit: flags.limit });
-    await audit(ctx, 'retry', [ref!], result.dryRun, { state: result.state, matched: result.matched, retried: result.retried });
-    ctx.output.result(result, (r, out) =>
-      out.line(
-        r.dryRun
-          ? `Dry run: would retry ${plural(r.matched, `${r.state} job`)} of ${r.queue}.`
-          : `Retried ${plural(r.retried, `${r.state} job`)} of ${r.queue} (moved back to wait).`,
-      ),
+    const options = { state: flags.state, ...(flags.limit !== undefined ? { limit: flags.limit } : {}) };
+    await runQueueAction<RetryResult>(
+      ctx,
+      flags,
+      {
+        command: 'queues retry',
+        describe: (n) => `retry ${n === undefined ? `${flags.state} jobs` : plural(n, `${flags.state} job`)} of ${ref!.key}`,
+        refs: [ref!],
+        count: async () => (await retryJobs(connection, ref!, { ...options, dryRun: true })).matched,
+        execute: (dryRun) => retryJobs(connection, ref!, { ...options, dryRun }),
+        changes: (r) => r.retried,
+        incomplete: () => false,
+        auditResult: (r) => ({ state: r.state, matched: r.matched, retried: r.retried }),
+      },
+      (r, out) =>
+        out.line(
+          r.dryRun
+            ? `Dry run: would retry ${plural(r.matched, `${r.state} job`)} of ${r.queue}.`
+            : `Retried ${plural(r.retried, `${r.state} job`)} of ${r.queue} (moved back to wait).`,
+        ),
     );
   });
 }
@@ -74,24 +86,34 @@ Examples:
       if (problem) ctx.output.warn(`skipped ${ref.key}: ${problem}`);
       return !problem;
     });
-    if (!flags.dryRun) {
-      await confirmOrRefuse(ctx, {
-        action: `${verb} ${plural(usable.length, 'queue')}`,
-        needed: flags.all === true && usable.length > 0,
-        yes: flags.yes === true,
-      });
-    }
-    const results: PauseResult[] = [];
-    for (const ref of usable) results.push(await (pause ? pauseQueue : resumeQueue)(connection, ref, { dryRun: flags.dryRun }));
-    const changed = results.filter((r) => r.wasPaused !== pause).length;
-    await audit(ctx, verb, usable, flags.dryRun === true, { changed, queues: results.length });
-    ctx.output.result({ dryRun: flags.dryRun === true, queues: results }, (data, out) => {
-      for (const r of data.queues) {
-        const already = r.wasPaused === pause;
-        out.line(`${r.queue}: ${already ? `already ${pause ? 'paused' : 'running'}` : data.dryRun ? `would ${verb}` : pause ? 'paused' : 'resumed'}`);
-      }
-      if (data.queues.length === 0) out.line('No queues.');
-    });
+    const act = async (dryRun: boolean) => {
+      const results: PauseResult[] = [];
+      for (const ref of usable) results.push(await (pause ? pauseQueue : resumeQueue)(connection, ref, { dryRun }));
+      return { dryRun, queues: results };
+    };
+    await runQueueAction(
+      ctx,
+      flags,
+      {
+        command: `queues ${verb}`,
+        describe: () => `${verb} ${plural(usable.length, 'queue')}`,
+        refs: usable,
+        // Pausing every queue at once stops all work: --all asks (the count is the queues).
+        count: async () => usable.length,
+        ...(flags.all ? { always: `${verb} every queue under the prefixes` } : {}),
+        execute: act,
+        changes: (r) => (r.dryRun ? 0 : r.queues.filter((q) => q.wasPaused !== pause).length),
+        incomplete: () => false,
+        auditResult: (r) => ({ changed: r.queues.filter((q) => q.wasPaused !== pause).length, queues: r.queues.length }),
+      },
+      (data, out) => {
+        for (const r of data.queues) {
+          const already = r.wasPaused === pause;
+          out.line(`${r.queue}: ${already ? `already ${pause ? 'paused' : 'running'}` : data.dryRun ? `would ${verb}` : pause ? 'paused' : 'resumed'}`);
+        }
+        if (data.queues.length === 0) out.line('No queues.');
+      },
+    );
   });
 }
 
@@ -117,25 +139,33 @@ Examples:
     const connection = await ctx.connection();
     const [ref] = await targetQueues(ctx, connection, name, flags);
     assertOperable(connection, ref!);
-    const plan = await obliterateQueue(connection, ref!, { force: flags.force, dryRun: true });
-    if (!flags.dryRun) {
-      assertNoActive(ref!, plan.active, flags.force);
-      await confirmOrRefuse(ctx, { action: `obliterate ${ref!.key} and its ${plural(plan.jobs, 'job')}`, needed: true, yes: flags.yes === true });
-    }
-    const result = flags.dryRun ? plan : await obliterateQueue(connection, ref!, { force: flags.force });
-    await audit(ctx, 'obliterate', [ref!], result.dryRun, {
-      jobs: result.jobs,
-      active: result.active,
-      obliterated: result.obliterated,
-      force: flags.force === true,
-    });
-    ctx.output.result(result, (r, out) => {
-      if (!r.dryRun) return out.line(`Obliterated ${r.queue} (${plural(r.jobs, 'job')}).`);
-      out.line(`Dry run: would obliterate ${r.queue} (${plural(r.jobs, 'job')}, ${r.active} active); nothing was changed.`);
-    });
+    const result = await runQueueAction<ObliterateResult>(
+      ctx,
+      flags,
+      {
+        command: 'queues obliterate',
+        describe: () => `obliterate ${ref!.key} and every job in it`,
+        refs: [ref!],
+        count: async () => {
+          const plan = await obliterateQueue(connection, ref!, { force: flags.force, dryRun: true });
+          assertNoActive(ref!, plan.active, flags.force);
+          // Always asks: the queue itself goes, not just jobs.
+          return Math.max(1, plan.jobs);
+        },
+        always: 'the queue and every job in it are deleted',
+        execute: (dryRun) => obliterateQueue(connection, ref!, { force: flags.force, dryRun }),
+        changes: (r) => (r.obliterated ? Math.max(1, r.jobs) : 0),
+        incomplete: () => false,
+        auditResult: (r) => ({ jobs: r.jobs, active: r.active, obliterated: r.obliterated, force: flags.force === true }),
+      },
+      (r, out) => {
+        if (!r.dryRun) return out.line(`Obliterated ${r.queue} (${plural(r.jobs, 'job')}).`);
+        out.line(`Dry run: would obliterate ${r.queue} (${plural(r.jobs, 'job')}, ${r.active} active); nothing was changed.`);
+      },
+    );
     if (result.dryRun && result.active > 0 && !flags.force)
       ctx.output.warn(`a real run would be refused while ${result.active} job(s) are active (unless --force)`);
-    if (!flags.dryRun) {
+    if (!result.dryRun) {
       const left = await queueCounts(connection, ref!);
       if (Object.values(left).some((n) => n > 0)) ctx.output.warn(`${ref!.key} still holds jobs added while it was being removed`);
     }

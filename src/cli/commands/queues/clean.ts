@@ -5,11 +5,10 @@ import { Command, Option } from 'commander';
 import { assertOperable, clusterProblem, CLEANABLE_STATES, type CleanableState } from '../../../core/queues/bull.js';
 import { cleanQueue, DEFAULT_MAX_TIME_MS, type CleanResult } from '../../../core/queues/clean.js';
 import { UsageError } from '../../../errors.js';
-import { confirmOrRefuse } from '../../confirm.js';
 import type { CliContext } from '../../context.js';
 import type { Output } from '../../output.js';
 import { durationParser, integerParser } from '../../parsers.js';
-import { addSafetyOptions, audit, formatAge, formatMs, parseGrace, plural, stateParser, targetQueues, type CommonFlags } from './shared.js';
+import { addSafetyOptions, formatAge, formatMs, parseGrace, plural, runQueueAction, stateParser, targetQueues, type CommonFlags } from './shared.js';
 
 interface CleanFlags extends CommonFlags {
   state: CleanableState;
@@ -68,10 +67,6 @@ Examples:
     });
     const usable = refs.filter((ref) => !clusterProblem(connection, ref));
     const common = { state: flags.state, graceMs, limit: flags.limit, signal: ctx.signal };
-
-    const estimates: CleanResult[] = [];
-    for (const ref of usable) estimates.push(await cleanQueue(connection, ref, { ...common, dryRun: true, maxTimeMs: flags.maxTime }));
-    const matched = estimates.reduce((n, r) => n + r.matched, 0);
     const summary = (queues: CleanResult[], dryRun: boolean): CleanSummary => ({
       state: flags.state,
       graceMs,
@@ -80,35 +75,45 @@ Examples:
       skipped,
       total: queues.reduce((n, r) => n + (dryRun ? r.matched : r.removed), 0),
     });
-    if (flags.dryRun) {
-      await audit(ctx, 'clean', usable, true, { state: flags.state, graceMs, matched });
-      return ctx.output.result(summary(estimates, true), printClean);
-    }
+    const estimate = async () => {
+      const estimates: CleanResult[] = [];
+      for (const ref of usable) estimates.push(await cleanQueue(connection, ref, { ...common, dryRun: true, maxTimeMs: flags.maxTime }));
+      return estimates;
+    };
     const unprocessed = flags.state !== 'completed' && flags.state !== 'failed';
-    await confirmOrRefuse(ctx, {
-      action: `remove ${plural(matched, `${flags.state} job`)} older than ${formatAge(graceMs)} from ${plural(usable.length, 'queue')}${unprocessed ? ' (jobs that have not run yet, no backup)' : ''}`,
-      needed: matched > 0 && (unprocessed || matched > config.safety.confirmAbove),
-      yes: flags.yes === true,
-    });
-
-    const started = performance.now();
-    const results: CleanResult[] = [];
-    for (const ref of usable) {
-      const left = flags.maxTime - (performance.now() - started);
-      const result = await cleanQueue(connection, ref, {
-        ...common,
-        maxTimeMs: Math.max(0, left),
-        onProgress: ({ queue, removed }) => ctx.output.progress(`${queue}: ${removed.toLocaleString('en-US')} removed`),
-      });
-      results.push(result);
-      if (result.stoppedBy === 'signal' || result.stoppedBy === 'time') break;
-    }
-    ctx.output.clearProgress();
-    const done = summary(results, false);
-    await audit(ctx, 'clean', usable, false, { state: flags.state, graceMs, removed: done.total, stoppedBy: results.map((r) => r.stoppedBy) });
-    ctx.output.result(done, printClean);
-    if (results.some((r) => r.stoppedBy === 'signal')) ctx.fail(5);
-    else if (results.length < usable.length || results.some((r) => r.stoppedBy === 'time')) {
+    const result = await runQueueAction<CleanSummary>(
+      ctx,
+      flags,
+      {
+        command: 'queues clean',
+        describe: (n) =>
+          `remove ${n === undefined ? `${flags.state} jobs` : plural(n, `${flags.state} job`)} older than ${formatAge(graceMs)} from ${plural(usable.length, 'queue')}`,
+        refs: usable,
+        count: async () => (await estimate()).reduce((n, r) => n + r.matched, 0),
+        ...(unprocessed ? { always: 'these jobs have not run yet and are not backed up' } : {}),
+        execute: async (dryRun) => {
+          if (dryRun) return summary(await estimate(), true);
+          const started = performance.now();
+          const results: CleanResult[] = [];
+          for (const ref of usable) {
+            const left = flags.maxTime - (performance.now() - started);
+            const done = await cleanQueue(connection, ref, {
+              ...common,
+              maxTimeMs: Math.max(0, left),
+              onProgress: ({ queue, removed }) => ctx.output.progress(`${queue}: ${removed.toLocaleString('en-US')} removed`),
+            });
+            results.push(done);
+            if (done.stoppedBy === 'signal' || done.stoppedBy === 'time') break;
+          }
+          return summary(results, false);
+        },
+        changes: (r) => (r.dryRun ? 0 : r.total),
+        incomplete: (r) => r.queues.some((q) => q.stoppedBy === 'signal'),
+        auditResult: (r) => ({ state: r.state, graceMs: r.graceMs, [r.dryRun ? 'matched' : 'removed']: r.total, stoppedBy: r.queues.map((q) => q.stoppedBy) }),
+      },
+      printClean,
+    );
+    if (!result.dryRun && (result.queues.length < usable.length || result.queues.some((r) => r.stoppedBy === 'time'))) {
       ctx.output.warn(`stopped at the --max-time budget (${formatMs(flags.maxTime)}): run again to continue`);
     }
   });

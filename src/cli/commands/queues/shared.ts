@@ -1,15 +1,18 @@
 /**
- * What every `queues` subcommand shares: which prefixes, which queues, option parsers, the audit
- * line, and small formatters.
+ * What every `queues` subcommand shares: which prefixes, which queues, the lifecycle every action
+ * runs, option parsers, and small formatters.
  */
-import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { appendAudit } from '../../../core/audit.js';
 import { parseState, resolveQueue } from '../../../core/queues/bull.js';
 import { discoverQueues, type QueueRef } from '../../../core/queues/discovery.js';
-import { UsageError } from '../../../errors.js';
+import { queueOperation, type QueueActionSpec } from '../../../core/queues/operation.js';
+import { runLifecycle } from '../../../core/safety/lifecycle.js';
+import { ExitCode, PartialError, UsageError } from '../../../errors.js';
 import type { RedisConnection } from '../../../redis/connect.js';
+import { promptConfirm } from '../../confirm.js';
 import type { CliContext } from '../../context.js';
+import { cliEnv } from '../../destructive.js';
+import type { Output } from '../../output.js';
 import { durationParser } from '../../parsers.js';
 
 export interface CommonFlags {
@@ -50,15 +53,35 @@ export async function targetQueues(ctx: CliContext, connection: RedisConnection,
   return discoverQueues(connection, prefixes, { signal: ctx.signal, count: ctx.config().scan.count });
 }
 
-/** The logs folder (`logs.dir`, relative to the working directory). */
-export function logsDir(ctx: CliContext): string {
-  return path.resolve(ctx.environment.cwd, ctx.config().logs.dir);
-}
-
-/** One audit line for a destructive (or dry) run. */
-export async function audit(ctx: CliContext, command: string, refs: QueueRef[], dryRun: boolean, result: Record<string, unknown>): Promise<void> {
-  const connection = await ctx.connection();
-  await appendAudit(logsDir(ctx), { command: `queues ${command}`, targets: refs.map((r) => r.key), dryRun, result, server: connection.target });
+/**
+ * Run a queue action through the safety lifecycle (count, confirm or `--yes`, preflight, execute,
+ * audit) and print its result; a result that is incomplete (interrupted) sets exit 5, and so does a
+ * failure after the first change (its partial result is printed first).
+ */
+export async function runQueueAction<R extends object>(
+  ctx: CliContext,
+  flags: CommonFlags,
+  spec: QueueActionSpec<R>,
+  print: (result: R, out: Output) => void,
+): Promise<R> {
+  const env = await cliEnv(ctx);
+  let result: R;
+  try {
+    result = await runLifecycle(env, queueOperation(env.connection, env.config, spec), {
+      dryRun: flags.dryRun === true,
+      force: flags.yes === true,
+      confirm: (prompt) => promptConfirm(ctx, prompt),
+    });
+  } catch (error) {
+    ctx.output.clearProgress();
+    if (error instanceof PartialError && error.partial && typeof error.partial === 'object' && Object.keys(error.partial).length > 0)
+      ctx.output.result(error.partial as R, print);
+    throw error;
+  }
+  ctx.output.clearProgress();
+  ctx.output.result(result, print);
+  if (spec.incomplete(result)) ctx.fail(ExitCode.PARTIAL);
+  return result;
 }
 
 /** Grace period: a duration ("24h", "30m", "7d", "0"); a bare number is hours. */

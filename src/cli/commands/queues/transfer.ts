@@ -5,14 +5,14 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { assertOperable, EXPORTABLE_STATES, resolveQueue, type ExportableState } from '../../../core/queues/bull.js';
 import { queueRef } from '../../../core/queues/discovery.js';
-import { drainQueue, drainStates, type DrainResult } from '../../../core/queues/drain.js';
+import { backupFileName, drainQueue, drainStates, type DrainResult } from '../../../core/queues/drain.js';
 import { exportJobs } from '../../../core/queues/export.js';
-import { importJobs } from '../../../core/queues/import.js';
+import { importJobs, type ImportResult } from '../../../core/queues/import.js';
 import { UsageError } from '../../../errors.js';
-import { confirmOrRefuse } from '../../confirm.js';
 import type { CliContext } from '../../context.js';
 import type { Output } from '../../output.js';
-import { addSafetyOptions, audit, formatMs, logsDir, plural, prefixesOf, statesParser, targetQueues, type CommonFlags } from './shared.js';
+import { logsDir } from '../../destructive.js';
+import { addSafetyOptions, formatMs, plural, prefixesOf, runQueueAction, statesParser, targetQueues, type CommonFlags } from './shared.js';
 
 interface DrainFlags extends CommonFlags {
   delayed?: boolean;
@@ -41,33 +41,36 @@ Examples:
     const [ref] = await targetQueues(ctx, connection, name, flags);
     assertOperable(connection, ref!);
     const backupDir = flags.backup ? path.join(logsDir(ctx), 'backups') : false;
-    const plan = await drainQueue(connection, ref!, { delayed: flags.delayed, backupDir, dryRun: true, signal: ctx.signal });
-    const count = Object.values(plan.byState).reduce<number>((a, b) => a + (b ?? 0), 0);
-    if (!flags.dryRun) {
-      await confirmOrRefuse(ctx, {
-        action: `remove ${plural(count, 'job')} (${drainStates(flags.delayed).join(', ')}) from ${ref!.key}${flags.backup ? ' after backing them up' : ' WITHOUT a backup'}`,
-        needed: count > 0,
-        yes: flags.yes === true,
+    const now = new Date();
+    const file = backupDir ? backupFileName(backupDir, ref!, now) : undefined;
+    const drain = (dryRun: boolean) =>
+      drainQueue(connection, ref!, {
+        delayed: flags.delayed,
+        backupDir,
+        ...(file ? { file } : {}),
+        now,
+        dryRun,
+        signal: ctx.signal,
+        onProgress: ({ phase, done, total }) => ctx.output.progress(`${phase === 'backup' ? 'backing up' : 'removing'} ${done}/${total}`),
       });
-    }
-    const result = flags.dryRun
-      ? plan
-      : await drainQueue(connection, ref!, {
-          delayed: flags.delayed,
-          backupDir,
-          signal: ctx.signal,
-          onProgress: ({ phase, done, total }) => ctx.output.progress(`${phase === 'backup' ? 'backing up' : 'removing'} ${done}/${total}`),
-        });
-    ctx.output.clearProgress();
-    await audit(ctx, 'drain', [ref!], result.dryRun, {
-      byState: result.byState,
-      backup: result.backup,
-      removed: result.removed,
-      skipped: result.skipped,
-      interrupted: result.interrupted,
-    });
-    ctx.output.result(result, printDrain);
-    if (result.interrupted) ctx.fail(5);
+    await runQueueAction<DrainResult>(
+      ctx,
+      flags,
+      {
+        command: 'queues drain',
+        describe: (n) =>
+          `remove ${n === undefined ? 'the jobs' : plural(n, 'job')} (${drainStates(flags.delayed).join(', ')}) from ${ref!.key}${flags.backup ? ' after backing them up' : ' WITHOUT a backup'}`,
+        refs: [ref!],
+        count: async () => Object.values((await drain(true)).byState).reduce<number>((a, b) => a + (b ?? 0), 0),
+        always: flags.backup ? 'jobs that have not run yet are removed' : 'jobs that have not run yet are removed, with no backup',
+        ...(file ? { files: [{ file, owner: ref!.key }] } : {}),
+        execute: drain,
+        changes: (r) => r.removed,
+        incomplete: (r) => r.interrupted,
+        auditResult: (r) => ({ byState: r.byState, backup: r.backup, removed: r.removed, skipped: r.skipped, interrupted: r.interrupted }),
+      },
+      printDrain,
+    );
   });
 }
 
@@ -169,34 +172,36 @@ Examples:
     });
     assertOperable(connection, ref);
     const filePath = path.resolve(ctx.environment.cwd, file);
-    const plan = await importJobs(connection, ref, { file: filePath, dryRun: true });
-    if (!flags.dryRun) {
-      await confirmOrRefuse(ctx, {
-        action: `add ${plural(plan.total, 'job')} to ${ref.key}`,
-        needed: plan.total > ctx.config().safety.confirmAbove,
-        yes: flags.yes === true,
-      });
-    }
-    const result = flags.dryRun
-      ? plan
-      : await importJobs(connection, ref, {
-          file: filePath,
-          signal: ctx.signal,
-          onProgress: ({ added, total }) => ctx.output.progress(`added ${added}/${total}`),
-        });
-    ctx.output.clearProgress();
-    await audit(ctx, 'import', [ref], result.dryRun, { file: filePath, total: result.total, added: result.added, byState: result.byState });
-    ctx.output.result(result, (r, out) => {
-      const states =
-        Object.entries(r.byState)
-          .map(([s, n]) => `${n} ${s}`)
-          .join(', ') || 'none';
-      out.line(
-        r.dryRun
-          ? `Dry run: would add ${plural(r.total, 'job')} to ${r.queue} (${states}); nothing was changed.`
-          : `Added ${plural(r.added, 'job')} to ${r.queue} (originally ${states}).`,
-      );
-    });
-    if (result.interrupted) ctx.fail(5);
+    await runQueueAction<ImportResult>(
+      ctx,
+      flags,
+      {
+        command: 'queues import',
+        describe: (n) => `add ${n === undefined ? 'the jobs' : plural(n, 'job')} of ${filePath} to ${ref.key}`,
+        refs: [ref],
+        count: async () => (await importJobs(connection, ref, { file: filePath, dryRun: true })).total,
+        execute: (dryRun) =>
+          importJobs(connection, ref, {
+            file: filePath,
+            dryRun,
+            signal: ctx.signal,
+            onProgress: ({ added, total }) => ctx.output.progress(`added ${added}/${total}`),
+          }),
+        changes: (r) => r.added,
+        incomplete: (r) => r.interrupted,
+        auditResult: (r) => ({ file: filePath, total: r.total, added: r.added, byState: r.byState }),
+      },
+      (r, out) => {
+        const states =
+          Object.entries(r.byState)
+            .map(([s, n]) => `${n} ${s}`)
+            .join(', ') || 'none';
+        out.line(
+          r.dryRun
+            ? `Dry run: would add ${plural(r.total, 'job')} to ${r.queue} (${states}); nothing was changed.`
+            : `Added ${plural(r.added, 'job')} to ${r.queue} (originally ${states}).`,
+        );
+      },
+    );
   });
 }

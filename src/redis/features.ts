@@ -4,7 +4,7 @@
  * under an LFU maxmemory-policy).
  */
 import type { Redis } from 'ioredis';
-import { compareVersions, identify, parseInfo } from '../server-info.js';
+import { compareVersions, identify, parseInfo } from './server-info.js';
 
 export interface NodeFeatures {
   /** The Redis protocol version the node claims (`redis_version`; Valkey 8 says 7.2.x). */

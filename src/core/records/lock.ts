@@ -4,16 +4,10 @@
  * cron, a manual run and a second host never overlap.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { LockHeldError } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
-
-/** The lock key. */
-export const LOCK_KEY = 'cachectl:maintenance:lock';
-
-const RENEW_SCRIPT = readFileSync(new URL('./lock-renew.lua', import.meta.url), 'utf8');
-const RELEASE_SCRIPT = readFileSync(new URL('./lock-release.lua', import.meta.url), 'utf8');
+import { int, runScript } from '../scripts/index.js';
 
 /** Who holds the lock (stored as JSON in the lock value). */
 export interface LockHolder {
@@ -25,8 +19,8 @@ export interface LockHolder {
 }
 
 export interface AcquireOptions {
-  /** Lock key (default {@link LOCK_KEY}). */
-  key?: string;
+  /** Lock key (`ownKeys(config).lock`). */
+  key: string;
   /** Time to live; renewed every third of it while held. */
   ttlMs: number;
   runId?: string;
@@ -53,7 +47,7 @@ export interface HeldLock {
  * itself every `ttlMs / 3` until released.
  */
 export async function acquireLock(connection: RedisConnection, options: AcquireOptions): Promise<HeldLock> {
-  const key = options.key ?? LOCK_KEY;
+  const key = options.key;
   const ttlMs = Math.max(1000, Math.round(options.ttlMs));
   const holder: LockHolder = {
     token: randomBytes(16).toString('hex'),
@@ -78,8 +72,8 @@ export async function acquireLock(connection: RedisConnection, options: AcquireO
   const renew = async (): Promise<boolean> => {
     if (lost !== undefined || released) return false;
     try {
-      const result = await connection.client.eval(RENEW_SCRIPT, 1, key, value, String(ttlMs));
-      if (Number(result) === 1) {
+      const result = await runScript(connection.client, 'lock-renew', false, [Buffer.from(key)], [value, String(ttlMs)]);
+      if (int(result) === 1) {
         lastRenewal = Date.now();
         options.onRenewed?.();
         return true;
@@ -107,7 +101,7 @@ export async function acquireLock(connection: RedisConnection, options: AcquireO
       released = true;
       clearInterval(timer);
       try {
-        return Number(await connection.client.eval(RELEASE_SCRIPT, 1, key, value)) === 1;
+        return int(await runScript(connection.client, 'lock-release', false, [Buffer.from(key)], [value])) === 1;
       } catch {
         return false; // the server is gone: the lock expires by itself
       }
@@ -116,7 +110,7 @@ export async function acquireLock(connection: RedisConnection, options: AcquireO
 }
 
 /** The current holder of the lock, if any (undefined when free or not ours to parse). */
-export async function readLockHolder(connection: RedisConnection, key: string = LOCK_KEY): Promise<(LockHolder & { ttlMs: number }) | undefined> {
+export async function readLockHolder(connection: RedisConnection, key: string): Promise<(LockHolder & { ttlMs: number }) | undefined> {
   const [value, ttl] = await Promise.all([connection.client.get(key), connection.client.pttl(key)]);
   if (value === null) return undefined;
   try {

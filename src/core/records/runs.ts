@@ -1,12 +1,10 @@
 /**
  * The maintenance run record: one entry per run in a capped Redis stream, read back by `stats`
- * and `doctor` (last run, overdue?). On a cluster the stream key lives on one node; the cluster
- * client routes it there.
+ * and `doctor` (last run, overdue?). The stream is `<namespace>:maintenance:runs` (see
+ * `ownKeys`). On a cluster the stream key lives on one node; the cluster client routes it there.
  */
 import type { RedisConnection } from '../../redis/connect.js';
 
-/** Stream holding the run records (newest last). */
-export const RUNS_STREAM = 'cachectl:maintenance:runs';
 /** Approximate cap on the number of records kept (XADD MAXLEN ~). */
 export const RUNS_MAX_LEN = 1000;
 /**
@@ -54,31 +52,25 @@ export function queueList(keys: string[], at: Date): QueueList {
   return { at: at.toISOString(), total: sorted.length, keys: sorted.slice(0, MAX_RECORDED_QUEUES), truncated: sorted.length > MAX_RECORDED_QUEUES };
 }
 
-/** Where the records live; tests on a shared server use their own stream. */
-export interface RecordOptions {
-  /** Stream key (default {@link RUNS_STREAM}). */
-  stream?: string;
-}
-
-/** Append `run` to the stream (capped at ~{@link RUNS_MAX_LEN} entries). Returns the stream entry id. */
-export async function recordRun(connection: RedisConnection, run: MaintenanceRun, options: RecordOptions = {}): Promise<string> {
-  const id = await connection.client.xadd(options.stream ?? RUNS_STREAM, 'MAXLEN', '~', String(RUNS_MAX_LEN), '*', 'run', JSON.stringify(run));
+/** Append `run` to `stream` (capped at ~{@link RUNS_MAX_LEN} entries). Returns the stream entry id. */
+export async function recordRun(connection: RedisConnection, stream: string, run: MaintenanceRun): Promise<string> {
+  const id = await connection.client.xadd(stream, 'MAXLEN', '~', String(RUNS_MAX_LEN), '*', 'run', JSON.stringify(run));
   return id ?? '';
 }
 
-/** The most recent record, or `undefined` when no run was ever recorded. */
-export async function readLastRun(connection: RedisConnection, options: RecordOptions = {}): Promise<MaintenanceRun | undefined> {
-  const [last] = await readRuns(connection, 1, options);
+/** The most recent record of `stream`, or `undefined` when no run was ever recorded. */
+export async function readLastRun(connection: RedisConnection, stream: string): Promise<MaintenanceRun | undefined> {
+  const [last] = await readRuns(connection, stream, 1);
   return last;
 }
 
 /**
- * Up to `count` most recent records, newest first. Entries that do not parse are skipped (a
- * record written by a newer version must not break an older reader).
+ * Up to `count` most recent records of `stream`, newest first. Entries that do not parse are
+ * skipped (a record written by a newer version must not break an older reader).
  */
-export async function readRuns(connection: RedisConnection, count: number, options: RecordOptions = {}): Promise<MaintenanceRun[]> {
+export async function readRuns(connection: RedisConnection, stream: string, count: number): Promise<MaintenanceRun[]> {
   if (!Number.isInteger(count) || count <= 0) return [];
-  const entries = await connection.client.xrevrange(options.stream ?? RUNS_STREAM, '+', '-', 'COUNT', count);
+  const entries = await connection.client.xrevrange(stream, '+', '-', 'COUNT', count);
   const runs: MaintenanceRun[] = [];
   for (const [, fields] of entries) {
     const run = parseRun(fieldValue(fields, 'run'));

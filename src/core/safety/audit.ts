@@ -1,11 +1,13 @@
 /**
- * The audit log: one JSON line per destructive run in `<logs>/audit.log`. It records what was
- * asked and what happened — never key values, never secrets.
+ * The audit log: one JSON line per destructive run (dry runs included) in `<logs>/audit.log`. It
+ * records what was asked and what happened — never key values, never secrets. The file is opened
+ * for append without following a symbolic link planted in its place.
  */
-import { appendFile, mkdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { redact } from '../redact.js';
+import { redact } from '../../redact.js';
 
 export interface AuditEntry {
   /** The command as the operator would name it (`invalidate`, `clear-all`, `queues clean`…). */
@@ -37,9 +39,21 @@ export async function appendAudit(dir: string, entry: AuditEntry): Promise<Audit
     pid: process.pid,
     ...entry,
   };
-  await mkdir(dir, { recursive: true });
-  await appendFile(path.join(dir, AUDIT_FILE), `${redact(JSON.stringify(record))}\n`, { mode: 0o640 });
+  await appendLine(dir, AUDIT_FILE, redact(JSON.stringify(record)));
   return record;
+}
+
+/** Append one line to `<dir>/<name>` (O_APPEND, never through a symbolic link), creating the folder. */
+export async function appendLine(dir: string, name: string, line: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, name);
+  const handle = await open(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o640);
+  try {
+    await handle.write(`${line}\n`);
+  } finally {
+    await handle.close();
+  }
+  return file;
 }
 
 function safeUser(): string {

@@ -1,0 +1,64 @@
+/**
+ * The key guard: the one place that decides "is this key protected?". Built once from the
+ * configuration, it protects BullMQ keys (`queues.prefixes`), cachectl's own keys (the
+ * `namespace` and the configured streams) and, for a tenant-restricted run, everything outside
+ * `tenant:<id>:`. Every path that deletes or writes keys consults it: the server-side step (as
+ * script arguments), exact deletes, restore, the invalidation listener and queue imports.
+ */
+import type { CachectlConfig } from '../config/load.js';
+import { ownKeys } from './records/own-keys.js';
+import type { ScriptArg } from './scripts/index.js';
+import { tenantScope } from './tenant.js';
+
+/** Why a key is left alone. */
+export type Protection = 'queue' | 'own' | 'outside';
+
+export interface GuardOptions {
+  /** Restrict to keys under `tenant:<tenant>:` (everything else is `outside`). */
+  tenant?: string;
+}
+
+export class KeyGuard {
+  /** `<prefix>:` of every BullMQ prefix. */
+  readonly queuePrefixes: Buffer[];
+  /** `<namespace>:`. */
+  readonly ownPrefix: Buffer;
+  /** Own keys configured outside the namespace (e.g. a custom invalidation stream name). */
+  readonly ownExact: Buffer[];
+  /** Tenant restriction, if any. */
+  readonly only: Buffer | undefined;
+
+  constructor(config: Pick<CachectlConfig, 'namespace' | 'invalidation' | 'queues'>, options: GuardOptions = {}) {
+    const own = ownKeys(config);
+    this.queuePrefixes = [...new Set(config.queues.prefixes)].map((prefix) => Buffer.from(`${prefix}:`, 'utf8'));
+    this.ownPrefix = own.prefix;
+    this.ownExact = [own.stream, own.deadLetters].map((name) => Buffer.from(name, 'utf8')).filter((key) => !startsWith(key, own.prefix));
+    this.only = options.tenant !== undefined ? tenantScope(options.tenant).prefix : undefined;
+  }
+
+  /** Why `key` must be left alone, or undefined when it may be touched. */
+  protection(key: Buffer): Protection | undefined {
+    if (this.only && !startsWith(key, this.only)) return 'outside';
+    if (this.queuePrefixes.some((prefix) => startsWith(key, prefix))) return 'queue';
+    if (startsWith(key, this.ownPrefix) || this.ownExact.some((exact) => exact.equals(key))) return 'own';
+    return undefined;
+  }
+
+  /** True when `key` must be left alone. */
+  protects(key: Buffer): boolean {
+    return this.protection(key) !== undefined;
+  }
+
+  /** The guard as keyspace-step arguments: required prefix, then P and P (kind, bytes) pairs. */
+  scriptArgs(): ScriptArg[] {
+    const entries: ScriptArg[] = [];
+    for (const prefix of this.queuePrefixes) entries.push('q', prefix);
+    entries.push('o', this.ownPrefix);
+    for (const exact of this.ownExact) entries.push('e', exact);
+    return [this.only ?? '', entries.length / 2, ...entries];
+  }
+}
+
+function startsWith(key: Buffer, prefix: Buffer): boolean {
+  return key.length >= prefix.length && key.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
+}
