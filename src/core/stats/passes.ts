@@ -30,6 +30,39 @@ export interface PassOptions {
   signal?: AbortSignal;
   /** Called after every step with the keys visited so far over all masters. */
   onStep?: (done: number) => void;
+  /** Biggest keys to keep per family and among unknown keys (0 = none). */
+  top?: number;
+  /** Count keys per `<tenantPrefix><tenant>:`. */
+  tenantPrefix?: string;
+  /** Per family (config order): TTL ceiling in ms, 0 = none. */
+  ttlCeilingsMs?: number[];
+  /** Sizes steps and pauses between them (the exporter's server-time budget); none = full speed. */
+  pacer?: StepPacer;
+}
+
+/** Paces a pass on each node: how many keys the next step may visit, and a pause after each step. */
+export interface StepPacer {
+  /** Keys the next step on `node` may visit, at most `defaultKeys`. */
+  budget(node: Redis, defaultKeys: number): number;
+  /** Called after each step with its round trip; resolves when the next step may start. */
+  after(node: Redis, elapsedMs: number, keys: number): Promise<void>;
+}
+
+/** The script arguments every step of a pass shares. */
+function stepExtras(options: PassOptions): { top: number; tenantPrefix?: string; ttlCeilingsMs?: number[] } {
+  return {
+    top: options.top ?? 0,
+    ...(options.tenantPrefix !== undefined ? { tenantPrefix: options.tenantPrefix } : {}),
+    ...(options.ttlCeilingsMs ? { ttlCeilingsMs: options.ttlCeilingsMs } : {}),
+  };
+}
+
+/** Run one step, timed and paced. */
+async function pacedStep(node: Redis, options: PassOptions, request: Parameters<typeof runStep>[1]) {
+  const started = performance.now();
+  const step = await runStep(node, request);
+  await options.pacer?.after(node, performance.now() - started, step.visited);
+  return step;
 }
 
 export interface PassResult {
@@ -43,8 +76,10 @@ export interface PassResult {
  * (1 = each one; SCAN order is hash order, so this is a fair systematic sample).
  */
 export async function scanPass(masters: MasterPlan[], options: PassOptions, inspectEvery: number): Promise<PassResult> {
-  const tally = new KeyTally(options.familyCount);
+  const tally = new KeyTally(options.familyCount, options.top ?? 0);
   let complete = true;
+  // Measuring every key (the biggest keys of a full pass) costs like inspecting every key.
+  const stepKeys = inspectEvery === 1 || (options.top ?? 0) > 0 ? INSPECT_STEP_KEYS : SCAN_STEP_KEYS;
   await Promise.all(
     masters.map(async (master) => {
       let cursor = '0';
@@ -53,10 +88,11 @@ export async function scanPass(masters: MasterPlan[], options: PassOptions, insp
           complete = false;
           return;
         }
-        const step = await runStep(master.node, {
+        const step = await pacedStep(master.node, options, {
+          ...stepExtras(options),
           source: 'scan',
           cursor,
-          budget: inspectEvery === 1 ? INSPECT_STEP_KEYS : SCAN_STEP_KEYS,
+          budget: options.pacer ? options.pacer.budget(master.node, stepKeys) : stepKeys,
           count: options.count,
           inspectEvery,
           idleAllowed: master.idleAllowed,
@@ -77,7 +113,7 @@ export async function scanPass(masters: MasterPlan[], options: PassOptions, insp
  * inspect the family keys drawn. Counts come out weighted to estimate the whole keyspace.
  */
 export async function randomPass(masters: MasterPlan[], options: PassOptions, sample: number): Promise<PassResult> {
-  const tally = new KeyTally(options.familyCount);
+  const tally = new KeyTally(options.familyCount, options.top ?? 0);
   const total = masters.reduce((sum, m) => sum + m.keys, 0);
   let complete = true;
   await Promise.all(
@@ -92,8 +128,9 @@ export async function randomPass(masters: MasterPlan[], options: PassOptions, sa
           complete = false;
           return;
         }
-        const budget = Math.min(INSPECT_STEP_KEYS, planned - drawn);
-        const step = await runStep(master.node, {
+        const budget = Math.min(options.pacer ? options.pacer.budget(master.node, INSPECT_STEP_KEYS) : INSPECT_STEP_KEYS, planned - drawn);
+        const step = await pacedStep(master.node, options, {
+          ...stepExtras(options),
           source: 'random',
           cursor: '0',
           budget,
