@@ -32,6 +32,7 @@ export const commandEntries: CommandEntry[] = [
   { name: 'schedule', load: async () => (await import('./schedule.js')).scheduleCommand },
   { name: 'listen', load: async () => (await import('./listen.js')).listenCommand },
   { name: 'publish', load: async () => (await import('./publish.js')).publishCommand },
+  { name: 'exporter', load: async () => (await import('./exporter.js')).exporterCommand },
 ];
 
 /** Names and aliases of every cachectl command (loaded or not), plus the legacy hook flags. */

@@ -40,12 +40,15 @@ export interface PassOptions {
   pacer?: StepPacer;
 }
 
-/** Paces a pass on each node: how many keys the next step may visit, and a pause after each step. */
+/**
+ * Paces steps on each node: `acquire` resolves when the node may take the next step and says how
+ * many keys it may visit; `release` reports how long the step took.
+ */
 export interface StepPacer {
-  /** Keys the next step on `node` may visit, at most `defaultKeys`. */
-  budget(node: Redis, defaultKeys: number): number;
-  /** Called after each step with its round trip; resolves when the next step may start. */
-  after(node: Redis, elapsedMs: number, keys: number): Promise<void>;
+  /** Wait for `node`'s turn; resolves to the keys the step may visit (at most `defaultKeys`). */
+  acquire(node: Redis, kind: string, defaultKeys: number): Promise<number>;
+  /** The step on `node` is over: it visited `keys` keys in `elapsedMs` (round trip). */
+  release(node: Redis, kind: string, elapsedMs: number, keys: number): void;
 }
 
 /** The script arguments every step of a pass shares. */
@@ -57,12 +60,21 @@ function stepExtras(options: PassOptions): { top: number; tenantPrefix?: string;
   };
 }
 
-/** Run one step, timed and paced. */
+/** Run one step, paced when there is a pacer (which then sizes the step, up to `request.budget`). */
 async function pacedStep(node: Redis, options: PassOptions, request: Parameters<typeof runStep>[1]) {
+  const pacer = options.pacer;
+  if (!pacer) return runStep(node, request);
+  const kind = `stats-${request.source}`;
+  const budget = await pacer.acquire(node, kind, request.budget);
   const started = performance.now();
-  const step = await runStep(node, request);
-  await options.pacer?.after(node, performance.now() - started, step.visited);
-  return step;
+  try {
+    const step = await runStep(node, { ...request, budget });
+    pacer.release(node, kind, performance.now() - started, step.visited);
+    return step;
+  } catch (error) {
+    pacer.release(node, kind, performance.now() - started, 0);
+    throw error;
+  }
 }
 
 export interface PassResult {
@@ -92,7 +104,7 @@ export async function scanPass(masters: MasterPlan[], options: PassOptions, insp
           ...stepExtras(options),
           source: 'scan',
           cursor,
-          budget: options.pacer ? options.pacer.budget(master.node, stepKeys) : stepKeys,
+          budget: stepKeys,
           count: options.count,
           inspectEvery,
           idleAllowed: master.idleAllowed,
@@ -128,12 +140,11 @@ export async function randomPass(masters: MasterPlan[], options: PassOptions, sa
           complete = false;
           return;
         }
-        const budget = Math.min(options.pacer ? options.pacer.budget(master.node, INSPECT_STEP_KEYS) : INSPECT_STEP_KEYS, planned - drawn);
         const step = await pacedStep(master.node, options, {
           ...stepExtras(options),
           source: 'random',
           cursor: '0',
-          budget,
+          budget: Math.min(INSPECT_STEP_KEYS, planned - drawn),
           count: options.count,
           inspectEvery: 1,
           idleAllowed: master.idleAllowed,
@@ -141,9 +152,9 @@ export async function randomPass(masters: MasterPlan[], options: PassOptions, sa
           matchers: options.matchers,
         });
         tally.add(step, weight);
-        drawn += budget;
+        drawn += step.visited;
         options.onStep?.(tally.visited);
-        if (step.visited < budget) return;
+        if (step.visited === 0) return;
       }
     }),
   );
