@@ -1,7 +1,8 @@
 /**
  * The exporter's server-time budget. Every costly step on a node goes through one `BudgetPacer`:
  * steps on a node run one at a time, each is sized so that it takes about `stepMs` (learnt from
- * the steps before it, per kind of step), and after a step of t ms the node rests t·(1−s)/s ms, so
+ * the steps before it, per kind of step, aiming at 60 % of `stepMs` since the speed of a step
+ * varies), and after a step of t ms the node rests t·(1−s)/s ms, so
  * the exporter's share of that node's time stays at or below `share` s (1 % by default). The round
  * trip measured by the client is an upper bound of the server time, so the budget errs on the safe side.
  */
@@ -66,7 +67,7 @@ export class BudgetPacer implements StepPacer {
     if (wait > 0) await this.sleep(wait);
     this.releases.set(node, release);
     const rate = state.rates.get(kind);
-    const keys = rate === undefined ? this.firstKeys : Math.floor(rate * this.stepMs * 0.8);
+    const keys = rate === undefined ? this.firstKeys : Math.floor(rate * this.stepMs * 0.6);
     return Math.max(1, Math.min(defaultKeys, Math.max(this.minKeys, keys)));
   }
 

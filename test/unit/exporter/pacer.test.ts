@@ -14,11 +14,11 @@ describe('BudgetPacer', () => {
     const n = node('a');
     expect(await pacer.acquire(n, 'k', 10_000)).toBe(200);
     pacer.release(n, 'k', 2, 200); // 100 keys per ms
-    // 80 % of the 10 ms budget at 100 keys/ms
-    expect(await pacer.acquire(n, 'k', 10_000)).toBe(800);
-    pacer.release(n, 'k', 20, 800); // slower now: 40 keys/ms counts at once
-    expect(await pacer.acquire(n, 'k', 10_000)).toBe(320);
-    pacer.release(n, 'k', 1, 320);
+    // 60 % of the 10 ms budget at 100 keys/ms (the round trip is only an estimate of server time)
+    expect(await pacer.acquire(n, 'k', 10_000)).toBe(600);
+    pacer.release(n, 'k', 15, 600); // slower now: 40 keys/ms counts at once
+    expect(await pacer.acquire(n, 'k', 10_000)).toBe(240);
+    pacer.release(n, 'k', 1, 240);
     // never above what the caller allows, never below the floor
     expect(await pacer.acquire(n, 'k', 100)).toBe(100);
     pacer.release(n, 'k', 1000, 1);
@@ -40,12 +40,15 @@ describe('BudgetPacer', () => {
       busy += took;
       pacer.release(n, 'k', took, 100);
     }
+    // The turn after the fifth step comes after its rest.
+    await pacer.acquire(n, 'k', 1000);
+    pacer.release(n, 'k', 0, 0);
     const total = performance.now() - started;
-    // 5 steps of ~10 ms with 4 rests of ~40 ms in between: busy / total <= share (plus timer slack)
-    expect(busy / total).toBeLessThanOrEqual(share * 1.25);
-    expect(total).toBeGreaterThanOrEqual(4 * 10 * (1 / share - 1) * 0.9);
+    // 5 steps of ~10 ms, each followed by a rest of 4x its length: busy / total <= share (plus timer slack)
+    expect(busy / total).toBeLessThanOrEqual(share * 1.2);
+    expect(total).toBeGreaterThanOrEqual(5 * 10 * (1 / share) * 0.9);
     const totals = pacer.take();
-    expect(totals.steps).toBe(5);
+    expect(totals.steps).toBe(6); // the five steps and the last turn
     expect(totals.longestMs).toBeGreaterThanOrEqual(9);
     expect(pacer.take().steps).toBe(0);
   });
