@@ -25,6 +25,7 @@ export {
 } from './core/stats/index.js';
 export { runDoctor, type DoctorOptions, type DoctorResult, type DoctorCheck, type CheckFinding, type CheckStatus, type CheckId } from './core/doctor/index.js';
 export { renderPrometheus, renderDoctorPrometheus } from './core/metrics/index.js';
+export { Exporter, serveExporter, type ExporterOptions, type ExporterLog, type ExporterHealth, type ExporterServer } from './core/exporter/index.js';
 export {
   discoverQueues,
   queueCounts,

@@ -53,7 +53,7 @@ describe('cache_exporter under a real PM2 daemon', () => {
     server = await startServer();
     work = workDir('pm2-exporter', {});
     home = path.join(work.dir, 'pm2-home');
-    [port] = await freePorts(1);
+    port = (await freePorts(1))[0]!;
     const app = (await shippedApps(true)).apps.find((a) => a.name === 'cache_exporter')!;
     const apps = [
       {

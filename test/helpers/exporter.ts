@@ -1,6 +1,8 @@
 // The exporter's test fixture: a keyspace of known content (the stats seed plus TTL breaches,
 // tenants, a real BullMQ queue, a maintenance record and an invalidation consumer group), the
 // figures the exporter must report for it, and small HTTP helpers.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { resolveConfig, type CachectlConfig } from '../../src/config/load.js';
@@ -9,6 +11,7 @@ import { connect, type RedisConnection } from '../../src/redis/connect.js';
 import { seedQueue } from '../../scripts/lib/seed.mjs';
 import { parsePrometheus, promValue, type PromFamily } from './prom-parse.js';
 import { countKeys, seedConfig, seedPlan, writeSeed } from './stats-seed.js';
+import { ROOT } from './cli.js';
 
 export const QUEUE = 'exp-messages';
 export const QUEUE_COUNTS = { done: 3, failing: 2, waiting: 4 };
@@ -107,3 +110,13 @@ export async function scrapeUntil(base: string, ready: (m: Map<string, PromFamil
 }
 
 export { promValue };
+
+/** Metric names in the tables of docs/monitoring.md (the first column of each row). */
+export function documentedMetrics(): Set<string> {
+  const names = new Set<string>();
+  for (const line of readFileSync(path.join(ROOT, 'docs/monitoring.md'), 'utf8').split('\n')) {
+    if (!line.startsWith('| `cachectl_')) continue;
+    for (const m of line.split('|')[1]!.matchAll(/`(cachectl_[a-z0-9_]+)`/g)) names.add(m[1]!);
+  }
+  return names;
+}

@@ -8,6 +8,7 @@ import { serveExporter, type ExporterServer } from '../../../src/core/exporter/h
 import { connect } from '../../../src/redis/connect.js';
 import { startServer, type ServerHandle } from '../../helpers/servers.js';
 import {
+  documentedMetrics,
   exporterConfig,
   get,
   promValue,
@@ -100,6 +101,13 @@ describe('cachectl exporter on a seeded standalone server', () => {
     expect(promValue(m, 'cachectl_keys')).toBeGreaterThanOrEqual(expected.totalKeys - 5);
     // The census stayed within its budget: no step above the target by much.
     expect(promValue(m, 'cachectl_exporter_refresh_longest_step_seconds')).toBeLessThan(0.1);
+  });
+
+  it('every metric it serves is documented in docs/monitoring.md', async () => {
+    const documented = documentedMetrics();
+    const served = [...(await scrape(base)).keys()];
+    expect(served.length).toBeGreaterThan(50);
+    expect(served.filter((name) => !documented.has(name))).toEqual([]);
   });
 
   it('serves the Prometheus content type, /healthz, and 404/405 for anything else', async () => {

@@ -3,6 +3,7 @@
 // load and the alerts this keyspace deserves go pending, and a dead server raises the target-down
 // alert. promtool checks the shipped rules and the exposition. Skipped, with a note, only where
 // prometheus is not installed (in CI, where it is packaged, its absence fails the run instead).
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +114,24 @@ describe.skipIf(missing !== null)('the exporter scraped by a real Prometheus', (
     expect(active.has('CachectlTtlLessKeysHigh')).toBe(false);
     const ttl = (await prometheus.alerts()).filter((a) => a.labels.alertname === 'CachectlTtlAbovePolicy').map((a) => a.labels.family);
     expect(ttl).toEqual(['chatList']);
+  }, 60_000);
+
+  it('every query of the shipped Grafana dashboard runs in Prometheus and most return data', async () => {
+    const dashboard = JSON.parse(readFileSync(path.join(ROOT, 'monitoring/grafana/cachectl-dashboard.json'), 'utf8')) as {
+      panels: Array<{ title: string; targets?: Array<{ expr: string }> }>;
+    };
+    const exprs = dashboard.panels.flatMap((p) =>
+      (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr.replaceAll('$instance', '.*').replaceAll('$__rate_interval', '1m') })),
+    );
+    let withData = 0;
+    for (const { panel, expr } of exprs) {
+      const result = await prometheus.query(expr).catch((error: Error) => {
+        throw new Error(`panel "${panel}": ${expr}: ${error.message}`);
+      });
+      if (result.length > 0) withData++;
+    }
+    // Some series are legitimately absent here (no successful maintenance run, no trimmed figure).
+    expect(withData).toBeGreaterThan(exprs.length * 0.8);
   }, 60_000);
 
   it('promtool accepts the shipped rules and the exposition', async () => {
