@@ -2,12 +2,16 @@
  * The exporter's server-time budget. Every costly step on a node goes through one `BudgetPacer`:
  * steps on a node run one at a time, each is sized so that it takes about `stepMs` (learnt from
  * the steps before it, per kind of step, aiming at 60 % of `stepMs` since the speed of a step
- * varies), and after a step of t ms the node rests t·(1−s)/s ms, so
- * the exporter's share of that node's time stays at or below `share` s (1 % by default). The round
+ * varies), and after a step of t ms the node rests t·(1−p)/p ms with p = 0.8·s, so
+ * the paced steps take at most 80 % of `share` s (1 % by default) and the exporter's unpaced reads
+ * (scrapes, probes) fit in the rest. The round
  * trip measured by the client is an upper bound of the server time, so the budget errs on the safe side.
  */
 import type { Redis } from 'ioredis';
 import type { StepPacer } from '../stats/passes.js';
+
+/** Part of the share the paced steps aim at; the few unpaced reads of a refresh or scrape use the rest. */
+export const PACED_PART = 0.8;
 
 export interface PacerOptions {
   /** Target duration of one step (ms). Default 10. */
@@ -80,7 +84,9 @@ export class BudgetPacer implements StepPacer {
       // Smoothed, but a slow step counts at once: the next one must not overshoot.
       state.rates.set(kind, known === undefined || rate < known ? rate : known * 0.7 + rate * 0.3);
     }
-    state.nextAt = performance.now() + (elapsed * (1 - this.share)) / this.share;
+    // Aim at 80 % of the share: the unpaced reads (scrapes, probes, INFO) need the rest.
+    const paced = this.share * PACED_PART;
+    state.nextAt = performance.now() + (elapsed * (1 - paced)) / paced;
     const totals = this.totals.get(kind) ?? { steps: 0, elapsedMs: 0, longestMs: 0 };
     totals.steps++;
     totals.elapsedMs += elapsedMs;
