@@ -9,7 +9,7 @@ import { refFromMetaKey, type QueueRef } from '../queues/discovery.js';
 import type { StepPacer } from '../stats/passes.js';
 
 /** Most keys one SCAN call may visit (the pacer usually asks for fewer). */
-const MAX_SCAN_COUNT = 50_000;
+const MAX_SCAN_COUNT = 20_000;
 export const DISCOVERY_KIND = 'discovery';
 
 /** Every queue under `prefixes`, sorted by key; stops early (with what it found) when `signal` aborts. */
