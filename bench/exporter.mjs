@@ -74,7 +74,9 @@ function timeProcess(command, args) {
     child.stdout.on('data', (d) => (out += d.toString()));
     child.stderr.on('data', (d) => (out += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve({ ms: performance.now() - started, out }) : reject(new Error(`${command} exited ${code}: ${out.slice(-500)}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve({ ms: performance.now() - started, out }) : reject(new Error(`${command} exited ${code}: ${out.slice(-500)}`)),
+    );
   });
 }
 
@@ -155,7 +157,9 @@ try {
     `\nwindow ${ms(windowMs)}: exporter server time ${ms(totalServerMs)} = ${(share * 100).toFixed(2)} % of the server (refreshes, queue discovery pass, ${scrapes.length} scrape(s))`,
   );
   console.log(`scrape while refreshing: median ${ms(median(scrapes) ?? 0)}, worst ${ms(Math.max(0, ...scrapes))}`);
-  const slowNames = slow.map((e) => `${String(e[3][0]).toLowerCase()}${String(e[3][0]).toUpperCase() === 'EVALSHA' ? ` ${e[3][3]}` : ''} ${ms(Number(e[2]) / 1000)}`);
+  const slowNames = slow.map(
+    (e) => `${String(e[3][0]).toLowerCase()}${String(e[3][0]).toUpperCase() === 'EVALSHA' ? ` ${e[3][3]}` : ''} ${ms(Number(e[2]) / 1000)}`,
+  );
   console.log(`server side: ${slow.length} command(s) of the exporter above 10 ms (slow log)${slow.length ? `: ${slowNames.slice(0, 10).join(', ')}` : ''}`);
   console.log(`worst GET of another client during the window: ${ms(worstGet)} (baseline, as long with no exporter: ${ms(baselineGet)})`);
 
@@ -187,13 +191,18 @@ try {
   row('cachectl stats --top 20 --json (whole CLI process)', t.cliSampled);
   row('cachectl stats --top 20 --exact --json (whole CLI process)', t.cliExact);
   const biggest = exactTop.top.unknown.keys[0];
-  console.log(`\n--exact found the biggest key of no family: ${biggest?.key} (${biggest?.bytes} bytes); per family max: ${exactTop.top.families.map((f) => `${f.family} ${f.spread?.max ?? '-'}`).join(', ')}`);
+  console.log(
+    `\n--exact found the biggest key of no family: ${biggest?.key} (${biggest?.bytes} bytes); per family max: ${exactTop.top.families.map((f) => `${f.family} ${f.spread?.max ?? '-'}`).join(', ')}`,
+  );
 
   const worstLongest = Math.max(...rows.map((r) => r.longestMs));
   const checks = [
     [`worst GET of another client < 30 ms (${ms(worstGet)}; baseline without the exporter ${ms(baselineGet)})`, worstGet < 30],
     [`exporter share of server time <= 1 % (${(share * 100).toFixed(2)} %)`, share <= 0.01],
-    [`no exporter command above 10 ms on the server (slow log: ${slow.length}, longest ${ms(longestServerMs)}; longest census round trip ${ms(worstLongest)})`, slow.length === 0],
+    [
+      `no exporter command above 10 ms on the server (slow log: ${slow.length}, longest ${ms(longestServerMs)}; longest census round trip ${ms(worstLongest)})`,
+      slow.length === 0,
+    ],
     [`stats --top 20 --exact faster than redis-cli --memkeys (${(t.exact / t.memkeys).toFixed(2)}x)`, t.exact < t.memkeys],
   ];
   console.log('');
