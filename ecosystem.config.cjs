@@ -8,6 +8,27 @@
 // - A script that exits needs `autorestart: false`, or PM2 restarts it in a loop.
 // - `kill_timeout` is the SIGINT -> SIGKILL gap (PM2 default 1600 ms). cachectl stops after the
 //   batch in hand on SIGINT, releases its lock and writes its run record; give it time to.
+// - PM2 has no "disabled" flag: the Prometheus exporter app below is only in `apps` when
+//   CACHECTL_EXPORTER=1 is set for the pm2 command (see docs/monitoring.md).
+
+// Prometheus exporter (`cachectl exporter`): serves /metrics on loopback for a Prometheus on this
+// host. Disabled by default; start it with
+//   CACHECTL_EXPORTER=1 pm2 start ecosystem.config.cjs --only cache_exporter
+const exporterApp = {
+  name: 'cache_exporter',
+  script: './bin/cachectl.js',
+  args: 'exporter --listen 127.0.0.1:9479 --log-format json',
+  autorestart: true,
+  max_restarts: 10,
+  restart_delay: 2000,
+  // It stops within a second on SIGINT (the refresh step in hand is ~10 ms).
+  kill_timeout: 5000,
+  out_file: './logs/cache-exporter-out.log',
+  error_file: './logs/cache-exporter-error.log',
+  log_file: './logs/cache-exporter-combined.log',
+  time: true,
+};
+
 module.exports = {
   apps: [
     {
@@ -64,6 +85,7 @@ module.exports = {
       log_file: './logs/cache-listener-combined.log',
       time: true,
     },
+    ...(process.env.CACHECTL_EXPORTER === '1' ? [exporterApp] : []),
   ],
 
   deploy: {

@@ -52,6 +52,7 @@ export type { MaintenanceOutcome } from './core/maintenance/run.js';
 export type { MaintenanceRun } from './core/records/runs.js';
 export type { QueueSummary, QueueInspection, CleanOptions, CleanResult, ClearQueuesOptions, ClearQueuesResult } from './core/queues/index.js';
 
+export { Exporter, serveExporter, type ExporterOptions, type ExporterLog, type ExporterHealth, type ExporterServer } from './core/exporter/index.js';
 export { verifyBackup, BackupFormatError, BackupIncompatibleError } from './core/backup/index.js';
 export type {
   BackupOptions,

@@ -23,6 +23,7 @@ export const COMMAND_NAMES: ReadonlyArray<{ name: string; aliases?: string[] }> 
   { name: 'schedule' },
   { name: 'listen' },
   { name: 'publish' },
+  { name: 'exporter' },
 ];
 
 /** Names and aliases of every cachectl command, plus the legacy hook flags. */

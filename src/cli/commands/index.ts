@@ -33,6 +33,7 @@ const LOADERS: Record<string, () => Promise<CommandFactory>> = {
   schedule: async () => (await import('./schedule.js')).scheduleCommand,
   listen: async () => (await import('./listen.js')).listenCommand,
   publish: async () => (await import('./publish.js')).publishCommand,
+  exporter: async () => (await import('./exporter.js')).exporterCommand,
 };
 
 export const commandEntries: CommandEntry[] = COMMAND_NAMES.map((c) => ({ ...c, ...(c.aliases ? { aliases: [...c.aliases] } : {}), load: LOADERS[c.name]! }));

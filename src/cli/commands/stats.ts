@@ -11,12 +11,14 @@ import type { FamilyStats, StatsProgress, StatsResult } from '../../core/stats/t
 import type { CliContext } from '../context.js';
 import type { Output } from '../output.js';
 import { integerParser } from '../parsers.js';
+import { printTopKeys } from './stats-top.js';
 
 interface StatsFlags {
   sample: number;
   exact?: boolean;
   depth: number;
-  top: number;
+  namespaces: number;
+  top?: number;
   prometheus?: boolean;
   queues: boolean;
   scanQueues?: boolean;
@@ -28,7 +30,8 @@ export function statsCommand(ctx: CliContext): Command {
     .option('--sample <n>', 'keys drawn at random to estimate counts, memory and idle time', integerParser(100, 10_000_000), DEFAULT_SAMPLE)
     .option('--exact', 'count every key and check its TTL (one server-side pass over the keyspace)')
     .option('--depth <n>', 'leading ":" segments that name a namespace of keys outside every family', integerParser(1, 10), DEFAULT_NAMESPACE_DEPTH)
-    .option('--top <n>', 'unknown namespaces to list', integerParser(1, 1000), DEFAULT_TOP_NAMESPACES)
+    .option('--namespaces <n>', 'unknown namespaces to list', integerParser(1, 1000), DEFAULT_TOP_NAMESPACES)
+    .option('--top <n>', 'list the n biggest keys (MEMORY USAGE) per family and of no family, with the size spread per family', integerParser(1, 1000))
     .option('--no-queues', 'skip BullMQ queue discovery and job counts')
     .option(
       '--scan-queues',
@@ -48,12 +51,19 @@ Examples:
   $ cachectl stats
   $ cachectl stats --exact --json | jq '.families[] | {name, keys, withoutTtl}'
   $ cachectl stats --scan-queues
+  $ cachectl stats --top 20                  # biggest keys among the sampled ones
+  $ cachectl stats --top 20 --exact          # every key measured: the real biggest keys
   $ cachectl stats --prometheus > /var/lib/node_exporter/textfile/cachectl.prom.$$ \\
       && mv /var/lib/node_exporter/textfile/cachectl.prom.$$ /var/lib/node_exporter/textfile/cachectl.prom`,
     )
     .action(async (flags: StatsFlags) => {
       if (flags.prometheus && ctx.output.json) {
         throw new UsageError('--prometheus and --json cannot be combined', { hint: 'pick one output format' });
+      }
+      if (flags.prometheus && flags.top !== undefined) {
+        throw new UsageError('--top and --prometheus cannot be combined', {
+          hint: 'key names are not metrics (unbounded labels): use --top with the tables or --json; the exporter exports the size spread',
+        });
       }
       if (flags.scanQueues && !flags.queues) {
         throw new UsageError('--scan-queues and --no-queues cannot be combined', { hint: 'drop --no-queues to list queues, or --scan-queues to skip them' });
@@ -65,7 +75,8 @@ Examples:
         sample: flags.sample,
         exact: flags.exact === true,
         namespaceDepth: flags.depth,
-        topNamespaces: flags.top,
+        topNamespaces: flags.namespaces,
+        ...(flags.top !== undefined ? { top: flags.top } : {}),
         skipQueues: !flags.queues,
         scanQueues: flags.scanQueues === true,
         signal: ctx.signal,
@@ -139,6 +150,7 @@ export function printStats(s: StatsResult, out: Output): void {
     ]),
     { align: ['left', 'right', 'right', 'right', 'right', 'right', 'left'] },
   );
+  if (s.top) printTopKeys(s.top, out);
   out.line(`queue keys: ${est}${n(s.queueKeys.keys)} (${pct(s.queueKeys.share)})    keys of no family: ${est}${n(s.unknown.keys)} (${pct(s.unknown.share)})`);
   if (s.unknown.namespaces.length > 0) {
     const rows = s.unknown.namespaces.map((ns) => [ns.namespace, `${est}${n(ns.keys)}`, pct(ns.share)]);

@@ -1,8 +1,11 @@
 /**
  * `cachectl stats --prometheus`: the stats result as `cachectl_*` metrics for node_exporter's
  * textfile collector. Every metric is documented in docs/stats-doctor.md; names never change.
+ * The sections are exported: the exporter (core/exporter) renders the same names.
  */
-import type { StatsResult } from '../stats/types.js';
+import type { ConnectionMode } from '../../redis/connect.js';
+import type { MaintenanceStatus } from '../stats/maintenance.js';
+import type { MasterStats, QueueStats, StatsResult } from '../stats/types.js';
 import { ExpositionWriter } from './exposition.js';
 
 /** Render a stats result in the Prometheus text exposition format. */
@@ -12,14 +15,25 @@ export function renderPrometheus(stats: StatsResult): string {
   w.add('cachectl_stats_sample_keys', 'gauge', 'Keys inspected for memory, idle time and TTL values.', stats.sampling.inspected);
   w.add('cachectl_stats_duration_seconds', 'gauge', 'Time the stats collection took.', stats.durationMs / 1000);
   w.add('cachectl_stats_timestamp_seconds', 'gauge', 'When the stats were collected (Unix time).', Date.parse(stats.timestamp) / 1000);
+  addServerMetrics(w, stats.server.masters, stats.mode);
+  w.add('cachectl_keys', 'gauge', 'Keys in the database cachectl works on, over all masters.', stats.keyspace.keys);
+  if (stats.keyspace.hitRatio !== null)
+    w.add('cachectl_keyspace_hit_ratio', 'gauge', 'Hits / (hits + misses) since the servers started.', stats.keyspace.hitRatio);
+  addFamilyMetrics(w, stats);
+  addQueueJobMetrics(w, stats.queues);
+  if (stats.maintenance) addMaintenanceMetrics(w, stats.maintenance);
+  return w.toString();
+}
 
-  for (const m of stats.server.masters) {
+/** INFO basics per master. */
+export function addServerMetrics(w: ExpositionWriter, masters: MasterStats[], mode: ConnectionMode): void {
+  for (const m of masters) {
     const master = { master: m.address };
     w.add('cachectl_server_info', 'gauge', 'Server identity per master (value is always 1).', 1, {
       ...master,
       flavor: m.flavor,
       version: m.version,
-      mode: stats.mode,
+      mode,
       role: m.role,
     });
     w.add('cachectl_uptime_seconds', 'gauge', 'Server uptime.', m.uptimeSeconds, master);
@@ -42,17 +56,20 @@ export function renderPrometheus(stats: StatsResult): string {
     w.add('cachectl_keyspace_hits_total', 'counter', 'Successful key lookups.', m.keyspaceHits, master);
     w.add('cachectl_keyspace_misses_total', 'counter', 'Failed key lookups.', m.keyspaceMisses, master);
   }
-  w.add('cachectl_keys', 'gauge', 'Keys in the database cachectl works on, over all masters.', stats.keyspace.keys);
-  if (stats.keyspace.hitRatio !== null)
-    w.add('cachectl_keyspace_hit_ratio', 'gauge', 'Hits / (hits + misses) since the servers started.', stats.keyspace.hitRatio);
+}
 
+/** Per-family figures, queue keys and the unknown namespaces. */
+export function addFamilyMetrics(w: ExpositionWriter, stats: StatsResult): void {
   for (const f of stats.families) {
     const family = { family: f.name };
     w.add('cachectl_family_keys', 'gauge', 'Keys per family (estimated unless cachectl_stats_exact is 1).', f.keys, family);
     w.add('cachectl_family_keyspace_ratio', 'gauge', "Family's share of the keyspace (0..1).", f.share, family);
     w.add('cachectl_family_keys_without_ttl', 'gauge', 'Keys of the family without a TTL.', f.withoutTtl, family);
-    if (f.ttlSeconds !== null)
+    if (f.ttlSeconds !== null) {
       w.add('cachectl_family_expected_ttl_seconds', 'gauge', 'TTL the config expects for the family (ttlSeconds).', f.ttlSeconds, family);
+      if (f.keysAboveTtl !== null)
+        w.add('cachectl_family_keys_above_ttl', 'gauge', "Keys whose remaining TTL is above the family's ttlSeconds.", f.keysAboveTtl, family);
+    }
     if (f.ttl) {
       w.add('cachectl_family_ttl_min_seconds', 'gauge', 'Shortest remaining TTL seen in the family.', f.ttl.minSeconds, family);
       if (f.ttl.medianSeconds !== null)
@@ -71,29 +88,31 @@ export function renderPrometheus(stats: StatsResult): string {
   for (const ns of stats.unknown.namespaces) {
     w.add('cachectl_unknown_namespace_keys', 'gauge', 'Keys of the biggest namespaces outside every family.', ns.keys, { namespace: ns.namespace });
   }
+}
 
-  for (const q of stats.queues) {
+/** Job counts per queue and state. */
+export function addQueueJobMetrics(w: ExpositionWriter, queues: Array<Pick<QueueStats, 'prefix' | 'name' | 'counts'>>): void {
+  for (const q of queues) {
     for (const [state, count] of Object.entries(q.counts)) {
       w.add('cachectl_queue_jobs', 'gauge', 'BullMQ jobs per queue and state.', count, { prefix: q.prefix, queue: q.name, state });
     }
   }
+}
 
-  const m = stats.maintenance;
-  if (m) {
-    w.add('cachectl_maintenance_overdue', 'gauge', '1 when a scheduled maintenance run was missed or did not succeed.', m.overdue ? 1 : 0);
-    if (m.lastRun) {
-      w.add('cachectl_maintenance_last_run_timestamp_seconds', 'gauge', 'When the last maintenance run started.', Date.parse(m.lastRun.startedAt) / 1000);
-      w.add('cachectl_maintenance_last_run_info', 'gauge', 'Status of the last maintenance run (value is always 1).', 1, { status: m.lastRun.status });
-      w.add('cachectl_maintenance_last_run_removed', 'gauge', 'Keys and jobs the last maintenance run removed.', m.lastRun.removed);
-    }
-    if (m.lastSuccess)
-      w.add(
-        'cachectl_maintenance_last_success_timestamp_seconds',
-        'gauge',
-        'When the last successful maintenance run started.',
-        Date.parse(m.lastSuccess.startedAt) / 1000,
-      );
-    if (m.nextRunAt) w.add('cachectl_maintenance_next_run_timestamp_seconds', 'gauge', 'When the next maintenance run is due.', Date.parse(m.nextRunAt) / 1000);
+/** The last maintenance run and whether one is overdue. */
+export function addMaintenanceMetrics(w: ExpositionWriter, m: MaintenanceStatus): void {
+  w.add('cachectl_maintenance_overdue', 'gauge', '1 when a scheduled maintenance run was missed or did not succeed.', m.overdue ? 1 : 0);
+  if (m.lastRun) {
+    w.add('cachectl_maintenance_last_run_timestamp_seconds', 'gauge', 'When the last maintenance run started.', Date.parse(m.lastRun.startedAt) / 1000);
+    w.add('cachectl_maintenance_last_run_info', 'gauge', 'Status of the last maintenance run (value is always 1).', 1, { status: m.lastRun.status });
+    w.add('cachectl_maintenance_last_run_removed', 'gauge', 'Keys and jobs the last maintenance run removed.', m.lastRun.removed);
   }
-  return w.toString();
+  if (m.lastSuccess)
+    w.add(
+      'cachectl_maintenance_last_success_timestamp_seconds',
+      'gauge',
+      'When the last successful maintenance run started.',
+      Date.parse(m.lastSuccess.startedAt) / 1000,
+    );
+  if (m.nextRunAt) w.add('cachectl_maintenance_next_run_timestamp_seconds', 'gauge', 'When the next maintenance run is due.', Date.parse(m.nextRunAt) / 1000);
 }

@@ -4,7 +4,7 @@
  */
 
 /** Commands that keep running until stopped (every other command exits when done). */
-export const LONG_RUNNING_COMMANDS: readonly string[] = ['listen'];
+export const LONG_RUNNING_COMMANDS: readonly string[] = ['listen', 'exporter'];
 
 /** Global options that take a value (their value is not the command name). */
 const VALUE_OPTIONS = new Set(['--redis-url', '--sentinel', '--sentinel-name', '--tls-ca', '--connect-timeout', '--command-timeout', '--config']);

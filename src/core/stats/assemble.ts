@@ -8,7 +8,7 @@ import type { QueueCounts } from '../queues/discovery.js';
 import { displayKey } from '../display.js';
 import { humanBytes } from './format.js';
 import type { KeyTally } from './tally.js';
-import type { FamilyStats, NamespaceStats, QueueStats, StatsResult, StatsSummary } from './types.js';
+import type { BigKey, FamilyStats, NamespaceStats, QueueStats, SizeSpread, StatsResult, StatsSummary, TenantKeys, TopKeys } from './types.js';
 
 /** Round a fraction to six decimals; 0 when there is nothing to divide by. */
 export function share(part: number, total: number): number {
@@ -42,6 +42,7 @@ export function assembleFamilies(families: Family[], tally: KeyTally, options: A
       withoutTtl,
       withoutTtlShare: share(c.withoutTtl, c.keys),
       ttlFlagged: ttlSeconds !== null && withoutTtl > 0,
+      keysAboveTtl: ttlSeconds === null ? null : Math.round(c.overTtl),
       ttl:
         c.maxTtlMs < 0
           ? null
@@ -83,6 +84,61 @@ export function assembleUnknown(tally: KeyTally, total: number, depth: number, t
     otherKeys: Math.round(rest.reduce((sum, e) => sum + e.keys, 0) + tally.overflowKeys),
     otherNamespaces: rest.length,
   };
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}
+
+/** p50/p99 of the measured sizes, max of those and of the biggest keys found. */
+export function sizeSpread(sizes: number[], biggest: BigKey[]): SizeSpread | null {
+  if (sizes.length === 0 && biggest.length === 0) return null;
+  const sorted = [...sizes].sort((a, b) => a - b);
+  const max = Math.max(sorted[sorted.length - 1] ?? 0, biggest[0]?.bytes ?? 0);
+  return {
+    measured: sorted.length,
+    p50: sorted.length > 0 ? percentile(sorted, 0.5) : max,
+    p99: sorted.length > 0 ? percentile(sorted, 0.99) : max,
+    max,
+  };
+}
+
+/** The biggest keys per family and among unknown keys (`stats --top`). */
+export function assembleTop(families: Family[], tally: KeyTally, limit: number, exact: boolean, depth: number): TopKeys {
+  const big = (list: Array<{ key: Buffer; bytes: number }>): BigKey[] => list.map((k) => ({ key: displayKey(k.key), bytes: k.bytes }));
+  const unknownKeys = tally.unknown.biggest.list();
+  return {
+    limit,
+    from: exact ? 'exact' : 'sample',
+    families: families.map((family, i) => {
+      const keys = big(tally.families[i]!.biggest.list());
+      return { family: family.name, spread: sizeSpread(tally.families[i]!.sizes, keys), keys };
+    }),
+    unknown: {
+      spread: sizeSpread(tally.unknown.sizes, big(unknownKeys)),
+      keys: unknownKeys.map((k) => ({ key: displayKey(k.key), namespace: namespaceLabel(namespaceOf(k.key, depth)), bytes: k.bytes })),
+    },
+  };
+}
+
+/** The leading `depth` segments of a key with their `:` (empty when it has no `:`), as the script groups them. */
+export function namespaceOf(key: Buffer, depth: number): Buffer {
+  let at = -1;
+  for (let i = 0; i < depth; i++) {
+    const colon = key.indexOf(0x3a, at + 1);
+    if (colon < 0) break;
+    at = colon;
+  }
+  return at < 0 ? Buffer.alloc(0) : key.subarray(0, at + 1);
+}
+
+/** Keys per tenant, biggest first (weighted counts rounded). */
+export function assembleTenants(tally: KeyTally): TenantKeys {
+  const tenants = [...tally.tenants.entries()]
+    .map(([tenant, keys]) => ({ tenant, keys: Math.round(keys) }))
+    .sort((a, b) => b.keys - a.keys || (a.tenant < b.tenant ? -1 : a.tenant > b.tenant ? 1 : 0));
+  return { tenants, otherKeys: Math.round(tally.otherTenantKeys) };
 }
 
 export function emptyCounts(): QueueCounts {

@@ -12,7 +12,7 @@ import type { CachectlConfig } from '../../config/load.js';
 import { PartialError } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import { discoverQueues, queueCounts, refFromMetaKey, type QueueRef } from '../queues/discovery.js';
-import { assembleFamilies, assembleUnknown, share, summarize } from './assemble.js';
+import { assembleFamilies, assembleTenants, assembleTop, assembleUnknown, share, summarize } from './assemble.js';
 import { readRuns, type MaintenanceRun } from '../records/runs.js';
 import { ownKeys } from '../records/own-keys.js';
 import { judgeMaintenance, lastQueueList, RUNS_READ, type MaintenanceStatus } from './maintenance.js';
@@ -26,6 +26,8 @@ import type { QueueDiscovery, QueueStats, StatsOptions, StatsResult } from './ty
 export const DEFAULT_SAMPLE = 10_000;
 export const DEFAULT_NAMESPACE_DEPTH = 1;
 export const DEFAULT_TOP_NAMESPACES = 10;
+/** Tenant namespaces are `tenant:<id>:` (see core/tenant.ts). */
+const TENANT_PREFIX = 'tenant:';
 /** COUNT of the SCAN calls that look for queues (MATCH filters on the server, so large is cheap). */
 const DISCOVERY_COUNT = 10_000;
 
@@ -50,6 +52,10 @@ export async function collectStats(connection: RedisConnection, config: Cachectl
       depth,
       count: config.scan.count,
       signal: options.signal,
+      top: options.top ?? 0,
+      ttlCeilingsMs: families.map((f) => (f.ttlSeconds ?? 0) * 1000),
+      ...(options.tenants ? { tenantPrefix: TENANT_PREFIX } : {}),
+      ...(options.pacer ? { pacer: options.pacer } : {}),
     };
 
     const census = totalKeys <= sample;
@@ -128,6 +134,8 @@ export async function collectStats(connection: RedisConnection, config: Cachectl
       summary: summarize(timestamp, keyspace.keys, familyStats, memory, queues),
       warnings,
     };
+    if ((options.top ?? 0) > 0) result.top = assembleTop(families, tally, options.top!, exact, depth);
+    if (options.tenants) result.tenants = assembleTenants(tally);
     result.durationMs = Math.round(performance.now() - started);
     return result;
   } catch (error) {

@@ -15,4 +15,8 @@ export type {
   MasterStats,
   DbKeyspace,
   TtlSpread,
+  TopKeys,
+  BigKey,
+  SizeSpread,
+  TenantKeys,
 } from './types.js';

@@ -4,7 +4,7 @@
  * proportion to their size. Memory stays flat: namespaces are capped and TTL values are bounded
  * by the sample size.
  */
-import type { StepResult } from './step.js';
+import type { SizedKey, StepResult } from './step.js';
 
 /** Distinct unknown namespaces kept; keys of further ones are summed as "other". */
 export const MAX_NAMESPACES = 10_000;
@@ -12,6 +12,33 @@ export const MAX_NAMESPACES = 10_000;
 const MAX_TTLS = 200_000;
 /** Distinct sampled queue keys kept (they only serve to name queues; a sample repeats queues). */
 export const MAX_SAMPLED_QUEUE_KEYS = 100_000;
+/** Distinct tenants counted; keys of further ones are summed in `otherTenantKeys`. */
+export const MAX_TENANTS = 10_000;
+
+/** The N biggest keys seen so far (a key drawn twice counts once). */
+export class BiggestKeys {
+  private readonly byKey = new Map<string, SizedKey>();
+
+  constructor(readonly limit: number) {}
+
+  add(list: SizedKey[]): void {
+    if (this.limit <= 0) return;
+    for (const item of list) this.byKey.set(item.key.toString('latin1'), item);
+    if (this.byKey.size > 4 * this.limit) this.trim();
+  }
+
+  /** Biggest first, at most `limit`. */
+  list(): SizedKey[] {
+    this.trim();
+    return [...this.byKey.values()];
+  }
+
+  private trim(): void {
+    const kept = [...this.byKey.entries()].sort((a, b) => b[1].bytes - a[1].bytes || (a[0] < b[0] ? -1 : 1)).slice(0, this.limit);
+    this.byKey.clear();
+    for (const [id, item] of kept) this.byKey.set(id, item);
+  }
+}
 
 export interface FamilyTally {
   keys: number;
@@ -28,6 +55,11 @@ export interface FamilyTally {
   maxIdleSeconds: number;
   idlestKey: Buffer | null;
   ttlsMs: number[];
+  /** Keys whose TTL is above the family's ttlSeconds (weighted). */
+  overTtl: number;
+  /** MEMORY USAGE of the inspected keys (with `top`), for the size spread. */
+  sizes: number[];
+  biggest: BiggestKeys;
 }
 
 export class KeyTally {
@@ -45,8 +77,14 @@ export class KeyTally {
   readonly metaKeys = new Map<string, Buffer>();
   /** Queue keys drawn by a random pass (utf8), to find the queues the sample reveals. */
   readonly sampledQueueKeys = new Set<string>();
+  /** Keys of no family: sizes of the inspected ones and the biggest (with `top`). */
+  readonly unknown: { inspected: number; sizes: number[]; biggest: BiggestKeys };
+  /** Keys per tenant (weighted), when tenants are counted. */
+  readonly tenants = new Map<string, number>();
+  otherTenantKeys = 0;
 
-  constructor(familyCount: number) {
+  constructor(familyCount: number, top = 0) {
+    this.unknown = { inspected: 0, sizes: [], biggest: new BiggestKeys(top) };
     this.families = Array.from({ length: familyCount }, () => ({
       keys: 0,
       withoutTtl: 0,
@@ -59,6 +97,9 @@ export class KeyTally {
       maxIdleSeconds: -1,
       idlestKey: null,
       ttlsMs: [],
+      overTtl: 0,
+      sizes: [],
+      biggest: new BiggestKeys(top),
     }));
   }
 
@@ -83,7 +124,19 @@ export class KeyTally {
         t.idlestKey = f.idlestKey;
       }
       for (const ttl of f.ttlsMs) if (t.ttlsMs.length < MAX_TTLS) t.ttlsMs.push(ttl);
+      t.overTtl += f.overTtl * weight;
+      for (const bytes of f.sizes) if (t.sizes.length < MAX_TTLS) t.sizes.push(bytes);
+      t.biggest.add(f.top);
     });
+    this.unknown.inspected += step.unknown.inspected;
+    for (const bytes of step.unknown.sizes) if (this.unknown.sizes.length < MAX_TTLS) this.unknown.sizes.push(bytes);
+    this.unknown.biggest.add(step.unknown.top);
+    for (const [tenant, keys] of step.tenants) {
+      const seen = this.tenants.get(tenant);
+      if (seen !== undefined) this.tenants.set(tenant, seen + keys * weight);
+      else if (this.tenants.size < MAX_TENANTS) this.tenants.set(tenant, keys * weight);
+      else this.otherTenantKeys += keys * weight;
+    }
     for (const [prefix, keys] of step.namespaces) {
       const id = prefix.toString('latin1');
       const entry = this.namespaces.get(id);

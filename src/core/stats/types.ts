@@ -6,6 +6,7 @@ import type { ConnectionMode } from '../../redis/connect.js';
 import type { QueueCounts } from '../queues/discovery.js';
 import type { MaintenanceStatus } from './maintenance.js';
 import type { ServerFlavor } from '../../redis/server-info.js';
+import type { StepPacer } from './passes.js';
 
 /** Progress of a long pass, reported through `StatsOptions.onProgress`. */
 /** Memory figures of one master, or of all of them (see where it is used). */
@@ -45,6 +46,16 @@ export interface StatsOptions {
    * them from the last maintenance record plus the sample. `exact` always finds them in its pass.
    */
   scanQueues?: boolean;
+  /**
+   * List the N biggest keys (MEMORY USAGE) per family and among keys of no family, with the size
+   * spread per family (`result.top`). Sampled: the biggest of the sampled keys; with `exact`,
+   * every key is measured. Default 0 (none).
+   */
+  top?: number;
+  /** Count keys per tenant namespace (`tenant:<id>:`) into `result.tenants`. */
+  tenants?: boolean;
+  /** Sizes and spaces the server-side steps (the exporter's server-time budget). */
+  pacer?: StepPacer;
   /** Stops between steps; the call then rejects with a `PartialError`. */
   signal?: AbortSignal;
   onProgress?: (progress: StatsProgress) => void;
@@ -106,6 +117,8 @@ export interface FamilyStats {
   withoutTtlShare: number;
   /** True when the family sets ttlSeconds and has keys without a TTL. */
   ttlFlagged: boolean;
+  /** Keys whose remaining TTL is above the family's ttlSeconds (null when it sets none). */
+  keysAboveTtl: number | null;
   /** Remaining TTL of the keys that have one; null when none has. */
   ttl: TtlSpread | null;
   /** Estimated memory: mean MEMORY USAGE of the sampled keys times `keys`; null when none was sampled. */
@@ -148,6 +161,38 @@ export interface QueueStats {
   name: string;
   key: string;
   counts: QueueCounts;
+}
+
+/** Spread of MEMORY USAGE over the measured keys of a group (bytes). */
+export interface SizeSpread {
+  /** Keys whose size the p50/p99 come from. */
+  measured: number;
+  p50: number;
+  p99: number;
+  /** The biggest key found (over every key with `exact`). */
+  max: number;
+}
+
+export interface BigKey {
+  /** Escaped like redis-cli prints keys. */
+  key: string;
+  bytes: number;
+}
+
+/** `stats --top N`: the biggest keys per family and among keys of no family. */
+export interface TopKeys {
+  limit: number;
+  /** `exact`: every key was measured (biggest keys and max are exact); `sample`: the sampled keys. */
+  from: 'exact' | 'sample';
+  families: Array<{ family: string; spread: SizeSpread | null; keys: BigKey[] }>;
+  unknown: { spread: SizeSpread | null; keys: Array<BigKey & { namespace: string }> };
+}
+
+/** Keys per tenant namespace (`tenant:<id>:`), from the sample or the full pass. */
+export interface TenantKeys {
+  tenants: Array<{ tenant: string; keys: number }>;
+  /** Keys of tenants beyond the counted ones. */
+  otherKeys: number;
 }
 
 /** The fields of the earlier clear-cache.js `stats` output, for scripts that read them. */
@@ -205,4 +250,8 @@ export interface StatsResult {
   summary: StatsSummary;
   /** Things that could not be read (ACL, LFU policy, …); the rest of the result stands. */
   warnings: string[];
+  /** With `top`: the biggest keys. */
+  top?: TopKeys;
+  /** With `tenants`: keys per tenant, biggest first. */
+  tenants?: TenantKeys;
 }
