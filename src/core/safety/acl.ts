@@ -12,6 +12,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { PermissionError } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import { isAclDenial } from '../../redis/errors.js';
+import { isRedirect, readyMasters } from '../../redis/topology.js';
 
 /** One command a run will send. */
 export interface AclProbe {
@@ -31,8 +32,13 @@ export const UNKNOWN_SHA = '0000000000000000000000000000000000000000';
 
 /** Throw a `PermissionError` for the first probe the ACL denies. */
 export async function checkAcl(connection: RedisConnection, probes: readonly AclProbe[]): Promise<void> {
+  // On a cluster every probe goes to one master that answers: the ACL is judged before the slot
+  // is, so a redirection means "allowed" — and a master that just died, or a slot in transit,
+  // cannot turn a permission check into a raw redirection error.
+  const client =
+    connection.mode === 'cluster' ? ((await readyMasters(connection)).find((node) => node.status === 'ready') ?? connection.client) : connection.client;
   for (const probe of probes) {
-    const denial = await tryHarmless(connection.client, probe.harmless);
+    const denial = await tryHarmless(client, probe.harmless);
     if (denial) {
       const command = (/'([^']+)' command/.exec(denial)?.[1] ?? String(probe.harmless[0])).toLowerCase();
       throw new PermissionError(`Permission denied by the server's ACL at ${connection.target} for the '${command}' command`, {
@@ -50,9 +56,10 @@ async function tryHarmless(client: Redis | Cluster, args: Array<string | Buffer>
   } catch (error) {
     const message = String((error as Error)?.message);
     if (isAclDenial(message)) return message.replace(/^NOPERM\s*/, '');
-    // The script is not loaded: the ACL let EVALSHA through. Anything else (a timeout, a lost
+    // The script is not loaded, or the key's slot is served elsewhere: the ACL let the command
+    // through. Anything else (a timeout, a lost
     // connection) is a real failure, before anything was changed.
-    if (/^NOSCRIPT/.test(message)) return '';
+    if (/^NOSCRIPT/.test(message) || isRedirect(error)) return '';
     throw error;
   }
 }
