@@ -1,7 +1,7 @@
 // Faults: the server is SIGKILLed in the middle of clear-all, invalidate pattern and backup.
 // The command must exit non-zero at once with what it did so far, the server (AOF, fsync always)
 // comes back with its data, a second run completes, and no key outside the selection is lost.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,6 +120,14 @@ describe('server killed mid-run (SIGKILL, AOF persistence)', () => {
       expect(partial.errors?.join('\n')).toContain(`127.0.0.1:${server.port}`);
       expect(result.stderr).toMatch(/stopped part-way/);
       expect(result.stderr).toMatch(/hint: .*run again/);
+      // The run's audit line says what it did, with the same counters as its summary.
+      const audit = readFileSync(path.join(work.dir, 'logs', 'audit.log'), 'utf8')
+        .trim()
+        .split('\n');
+      const line = JSON.parse(audit[audit.length - 1]!) as { command: string; dryRun: boolean; result: { deleted?: number } };
+      expect(line.command).toBe(args[0] === 'invalidate' ? 'invalidate' : args[0]);
+      expect(line.dryRun).toBe(false);
+      expect(line.result.deleted).toBe(partial.deleted);
 
       await restartAndReconnect();
       let remaining = 0;

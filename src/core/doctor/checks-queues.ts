@@ -1,9 +1,11 @@
 /**
  * Checks about BullMQ queues: failed sets that grow (too many, or older than the retention says
- * they may be), stalled jobs, jobs waiting too long, events streams past their cap.
+ * they may be), stalled jobs, jobs waiting too long, events streams past their cap, keys under a
+ * queue prefix that BullMQ did not write.
  */
 import type { CachectlConfig } from '../../config/load.js';
 import { humanDuration } from '../stats/format.js';
+import type { StatsResult } from '../stats/types.js';
 import { fromFindings } from './check.js';
 import type { QueueProbe } from './queue-probes.js';
 import type { CheckFinding, DoctorCheck } from './types.js';
@@ -77,5 +79,18 @@ export function eventsStreamCheck(probes: QueueProbe[], config: CachectlConfig):
     pass: `every events stream within queues.eventsMaxLen (${maxLen})`,
     skip: NO_QUEUES,
     hint: 'set streams.events.maxLen in the BullMQ Queue options to match queues.eventsMaxLen, or trim now with XTRIM <queue>:events MAXLEN ~ <n>',
+  });
+}
+
+/** Keys that look like a queue's but hold another type: BullMQ (and cachectl) cannot read them. */
+export function queueKeysCheck(stats: StatsResult): DoctorCheck {
+  const findings: CheckFinding[] = stats.malformedQueues.map((m) => ({
+    subject: m.key,
+    status: 'warn',
+    message: `a ${m.found} where BullMQ keeps a ${m.expected}: "${m.queue}" is left out of every queue check`,
+  }));
+  return fromFindings('queue-keys', findings, {
+    pass: 'every queue key has the type BullMQ gives it',
+    hint: 'a key under a queue prefix was written by something other than BullMQ: look at it with redis-cli TYPE/DUMP, then rename or remove it (cachectl never deletes keys under queues.prefixes)',
   });
 }

@@ -10,7 +10,7 @@ import { collectStats } from '../stats/collect.js';
 import { verdict } from './check.js';
 import { ecosystemCheck } from './checks-ecosystem.js';
 import { maintenanceCheck, ttlCoverageCheck } from './checks-keys.js';
-import { eventsStreamCheck, failedJobsCheck, stalledJobsCheck, waitingAgeCheck } from './checks-queues.js';
+import { eventsStreamCheck, failedJobsCheck, queueKeysCheck, stalledJobsCheck, waitingAgeCheck } from './checks-queues.js';
 import { connectivityCheck, evictionCheck, fragmentationCheck, versionCheck } from './checks-server.js';
 import { probeQueue } from './queue-probes.js';
 import type { CheckId, CheckStatus, DoctorCheck, DoctorOptions, DoctorResult } from './types.js';
@@ -49,6 +49,7 @@ export async function runDoctor(connection: RedisConnection, config: CachectlCon
     stalledJobsCheck(probes),
     waitingAgeCheck(probes, config),
     eventsStreamCheck(probes, config),
+    queueKeysCheck(stats),
     await ecosystemCheck({ file: options.ecosystemFile, cwd: options.cwd ?? process.cwd(), timezone: config.maintenance.timezone, commands: options.commands }),
   ];
   return finish(connection.target, now, started, checks, { method: stats.sampling.method, inspected: stats.sampling.inspected });
@@ -67,6 +68,7 @@ export async function doctorUnreachable(target: string, error: CachectlError, co
     'stalled-jobs',
     'waiting-age',
     'events-streams',
+    'queue-keys',
   ];
   const checks: DoctorCheck[] = [
     verdict('connectivity', 'fail', error.message, error.hint ?? 'check the server address, password and network'),

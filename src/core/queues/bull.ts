@@ -6,6 +6,7 @@ import { Queue } from 'bullmq';
 import { UsageError } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import { discoverQueues, queueRef, type QueueRef } from './discovery.js';
+import { checkQueueShapes, describeMalformed } from './shape.js';
 
 /** Job states an operator may name. `active` is deliberately absent: active jobs are never removed. */
 export const FINISHED_STATES = ['completed', 'failed'] as const;
@@ -65,7 +66,14 @@ export async function resolveQueue(connection: RedisConnection, input: string, p
   }
   const exists = await Promise.all(candidates.map((ref) => connection.client.exists(`${ref.key}:meta`)));
   const found = candidates.filter((_, i) => exists[i] === 1);
-  if (found.length === 1) return found[0]!;
+  if (found.length === 1) {
+    const { malformed } = await checkQueueShapes(connection, found);
+    if (malformed[0])
+      throw new UsageError(describeMalformed(malformed[0]), {
+        hint: 'that key was not written by BullMQ; inspect it with redis-cli TYPE/DUMP before removing it',
+      });
+    return found[0]!;
+  }
   if (found.length > 1) {
     throw new UsageError(`Queue name "${input}" is ambiguous: ${found.map((r) => r.key).join(', ')}`, {
       hint: 'give the full <prefix>:<name>, or --prefix',

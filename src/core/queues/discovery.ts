@@ -6,6 +6,7 @@
 import type { RedisConnection } from '../../redis/connect.js';
 import { escapeGlob } from '../glob.js';
 import { DEFAULT_SCAN_COUNT, scanNode } from '../keyspace/scan.js';
+import { checkQueueShapes, type MalformedQueue } from './shape.js';
 
 /** One queue found on the server. */
 export interface QueueRef {
@@ -22,6 +23,8 @@ export interface DiscoverOptions {
   signal?: AbortSignal;
   /** COUNT hint per SCAN call (default 1000). */
   count?: number;
+  /** Told of keys that look like a queue but do not have BullMQ's shapes (they are left out). */
+  onMalformed?: (malformed: MalformedQueue[]) => void;
 }
 
 const META_SUFFIX = ':meta';
@@ -29,7 +32,8 @@ const META_SUFFIX = ':meta';
 /**
  * Every queue under any of `prefixes`, found by scanning `<prefix>:*:meta` on every master in
  * parallel. Sorted by key, deduplicated (when two configured prefixes both match a key, the
- * longer prefix wins, so `bull:x` claims `bull:x:q:meta` as queue `q`).
+ * longer prefix wins, so `bull:x` claims `bull:x:q:meta` as queue `q`). Keys that only look like a
+ * queue (a string at `bull:x:meta`) are left out and passed to `onMalformed`.
  */
 export async function discoverQueues(connection: RedisConnection, prefixes: string[], options: DiscoverOptions = {}): Promise<QueueRef[]> {
   const unique = [...new Set(prefixes)].filter((p) => p.length > 0);
@@ -52,7 +56,10 @@ export async function discoverQueues(connection: RedisConnection, prefixes: stri
       }),
     ),
   );
-  return [...found.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const sorted = [...found.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const { queues, malformed } = await checkQueueShapes(connection, sorted);
+  if (malformed.length > 0) options.onMalformed?.(malformed);
+  return queues;
 }
 
 /**

@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { RedisConnection } from '../../redis/connect.js';
 import { clusterProblem, workerNameMatcher } from './bull.js';
-import { discoverQueues, queueCounts, type QueueCounts, type QueueRef } from './discovery.js';
+import { discoverQueues, queueCounts, type DiscoverOptions, type QueueCounts, type QueueRef } from './discovery.js';
 
 export interface QueueSummary extends QueueRef {
   counts: QueueCounts;
@@ -29,13 +29,15 @@ export interface ListQueuesOptions {
   count?: number;
   /** Clock for ages (tests). */
   now?: number;
+  /** Told of keys that look like a queue's but do not have BullMQ's shapes (left out). */
+  onMalformed?: DiscoverOptions['onMalformed'];
 }
 
 const PARALLEL_QUEUES = 32;
 
 /** Discover every queue and summarise each one. Sorted by key. */
 export async function listQueues(connection: RedisConnection, options: ListQueuesOptions): Promise<QueueSummary[]> {
-  const refs = await discoverQueues(connection, options.prefixes, { signal: options.signal, count: options.count });
+  const refs = await discoverQueues(connection, options.prefixes, { signal: options.signal, count: options.count, onMalformed: options.onMalformed });
   return summarizeQueues(connection, refs, options.now);
 }
 

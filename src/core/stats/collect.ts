@@ -20,6 +20,7 @@ import { buildMatchers } from './matchers.js';
 import { randomPass, scanPass, type MasterPlan, type PassOptions } from './passes.js';
 import { aggregate, isLfu, masterStats } from './server.js';
 import type { KeyTally } from './tally.js';
+import { checkQueueShapes, describeMalformed, type MalformedQueue } from '../queues/shape.js';
 import { queuesFromRecordAndSample } from './queue-sources.js';
 import type { QueueDiscovery, QueueStats, StatsOptions, StatsResult } from './types.js';
 
@@ -38,6 +39,7 @@ export async function collectStats(connection: RedisConnection, config: Cachectl
   const sample = options.sample ?? DEFAULT_SAMPLE;
   const depth = options.namespaceDepth ?? DEFAULT_NAMESPACE_DEPTH;
   const warnings: string[] = [];
+  const malformed: MalformedQueue[] = [];
   const families = Object.values(config.families);
   const progress = options.onProgress;
   try {
@@ -64,7 +66,7 @@ export async function collectStats(connection: RedisConnection, config: Cachectl
     const discovery =
       options.skipQueues || exact || !options.scanQueues
         ? undefined
-        : discoverQueues(connection, config.queues.prefixes, { signal: options.signal, count: DISCOVERY_COUNT });
+        : discoverQueues(connection, config.queues.prefixes, { signal: options.signal, count: DISCOVERY_COUNT, onMalformed: (m) => malformed.push(...m) });
     discovery?.catch(() => undefined); // awaited below; a failing pass must not leave it unhandled
     // The run record gives the maintenance status and, in sampled mode, the queues it last found.
     const runs = readRuns(connection, ownKeys(config).runs, RUNS_READ).then(
@@ -103,6 +105,12 @@ export async function collectStats(connection: RedisConnection, config: Cachectl
       ({ refs, discovery: queueDiscovery } = await queuesFromRecordAndSample(connection, config.queues.prefixes, list, tally.sampledQueueKeys, problem));
     }
     if (options.signal?.aborted) stopIfIncomplete(false, 'queue discovery');
+    if (!discovery && refs.length > 0) {
+      const checked = await checkQueueShapes(connection, refs);
+      refs = checked.queues;
+      malformed.push(...checked.malformed);
+    }
+    for (const m of malformed) warnings.push(describeMalformed(m));
     const queues = await Promise.all(
       refs.map(async (ref): Promise<QueueStats> => ({ prefix: ref.prefix, name: ref.name, key: ref.key, counts: await queueCounts(connection, ref) })),
     );
@@ -130,6 +138,7 @@ export async function collectStats(connection: RedisConnection, config: Cachectl
       unknown: assembleUnknown(tally, totalKeys, depth, options.topNamespaces ?? DEFAULT_TOP_NAMESPACES),
       queues,
       queueDiscovery,
+      malformedQueues: malformed.map((m) => ({ queue: m.ref.key, key: m.key, found: m.found, expected: m.expected })),
       maintenance,
       summary: summarize(timestamp, keyspace.keys, familyStats, memory, queues),
       warnings,

@@ -137,6 +137,14 @@ export interface NamespaceStats {
 }
 
 /** Where the list of queues came from. */
+/** A would-be queue whose key `key` holds a `found` where BullMQ keeps a `expected`. */
+export interface MalformedQueueStats {
+  queue: string;
+  key: string;
+  found: string;
+  expected: string;
+}
+
 export interface QueueDiscovery {
   /**
    * `full-pass`: every queue (the --exact / census pass, or `scanQueues`);
@@ -246,6 +254,8 @@ export interface StatsResult {
   queues: QueueStats[];
   /** How `queues` was found; null when queues were skipped. */
   queueDiscovery: QueueDiscovery | null;
+  /** Keys that look like a queue's but BullMQ did not write them so (left out of `queues`). */
+  malformedQueues: MalformedQueueStats[];
   maintenance: MaintenanceStatus | null;
   summary: StatsSummary;
   /** Things that could not be read (ACL, LFU policy, …); the rest of the result stands. */

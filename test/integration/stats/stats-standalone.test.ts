@@ -188,6 +188,7 @@ describe('stats on a standalone server with known content', () => {
         'families',
         'keyspace',
         'maintenance',
+        'malformedQueues',
         'memory',
         'mode',
         'queueDiscovery',
@@ -205,6 +206,7 @@ describe('stats on a standalone server with known content', () => {
     expectMatchesSeed(data, expected, queueKeys);
     // A keyspace no bigger than the sample is visited in full: queues come from that pass.
     expect(data.queueDiscovery).toEqual({ method: 'full-pass' });
+    expect(data.malformedQueues).toEqual([]);
   });
 
   it('cachectl stats prints tables a person can read', async () => {

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { resolveQueue } from '../../../core/queues/bull.js';
 import { inspectQueue, type QueueInspection } from '../../../core/queues/inspect.js';
 import { listQueues, type QueueSummary } from '../../../core/queues/list.js';
+import { describeMalformed } from '../../../core/queues/shape.js';
 import type { CliContext } from '../../context.js';
 import type { Output } from '../../output.js';
 import { integerParser } from '../../parsers.js';
@@ -19,7 +20,12 @@ export interface QueueListResult {
 export async function listAction(ctx: CliContext, flags: CommonFlags): Promise<void> {
   const connection = await ctx.connection();
   const prefixes = prefixesOf(ctx, flags);
-  const queues = await listQueues(connection, { prefixes, signal: ctx.signal, count: ctx.config().scan.count });
+  const queues = await listQueues(connection, {
+    prefixes,
+    signal: ctx.signal,
+    count: ctx.config().scan.count,
+    onMalformed: (malformed) => malformed.forEach((m) => ctx.output.warn(describeMalformed(m))),
+  });
   ctx.output.result<QueueListResult>({ prefixes, queues }, printList);
   if (ctx.signal.aborted) ctx.fail(5);
 }
