@@ -36,7 +36,7 @@ if (!existsSync(path.join(ROOT, 'dist/core/operations/invalidate.js'))) {
 const { connect } = await import('../dist/redis/connect.js');
 const { resolveConfig } = await import('../dist/config/load.js');
 const { invalidatePattern, invalidateFamily } = await import('../dist/core/operations/invalidate.js');
-const { keySlot } = await import('../dist/core/keyspace/slot.js');
+const { keySlot } = await import('../dist/redis/topology.js');
 
 // --- servers and keyspace ----------------------------------------------------------------------
 
@@ -79,7 +79,7 @@ async function scanLoop(master, count, onPage) {
 
 const config = resolveConfig({ tenants: TENANTS });
 const connection = await connect({ url: env.url });
-const ctx = { connection, config };
+const ctx = { connection, config, auditDir: false }; // no audit line per bench round
 const workDir = mkdtempSync(path.join(tmpdir(), 'cachectl-bench-'));
 let cliRssMb = 0;
 
@@ -133,7 +133,7 @@ const methods = [
     id: 'ours',
     label: 'cachectl invalidate pattern (in-process, core function)',
     run: async () => {
-      const summary = await invalidatePattern(ctx, PATTERN, {});
+      const summary = await invalidatePattern(ctx, PATTERN, { force: true });
       if (summary.deleted !== M) throw new Error(`ours deleted ${summary.deleted}, expected ${M}`);
     },
   },
@@ -203,7 +203,7 @@ try {
     const id = `bench-${i}`;
     await Promise.all([...TENANTS, 'default'].map((t) => connection.client.set(`tenant:${t}:mapping:conv:${id}`, VALUE)));
     const t = performance.now();
-    const summary = await invalidateFamily(ctx, 'convMapping', { conversationId: id }, {});
+    const summary = await invalidateFamily(ctx, 'convMapping', { conversationId: id }, { force: true });
     times.push(performance.now() - t);
     if (summary.deleted !== TENANTS.length + 1) throw new Error(`exact invalidation deleted ${summary.deleted}`);
   }

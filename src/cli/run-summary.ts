@@ -48,6 +48,9 @@ export function noteRun(summary: RunSummary, out: Output): void {
   if (summary.skippedQueueKeys > 0) {
     out.warn(`${fmt(summary.skippedQueueKeys)} queue key(s) matched and were left alone (queues.prefixes); use the queue commands for queues`);
   }
+  if (summary.skippedOwnKeys > 0) {
+    out.info(`note: ${fmt(summary.skippedOwnKeys)} of cachectl's own key(s) (lock, run records, invalidation streams) matched and were left alone`);
+  }
   if (summary.interrupted) out.warn(`interrupted: stopped after the batch in hand; ${fmt(summary.deleted)} key(s) were deleted before stopping`);
   if (summary.limitReached) {
     out.info(

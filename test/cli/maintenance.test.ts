@@ -138,6 +138,23 @@ describe('cachectl maintenance', () => {
     expect(() => JSON.parse(result.stdout.split('\n')[0]!)).toThrow();
   });
 
+  it('--dry-run counts what each step would remove and changes nothing: no deletes, no lock, no record', async () => {
+    await seedKeys('ta:dry', 7);
+    await sleep(IDLE_WAIT_MS);
+    const keys = await countKeys('ta:*');
+    const records = await connection.client.xlen(RUNS_STREAM);
+    const result = await runCli(['maintenance', '--dry-run'], { env, cwd: work.dir });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`dry run finished: would remove ${keys} key\\(s\\) \\(old ${keys}\\).*nothing changed, nothing recorded`));
+    expect(await countKeys('ta:*')).toBe(keys);
+    expect(await connection.client.xlen(RUNS_STREAM)).toBe(records);
+    expect(await connection.client.exists(LOCK_KEY)).toBe(0);
+    const json = await runCli(['maintenance', '--dry-run', '--json'], { env, cwd: work.dir });
+    expect(JSON.parse(json.stdout)).toMatchObject({ recorded: false, exitCode: 0, removed: { families: { old: keys } } });
+    expect(await countKeys('ta:*')).toBe(keys);
+    await connection.client.del(...Array.from({ length: 7 }, (_, i) => `ta:dry${i}`)); // the next test counts ta:*
+  });
+
   it('two concurrent runs against one server: exactly one does the work, the other exits 6 naming the holder', async () => {
     await seedKeys('ta:c', 300);
     await sleep(IDLE_WAIT_MS);

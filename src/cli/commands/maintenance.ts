@@ -35,11 +35,13 @@ export function maintenanceCommand(ctx: CliContext): Command {
     .addHelpText(
       'after',
       `
-Every run takes the lock cachectl:maintenance:lock (a second run exits with code 6), appends its
-record to the stream cachectl:maintenance:runs and one JSON line to <logs.dir>/maintenance.log.
+Every run takes the lock <namespace>:maintenance:lock (namespace "cachectl" by default; a second
+run exits with code 6), appends its record to the stream <namespace>:maintenance:runs and one JSON
+line to <logs.dir>/maintenance.log. --dry-run takes no lock and records nothing.
 
 Exit codes: 0 every step succeeded · 5 partial (some steps failed, or interrupted) · 1 nothing
-succeeded · 6 another run holds the lock · 3 cannot reach the server.
+succeeded · 6 another run holds the lock · 3 cannot reach the server · 2 the logs cannot be
+written (nothing touched) · 7 the ACL denies a command the steps need (nothing touched).
 
 Examples:
   $ cachectl maintenance

@@ -51,6 +51,10 @@ export function eventText(event: MaintenanceEvent, time: Date = new Date()): str
       return `${at} warning: ${event.message}`;
     case 'finish': {
       const r = event.run;
+      if (event.dryRun) {
+        const would = describeRemoved(r.removed).replace(/^removed /, 'would remove ');
+        return `${at} maintenance ${r.id} dry run finished: ${would}, ${r.errors.length} error(s); nothing changed, nothing recorded`;
+      }
       const where = event.recorded ? 'recorded in Redis' : 'NOT recorded in Redis';
       const log = event.logFile ? ` and ${event.logFile}` : '';
       return `${at} maintenance ${r.id} finished: ${r.status}, ${describeRemoved(r.removed)}, ${r.errors.length} error(s); ${where}${log}`;

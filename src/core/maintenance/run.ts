@@ -138,7 +138,7 @@ export async function runMaintenance(connection: RedisConnection, config: Cachec
   let recorded = false;
   let logFile: string | undefined;
   if (dryRun) {
-    emit({ type: 'finish', runId, run, recorded, logFile });
+    emit({ type: 'finish', runId, run, recorded, logFile, dryRun: true });
     return { run, steps: outcomes, recorded, logFile, exitCode: exitCodeFor(run.status) };
   }
   try {

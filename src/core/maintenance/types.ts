@@ -64,4 +64,4 @@ export type MaintenanceEvent =
   | { type: 'lock-renewed'; runId: string }
   | { type: 'lock-lost'; runId: string; reason: string }
   | { type: 'warning'; runId: string; message: string }
-  | { type: 'finish'; runId: string; run: MaintenanceRun; recorded: boolean; logFile: string | undefined };
+  | { type: 'finish'; runId: string; run: MaintenanceRun; recorded: boolean; logFile: string | undefined; dryRun?: boolean };
