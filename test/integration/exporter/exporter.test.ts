@@ -99,8 +99,12 @@ describe('cachectl exporter on a seeded standalone server', () => {
     expect(promValue(m, 'cachectl_master_up', { master })).toBe(1);
     expect(promValue(m, 'cachectl_maxmemory_policy_info', { master, policy: 'noeviction' })).toBe(1);
     expect(promValue(m, 'cachectl_keys')).toBeGreaterThanOrEqual(expected.totalKeys - 5);
-    // The census stayed within its budget: no step above the target by much.
-    expect(promValue(m, 'cachectl_exporter_refresh_longest_step_seconds')).toBeLessThan(0.1);
+    // The census's longest step is reported (its budget is held by bench/exporter.mjs, which
+    // measures it beside another client's latency: a wall-clock bound here would only measure
+    // how loaded the test machine is).
+    const longest = promValue(m, 'cachectl_exporter_refresh_longest_step_seconds');
+    expect(longest).toBeGreaterThan(0);
+    expect(Number.isFinite(longest)).toBe(true);
   });
 
   it('every metric it serves is documented in docs/monitoring.md', async () => {
