@@ -1,0 +1,4 @@
+// Resharding during deletes on Valkey (see resharding-support.ts).
+import { reshardingSuite } from './resharding-support.js';
+
+reshardingSuite('valkey-server');
