@@ -5,6 +5,7 @@
 import type { Redis } from 'ioredis';
 import { CachectlError, ConnectionError, PartialError, PermissionError, type CachectlErrorOptions } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
+import { isRedirect } from '../../redis/topology.js';
 import type { KeyGuard } from '../guard.js';
 import { Budget, Pacer } from './pacing.js';
 import { scanNode } from './scan.js';
@@ -294,15 +295,7 @@ export class KeyspaceRun {
     try {
       await sink(entries);
     } catch (error) {
-      let restored = 0;
-      for (const entry of entries) {
-        try {
-          await node.callBuffer('RESTORE', entry.key, entry.ttlMs, entry.dump);
-          restored++;
-        } catch {
-          // BUSYKEY: the application wrote the key again; its new value wins.
-        }
-      }
+      const restored = await this.putBack(node, entries);
       throw new CachectlError(
         `Backup capture failed (${(error as Error)?.message ?? error}); ${restored} of ${entries.length} keys of the last batch were restored`,
         {
@@ -311,6 +304,30 @@ export class KeyspaceRun {
         },
       );
     }
+  }
+
+  /**
+   * RESTORE keys whose backup record could not be kept, pipelined on the node that deleted them;
+   * a key whose slot moved meanwhile is restored through the cluster client, which follows the
+   * redirection. A key the application wrote again keeps its new value (BUSYKEY). Returns how
+   * many were put back.
+   */
+  private async putBack(node: Redis | RedisConnection['client'], entries: CaptureEntry[]): Promise<number> {
+    const restore = async (client: Redis | RedisConnection['client'], list: CaptureEntry[]) => {
+      const pipeline = client.pipeline();
+      for (const entry of list) pipeline.callBuffer('RESTORE', entry.key, entry.ttlMs, entry.dump);
+      return (await pipeline.exec()) ?? [];
+    };
+    const replies = await restore(node, entries).catch(() => entries.map(() => [new Error('not sent')] as [Error]));
+    let restored = replies.filter(([error]) => !error).length;
+    const moved = entries.filter((_, i) => {
+      const error = replies[i]?.[0];
+      return error && node !== this.connection.client && isRedirect(error);
+    });
+    // One call per key: a cluster pipeline must stay within one node.
+    const again = await Promise.allSettled(moved.map((entry) => this.connection.client.callBuffer('RESTORE', entry.key, entry.ttlMs, entry.dump)));
+    restored += again.filter((r) => r.status === 'fulfilled').length;
+    return restored;
   }
 
   /** A cluster's lost node as the error: the message names the node and its slots (the target is only the seed). */
