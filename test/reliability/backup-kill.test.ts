@@ -44,11 +44,15 @@ describe('kill -9 during --backup', () => {
       await admin.client.call('FLUSHALL');
       await seed(admin.client, 'context:S-', KEYS, 'value-of-some-length-');
       const file = path.join(work.dir, `killed${ext}`);
-      const child = spawn(process.execPath, [BIN, '--redis-url', server.url, 'invalidate', 'pattern', 'context:*', '--yes', '--rate', '50000', '--backup', file], {
-        cwd: work.dir,
-        env: cleanEnv(),
-        stdio: 'ignore',
-      });
+      const child = spawn(
+        process.execPath,
+        [BIN, '--redis-url', server.url, 'invalidate', 'pattern', 'context:*', '--yes', '--rate', '50000', '--backup', file],
+        {
+          cwd: work.dir,
+          env: cleanEnv(),
+          stdio: 'ignore',
+        },
+      );
       const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
       await waitFor(() => (statSync(`${file}.partial`, { throwIfNoEntry: false })?.size ?? 0) > 200_000, 60_000, 'the backup to be written', 2);
       child.kill('SIGKILL');
