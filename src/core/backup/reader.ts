@@ -274,7 +274,8 @@ export class BackupReader {
   private async expectEnd(stored: string, trailerSize: number): Promise<void> {
     while (this.queue.length === 0) if (!(await this.more())) break;
     if (this.queue.length > 0) throw this.corrupt(`unexpected bytes after the trailer (at byte ${this.offset})`);
-    if (this.endedEarly !== undefined) throw this.corrupt(`gzip: ${this.endedEarly} after the trailer`);
+    // The trailer is there but the gzip stream around it is not finished: the write was cut.
+    if (this.endedEarly !== undefined) throw new Cut(`the trailer is there, but ${this.endedEarly}`);
     // Everything but the last TRAILER_SIZE bytes was hashed (see more()); `held` ends with the trailer.
     this.hash.update(this.held.subarray(0, Math.max(0, this.held.length - trailerSize)));
     const actual = this.hash.digest('hex');
