@@ -76,7 +76,12 @@ export async function publish(temp: string, file: string, options: { overwrite?:
       }
       // No hard links here (some filesystems): an exclusive check, then the rename.
       if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'EOPNOTSUPP') throw error;
-      if (await lstat(file).then(() => true, () => false)) {
+      if (
+        await lstat(file).then(
+          () => true,
+          () => false,
+        )
+      ) {
         throw new UsageError(`${what} ${file} appeared while the run went on; the data is kept in ${temp}`, { hint: `move ${temp} to a free name` });
       }
       await rename(temp, file);

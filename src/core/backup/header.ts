@@ -9,7 +9,6 @@ const text = (max: number) =>
   z
     .string()
     .max(max)
-    // eslint-disable-next-line no-control-regex
     .regex(/^[^\u0000-\u001f\u007f]*$/, 'control characters');
 
 const sourceSchema = z.object({

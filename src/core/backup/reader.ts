@@ -298,7 +298,9 @@ export class BackupReader {
   private async readHeader(): Promise<void> {
     while (this.queue.length < MAGIC.length) {
       if (!(await this.more())) {
-        throw new BackupFormatError(`${this.file} is not a cachectl backup file (the file is too short to be a cachectl backup)`, { hint: 'check the file name' });
+        throw new BackupFormatError(`${this.file} is not a cachectl backup file (the file is too short to be a cachectl backup)`, {
+          hint: 'check the file name',
+        });
       }
     }
     if (!this.take(MAGIC.length).equals(MAGIC)) {

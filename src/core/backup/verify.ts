@@ -59,9 +59,12 @@ export async function verifyBackup(file: string, options: VerifyOptions = {}): P
 export function requireComplete(info: BackupInfo, options: VerifyOptions): void {
   if (info.complete || options.partial) return;
   const n = info.keys.toLocaleString('en-US');
-  throw new BackupFormatError(`Backup file ${info.file} is an interrupted backup: ${n} complete records, the rest of the file is cut (${info.cut?.reason ?? 'no trailer'})`, {
-    hint: `restore --partial puts back those ${n} records (the file cannot say what is missing); nothing was restored`,
-  });
+  throw new BackupFormatError(
+    `Backup file ${info.file} is an interrupted backup: ${n} complete records, the rest of the file is cut (${info.cut?.reason ?? 'no trailer'})`,
+    {
+      hint: `restore --partial puts back those ${n} records (the file cannot say what is missing); nothing was restored`,
+    },
+  );
 }
 
 /** `verifyBackup` that also keeps the smallest payload of each RDB version. */

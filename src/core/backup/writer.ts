@@ -104,7 +104,7 @@ export class BackupWriter {
     if (large) {
       return Promise.reject(
         new UsageError(`Key ${displayKey(large.key)} is too large to back up (${large.key.length + large.dump.length} bytes serialized; the limit is 16 MiB)`, {
-          hint: 'leave it out of the selection (back it up with the server\'s own tools)',
+          hint: "leave it out of the selection (back it up with the server's own tools)",
         }),
       );
     }

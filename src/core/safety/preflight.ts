@@ -43,7 +43,12 @@ export async function checkNewFile(file: string, options: { overwrite?: boolean;
   // The writer creates FILE.partial exclusively: anything already there (a planted link, or the
   // data of an interrupted run) is named now, before the first change.
   const partial = `${file}.partial`;
-  if (await lstat(partial).then(() => true, () => false)) {
+  if (
+    await lstat(partial).then(
+      () => true,
+      () => false,
+    )
+  ) {
     throw new UsageError(`${options.what} ${file} cannot be written: ${partial} already exists`, {
       hint: 'it may hold the data of an interrupted run: restore or move it, then run again; nothing was changed',
     });
