@@ -311,7 +311,11 @@ export class BackupReader {
     let end: number;
     while ((end = this.queue.indexOf(0x0a, MAX_HEADER_BYTES)) < 0) {
       if (this.queue.length >= MAX_HEADER_BYTES) throw this.corrupt('the header line is too long');
-      if (!(await this.more())) throw this.corrupt('the file ends inside the header');
+      if (!(await this.more())) {
+        throw new BackupFormatError(`Backup file ${this.file} is truncated: the file ends inside the header${this.endedEarly ? ` (${this.endedEarly})` : ''}`, {
+          hint: 'the backup did not finish or the copy is incomplete; it holds no record; nothing was restored',
+        });
+      }
     }
     let raw: unknown;
     try {
