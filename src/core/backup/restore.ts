@@ -123,8 +123,9 @@ export async function restore(connection: RedisConnection, file: string, options
   let interrupted = false;
   const inflight: Array<Promise<void>> = [];
   try {
-    // An interrupted file may still be growing: only the records verified above are read.
-    for await (const batch of reader.batches(READ_LIMITS, info.keys)) {
+    // An interrupted file may still be growing: only the records verified above are read. A
+    // complete file is read to its trailer again (a change since verification is caught).
+    for await (const batch of reader.batches(READ_LIMITS, info.complete ? Infinity : info.keys)) {
       if (options.signal?.aborted) {
         interrupted = true;
         break;
