@@ -156,6 +156,39 @@ describe.skipIf(!isRoot)('a full disk (tmpfs; root)', () => {
       execFileSync('umount', [mount]);
     }
   });
+
+  it('when even the trailer does not fit, the file stays FILE.partial (complete: false) and reads as interrupted', async () => {
+    const mount = path.join(dir, 'tiny');
+    mkdirSync(mount);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mount]);
+    try {
+      const writer = await BackupWriter.create(path.join(mount, 'f.cbk'), HEADER, { durable: true });
+      await writer.writeRecords(records(99, 0, 500));
+      // One more record ending the file exactly on a page: no slack left in its last page.
+      const slack = 4096 - (statSync(path.join(mount, 'f.cbk.partial')).size % 4096);
+      const key = Buffer.from('t:99');
+      await writer.writeRecords([{ key, expireAtMs: NO_EXPIRY, dump: payload(randomBytes(slack + 4096 - 20 - key.length - 4 - 10)) }]);
+      expect(statSync(path.join(mount, 'f.cbk.partial')).size % 4096).toBe(0);
+      const fd = openSync(path.join(mount, 'filler'), 'w');
+      const fillUp = () => {
+        try {
+          for (;;) writeSync(fd, Buffer.alloc(512, 1));
+        } catch {
+          // full
+        }
+      };
+      fillUp();
+      await expect(writer.writeRecords(records(100, 100, 500))).rejects.toThrow(/ENOSPC/);
+      fillUp(); // the space given back by the cut is taken again
+      closeSync(fd);
+      const done = await writer.close();
+      expect(done).toMatchObject({ complete: false, keys: 100, file: path.join(mount, 'f.cbk.partial') });
+      await expect(verifyBackup(done.file)).rejects.toThrow(/interrupted backup: 100 complete records/);
+      expect(await readAll(done.file)).toEqual({ keys: Array.from({ length: 100 }, (_, i) => `t:${i}`), cut: true });
+    } finally {
+      execFileSync('umount', [mount]);
+    }
+  });
 });
 
 describe('safe files', () => {
