@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupReader } from '../../src/core/backup/reader.js';
 import { connect, type RedisConnection } from '../../src/redis/connect.js';
 import { runCli } from '../helpers/cli.js';
-import { startServer, type ServerHandle } from '../helpers/servers.js';
+import { hasBinary, startServer, type ServerBinary, type ServerHandle } from '../helpers/servers.js';
 import { json, waitFor, workDir } from './faults-support.js';
 
 const KEYS = 60_000;
@@ -57,87 +57,96 @@ async function keysInFile(file: string): Promise<Set<string>> {
   return keys;
 }
 
-describe.skipIf(skipReason !== undefined)(`--backup on a filesystem that fills up${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
-  let server: ServerHandle;
-  let admin: RedisConnection;
+const binaries: ServerBinary[] = hasBinary('valkey-server') ? ['redis-server', 'valkey-server'] : ['redis-server'];
 
-  beforeAll(async () => {
-    server = await startServer();
-    admin = await connect({ url: server.url });
-  });
-  afterAll(async () => {
-    await admin?.close();
-    await server?.stop();
-    try {
-      execFileSync('umount', [full], { stdio: 'ignore' });
-    } catch {
-      // not mounted
-    }
-    work.remove();
-  });
-
-  const cli = (args: string[]) => runCli(['--redis-url', server.url, ...args], { cwd: work.dir });
-
-  async function seed(): Promise<void> {
-    await admin.client.call('FLUSHALL');
-    for (let i = 0; i < KEYS; i += 1000) {
-      const pipeline = admin.client.pipeline();
-      for (let k = i; k < i + 1000; k++) {
-        const value = randomBytes(40).toString('hex');
-        if (k % 2 === 0) pipeline.set(`context:S-${k}`, value, 'PX', TTL_MS);
-        else pipeline.set(`context:S-${k}`, value);
-      }
-      await pipeline.exec();
-    }
-    await admin.client.set('keep:me', 'x');
+afterAll(() => {
+  if (skipReason !== undefined) return;
+  try {
+    execFileSync('umount', [full], { stdio: 'ignore' });
+  } catch {
+    // not mounted
   }
-
-  for (const ext of ['.cbk', '.cbk.gz']) {
-    it(`deleted = keys in the file, the rest untouched; exit 5 with summary and audit line (${ext})`, async () => {
-      await seed();
-      for (const name of readdirSync(full)) rmSync(path.join(full, name));
-      const file = path.join(full, `ctx${ext}`);
-      // Room for the whole backup when the run checks; the disk fills once it is writing.
-      const running = cli(['invalidate', 'pattern', 'context:*', '--yes', '--json', '--rate', '20000', '--backup', file]);
-      await waitFor(() => (statSync(`${file}.partial`, { throwIfNoEntry: false })?.size ?? 0) > 100_000, 30_000, 'the backup to start', 2);
-      fill(full);
-      const result = await running;
-      expect(result.code, result.stderr).toBe(5);
-      const summary = json<{ deleted: number; backup: { file: string; keys: number; written: boolean } }>(result.stdout);
-      expect(summary.backup.written).toBe(true);
-      expect(result.stderr).toMatch(/ENOSPC/);
-
-      const inFile = await keysInFile(summary.backup.file);
-      expect(inFile.size).toBeGreaterThan(0);
-      expect(inFile.size).toBeLessThan(KEYS);
-      expect(summary.deleted).toBe(inFile.size);
-      expect(summary.backup.keys).toBe(inFile.size);
-      // Every selected key is either in the file (and gone) or still in Redis with its TTL.
-      const pipeline = admin.client.pipeline();
-      for (let k = 0; k < KEYS; k++) pipeline.pttl(`context:S-${k}`);
-      const ttls = (await pipeline.exec())!.map(([, ttl]) => Number(ttl));
-      let present = 0;
-      ttls.forEach((ttl, k) => {
-        const key = `context:S-${k}`;
-        if (inFile.has(key)) expect(ttl, key).toBe(-2);
-        else {
-          present++;
-          if (k % 2 === 0) expect(ttl, key).toBeGreaterThan(0);
-          else expect(ttl, key).toBe(-1);
-        }
-      });
-      expect(present + inFile.size).toBe(KEYS);
-
-      const audit = readFileSync(path.join(work.dir, 'logs', 'audit.log'), 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as { command: string; result: Record<string, unknown> });
-      expect(audit.at(-1)).toMatchObject({ command: 'invalidate', result: { deleted: inFile.size, error: expect.stringMatching(/ENOSPC/) } });
-
-      const restored = await cli(['restore', summary.backup.file, '--partial', '--yes', '--json']);
-      expect(restored.code, restored.stderr).toBe(0);
-      expect(json<{ restored: number }>(restored.stdout).restored).toBe(inFile.size);
-      expect(await admin.client.dbsize()).toBe(KEYS + 1);
-    }, 120_000);
-  }
+  work.remove();
 });
+
+describe.skipIf(skipReason !== undefined).each(binaries)(
+  `--backup on a filesystem that fills up (%s)${skipReason ? ` (skipped: ${skipReason})` : ''}`,
+  (binary) => {
+    let server: ServerHandle;
+    let admin: RedisConnection;
+
+    beforeAll(async () => {
+      server = await startServer({ binary });
+      admin = await connect({ url: server.url });
+    });
+    afterAll(async () => {
+      await admin?.close();
+      await server?.stop();
+    });
+
+    const cli = (args: string[]) => runCli(['--redis-url', server.url, ...args], { cwd: work.dir });
+
+    async function seed(): Promise<void> {
+      await admin.client.call('FLUSHALL');
+      for (let i = 0; i < KEYS; i += 1000) {
+        const pipeline = admin.client.pipeline();
+        for (let k = i; k < i + 1000; k++) {
+          const value = randomBytes(40).toString('hex');
+          if (k % 2 === 0) pipeline.set(`context:S-${k}`, value, 'PX', TTL_MS);
+          else pipeline.set(`context:S-${k}`, value);
+        }
+        await pipeline.exec();
+      }
+      await admin.client.set('keep:me', 'x');
+    }
+
+    for (const ext of ['.cbk', '.cbk.gz']) {
+      it(`deleted = keys in the file, the rest untouched; exit 5 with summary and audit line (${ext})`, async () => {
+        await seed();
+        for (const name of readdirSync(full)) rmSync(path.join(full, name));
+        const file = path.join(full, `ctx${ext}`);
+        // Room for the whole backup when the run checks; the disk fills once it is writing.
+        const running = cli(['invalidate', 'pattern', 'context:*', '--yes', '--json', '--rate', '20000', '--backup', file]);
+        await waitFor(() => (statSync(`${file}.partial`, { throwIfNoEntry: false })?.size ?? 0) > 100_000, 30_000, 'the backup to start', 2);
+        fill(full);
+        const result = await running;
+        expect(result.code, result.stderr).toBe(5);
+        const summary = json<{ deleted: number; backup: { file: string; keys: number; written: boolean } }>(result.stdout);
+        expect(summary.backup.written).toBe(true);
+        expect(result.stderr).toMatch(/ENOSPC/);
+
+        const inFile = await keysInFile(summary.backup.file);
+        expect(inFile.size).toBeGreaterThan(0);
+        expect(inFile.size).toBeLessThan(KEYS);
+        expect(summary.deleted).toBe(inFile.size);
+        expect(summary.backup.keys).toBe(inFile.size);
+        // Every selected key is either in the file (and gone) or still in Redis with its TTL.
+        const pipeline = admin.client.pipeline();
+        for (let k = 0; k < KEYS; k++) pipeline.pttl(`context:S-${k}`);
+        const ttls = (await pipeline.exec())!.map(([, ttl]) => Number(ttl));
+        let present = 0;
+        ttls.forEach((ttl, k) => {
+          const key = `context:S-${k}`;
+          if (inFile.has(key)) expect(ttl, key).toBe(-2);
+          else {
+            present++;
+            if (k % 2 === 0) expect(ttl, key).toBeGreaterThan(0);
+            else expect(ttl, key).toBe(-1);
+          }
+        });
+        expect(present + inFile.size).toBe(KEYS);
+
+        const audit = readFileSync(path.join(work.dir, 'logs', 'audit.log'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { command: string; result: Record<string, unknown> });
+        expect(audit.at(-1)).toMatchObject({ command: 'invalidate', result: { deleted: inFile.size, error: expect.stringMatching(/ENOSPC/) } });
+
+        const restored = await cli(['restore', summary.backup.file, '--partial', '--yes', '--json']);
+        expect(restored.code, restored.stderr).toBe(0);
+        expect(json<{ restored: number }>(restored.stdout).restored).toBe(inFile.size);
+        expect(await admin.client.dbsize()).toBe(KEYS + 1);
+      }, 120_000);
+    }
+  },
+);
