@@ -149,6 +149,10 @@ function backupFile(ctx: CliContext, flags: DestructiveFlags): string | undefine
 function printBackupLine(backup: NonNullable<Outcome<RunSummary>['backup']>, dryRun: boolean, out: Output): void {
   if (dryRun) {
     out.line(`backup: dry run, no file written (a real run writes the deleted keys to ${backup.file})`);
+  } else if (backup.written && backup.complete === false) {
+    out.line(
+      `backup: ${backup.keys.toLocaleString('en-US')} key(s) in ${backup.file}, an incomplete file (restore with: cachectl restore --partial ${JSON.stringify(backup.file)})`,
+    );
   } else if (backup.written) {
     out.line(`backup: ${backup.keys.toLocaleString('en-US')} key(s) in ${backup.file} (restore with: cachectl restore ${JSON.stringify(backup.file)})`);
   } else {

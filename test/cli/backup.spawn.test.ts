@@ -59,7 +59,9 @@ describe('cachectl backup / restore (binary)', () => {
     writeFileSync(cut, whole.subarray(0, whole.length - 30));
     const result = await run(['restore', cut, '--replace', '--yes']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^error: Backup file .*cut\.cbk\.gz is truncated: the compressed data ends early\nhint: /);
+    expect(result.stderr).toMatch(
+      /^error: Backup file .*cut\.cbk\.gz is an interrupted backup: \d+ complete records, the rest of the file is cut \(.*the compressed data ends early\)+\nhint: .*--partial/,
+    );
     expect(await client.get(`${prefix}a`)).toBe('changed');
   });
 

@@ -394,7 +394,7 @@ const rows: Row[] = [
     input: 'restore: truncated gzip',
     args: (f) => on(f, 'restore', path.join(f.dir, 'truncated.cbk.gz'), '--yes', '--replace'),
     code: USAGE,
-    says: /^error: Backup file .*truncated\.cbk\.gz is truncated: the compressed data ends early/,
+    says: /^error: Backup file .*truncated\.cbk\.gz is truncated: the file ends inside the header \(the compressed data ends early\)/,
   },
   { input: 'restore: a folder', args: (f) => on(f, 'restore', f.dir, '--yes'), code: USAGE, says: /^error: Cannot read backup file .* \(EISDIR\)/ },
   {

@@ -19,6 +19,8 @@ interface RestoreFlags {
   dryRun?: boolean;
   ttlMode: TtlMode;
   match?: string;
+  partial?: boolean;
+  includeProtected?: boolean;
   yes?: boolean;
 }
 
@@ -34,12 +36,17 @@ export function restoreCommand(ctx: CliContext): Command {
         .default('keep'),
     )
     .option('--match <glob>', 'only keys matching this glob')
+    .option('--partial', 'restore the whole records of an interrupted backup (a file cut by a crash or a full disk)')
+    .option('--include-protected', "also restore queue keys and cachectl's own keys (skipped by default)")
     .option('-y, --yes', 'do not ask for confirmation (scripts)')
     .addHelpText(
       'after',
       `
 The whole file is checked first (format, every record, count and SHA-256): a truncated or
-corrupted file is refused with exit code 2 before anything is written. Each master is then asked,
+corrupted file is refused with exit code 2 before anything is written. An interrupted backup (cut
+by a crash or a full disk) is refused too, naming how many whole records it holds: --partial
+restores those. Queue keys and cachectl's own keys are skipped and counted unless
+--include-protected. Each master is then asked,
 without writing, whether it can read the payloads (a backup of a newer server cannot be restored
 into an older one).
 
@@ -57,6 +64,8 @@ Examples:
         replace: flags.replace === true,
         ttlMode: flags.ttlMode,
         ...(match !== undefined ? { match } : {}),
+        partial: flags.partial === true,
+        includeProtected: flags.includeProtected === true,
         signal: ctx.signal,
         onProgress: (p) => out.progress(`restore: ${p.done.toLocaleString('en-US')} / ${p.total.toLocaleString('en-US')} keys`),
       });
@@ -85,11 +94,13 @@ export function printRestore(result: RestoreResult, out: Output): void {
       (result.interrupted ? ` ${c.yellow('— interrupted')}` : ''),
   );
   out.line(`backup: ${result.file}, taken ${result.created} by "${result.command}" from ${result.source}`);
-  const { exists, expired, unmatched } = result.skipped;
+  if (!result.complete) out.line(c.yellow('interrupted backup: only its whole records were restored (the rest of the file is cut)'));
+  const { exists, expired, unmatched, protected: guarded } = result.skipped;
   const skipped = [
     exists > 0 ? `${n(exists)} exist already${result.replace ? '' : ' (--replace overwrites them)'}` : '',
     expired > 0 ? `${n(expired)} expired since the backup` : '',
     unmatched > 0 ? `${n(unmatched)} not matching --match` : '',
+    guarded > 0 ? `${n(guarded)} protected (queue or cachectl keys; --include-protected restores them)` : '',
   ].filter(Boolean);
   if (skipped.length > 0) out.line(`skipped: ${skipped.join(', ')}`);
   if (result.failed > 0) {

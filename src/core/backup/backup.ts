@@ -50,6 +50,8 @@ export interface BackupSummary {
   sha256: string;
   /** Labels of what was selected. */
   selection: string[];
+  /** False when the file could not be ended (kept as `FILE.partial`; `restore --partial` reads it). */
+  complete?: boolean;
 }
 
 /** Back up the keys `targets` select into `options.out`. */

@@ -79,6 +79,42 @@ export class ByteQueue {
     return -1;
   }
 
+  /** `n` bytes from `offset` without consuming them (a view when they lie in one chunk). */
+  peek(offset: number, n: number): Buffer {
+    if (offset + n > this.length) throw new RangeError(`peek(${offset}, ${n}) with ${this.length} bytes queued`);
+    let at = this.head + offset;
+    let i = 0;
+    while (at >= this.chunks[i]!.length) at -= this.chunks[i++]!.length;
+    if (at + n <= this.chunks[i]!.length) return this.chunks[i]!.subarray(at, at + n);
+    const out = Buffer.allocUnsafe(n);
+    let done = 0;
+    while (done < n) {
+      const chunk = this.chunks[i++]!;
+      const piece = Math.min(chunk.length - at, n - done);
+      chunk.copy(out, done, at, at + piece);
+      done += piece;
+      at = 0;
+    }
+    return out;
+  }
+
+  /** True when every queued byte from `offset` on is zero. */
+  zeroFrom(offset: number): boolean {
+    let skip = offset;
+    for (let i = 0; i < this.chunks.length; i++) {
+      const chunk = this.chunks[i]!;
+      const start = i === 0 ? this.head : 0;
+      const available = chunk.length - start;
+      if (skip >= available) {
+        skip -= available;
+        continue;
+      }
+      for (let at = start + skip; at < chunk.length; at++) if (chunk[at] !== 0) return false;
+      skip = 0;
+    }
+    return true;
+  }
+
   private advance(n: number): void {
     if (n === 0) return;
     this.head += n;

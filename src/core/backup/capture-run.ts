@@ -30,8 +30,9 @@ export async function runCapturing<S extends RunSummary>(
   let captured = 0;
   const capture: CaptureSink | undefined = sink
     ? async (entries) => {
-        captured += entries.length;
         await sink.capture(entries);
+        // Counted once durable: a batch whose capture failed is put back by the engine.
+        captured += entries.length;
       }
     : undefined;
   const outcome: CapturedRun<S> = {};

@@ -3,11 +3,12 @@
  * `<label>-<UTC timestamp>.cbk.gz` and only the newest `keep` files of that label are kept.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { CachectlConfig } from '../../config/load.js';
 import { UsageError } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
+import { secureDir } from '../safe-file.js';
 import { backup, type BackupOptions, type BackupSummary } from './backup.js';
 import type { BackupTarget } from './select.js';
 
@@ -47,7 +48,7 @@ export async function backupToDirectory(
     throw new UsageError(`Backup retention must keep at least 1 file, got ${options.keep}`, { hint: 'set keep to 1 or more' });
   }
   const dir = path.resolve(options.dir);
-  await mkdir(dir, { recursive: true });
+  await secureDir(dir, 'backup folder');
   let when = new Date();
   let file = path.join(dir, `${label}-${backupTimestamp(when)}${SUFFIX}`);
   // Two runs in the same millisecond: take the next free millisecond (names stay sortable).

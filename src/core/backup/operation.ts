@@ -9,16 +9,18 @@ import type { RedisConnection } from '../../redis/connect.js';
 import { readyMasters } from '../../redis/topology.js';
 import type { Operation } from '../safety/lifecycle.js';
 import { restore, type RestoreOptions, type RestoreResult } from './restore.js';
-import { inspectBackup } from './verify.js';
+import { KeyGuard } from '../guard.js';
+import { inspectBackup, requireComplete } from './verify.js';
 
 /** The operation restoring `file` (absolute) with `options`. */
 export function restoreOperation(
   connection: RedisConnection,
   config: CachectlConfig,
   file: string,
-  options: Omit<RestoreOptions, 'dryRun' | 'confirm'>,
+  options: Omit<RestoreOptions, 'dryRun' | 'confirm' | 'protect'>,
 ): Operation<RestoreResult> {
   let planned: number | undefined;
+  const guard = new KeyGuard(config);
   return {
     command: 'restore',
     // Known once the file is verified (assess): the prompt names the number of keys.
@@ -29,6 +31,7 @@ export function restoreOperation(
     targets: [file],
     assess: async () => {
       const info = await inspectBackup(file);
+      requireComplete(info, { partial: options.partial === true });
       const keys = info.keys - ((options.ttlMode ?? 'keep') === 'keep' ? info.expired : 0);
       planned = keys;
       const reasons: string[] = [];
@@ -40,7 +43,7 @@ export function restoreOperation(
     preflight: async () => {
       await readyMasters(connection);
     },
-    execute: ({ dryRun }) => restore(connection, file, { ...options, dryRun }),
+    execute: ({ dryRun }) => restore(connection, file, { ...options, dryRun, protect: (key) => guard.protection(key) }),
     changes: (result) => (result.dryRun ? 0 : result.restored),
     incomplete: (result) => result.failed > 0 || result.interrupted,
     auditResult: (result) => ({
@@ -50,6 +53,7 @@ export function restoreOperation(
       failed: result.failed,
       replace: result.replace,
       interrupted: result.interrupted,
+      complete: result.complete,
     }),
   };
 }

@@ -7,22 +7,25 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { crc32, createGunzip } from 'node:zlib';
 import { UsageError } from '../../errors.js';
 import { ByteQueue } from './byte-queue.js';
 import { BackupFormatError } from './errors.js';
 import {
   DUMP_FOOTER_SIZE,
   FORMAT_VERSION,
+  HEAD_SIZE,
   MAGIC,
   MAX_HEADER_BYTES,
-  MAX_KEY_BYTES,
+  MAX_RECORD_BYTES,
   TRAILER_MARKER,
   TRAILER_SIZE,
+  TRAILER_SIZE_V1,
   readInt64,
   type BackupHeader,
   type BackupRecord,
 } from './format.js';
+import { headerFormat, parseHeader } from './header.js';
 
 const READ_BUFFER = 1 << 20;
 
@@ -41,18 +44,35 @@ export interface RecordInfo {
   rdbVersion: number;
 }
 
+/** Where an interrupted file stops. */
+export interface CutPoint {
+  /** Whole records before the cut. */
+  records: number;
+  /** Uncompressed byte offset of the cut. */
+  at: number;
+  /** What was found there. */
+  reason: string;
+}
+
+/** The input ended (or turned to zeros) before the record or trailer in hand was whole. */
+class Cut extends Error {}
+
 export class BackupReader {
   private readonly queue = new ByteQueue();
   private readonly hash = createHash('sha256');
   private held: Buffer = Buffer.alloc(0);
   private iterator: AsyncIterator<Buffer>;
   private ended = false;
+  /** Why the input ended early (gzip stream cut), if it did. */
+  private endedEarly: string | undefined;
   /** Uncompressed bytes read so far (for error positions). */
   private offset = 0;
   private records = 0;
   header!: BackupHeader;
   /** SHA-256 (hex) from the trailer, once the last batch was read. */
   sha256: string | undefined;
+  /** Set when the file stops before its trailer (an interrupted backup). */
+  cut: CutPoint | undefined;
 
   private constructor(
     readonly file: string,
@@ -82,16 +102,23 @@ export class BackupReader {
     return reader;
   }
 
-  /** Yield the records in batches; the trailer is checked before the generator returns. */
-  async *batches(limits: BatchLimits): AsyncGenerator<BackupRecord[]> {
+  /** True once the trailer was read and checked. */
+  get complete(): boolean {
+    return this.sha256 !== undefined;
+  }
+
+  /**
+   * Yield the records in batches; the trailer is checked before the generator returns. A cut file
+   * ends early with `cut` set; `limit` stops after that many records.
+   */
+  async *batches(limits: BatchLimits, limit = Infinity): AsyncGenerator<BackupRecord[]> {
     let batch: BackupRecord[] = [];
     let bytes = 0;
-    for (let next = await this.nextRecord(); next; next = await this.nextRecord()) {
-      const key = this.take(next.keyLength);
-      this.skip(12);
-      const dump = this.take(next.dumpLength);
-      batch.push({ key, expireAtMs: next.expireAtMs, dump });
-      bytes += key.length + dump.length;
+    let count = 0;
+    for (let next = count < limit ? await this.nextRecord() : undefined; next; next = ++count < limit ? await this.nextRecord() : undefined) {
+      const record = this.takeRecord(next);
+      batch.push(record);
+      bytes += record.key.length + record.dump.length;
       if (batch.length >= limits.records || bytes >= limits.bytes) {
         yield batch;
         batch = [];
@@ -107,41 +134,160 @@ export class BackupReader {
    */
   async walk(want: (record: RecordInfo) => boolean, onPayload: (record: RecordInfo, dump: Buffer) => void): Promise<void> {
     for (let next = await this.nextRecord(); next; next = await this.nextRecord()) {
-      this.skip(next.keyLength + 12);
-      if (want(next)) onPayload(next, Buffer.from(this.take(next.dumpLength)));
-      else this.skip(next.dumpLength);
+      const { dump } = this.takeRecord(next);
+      if (want(next)) onPayload(next, Buffer.from(dump));
     }
   }
 
+  private get format(): number {
+    return this.header.format;
+  }
+
+  /** Take the framed record from the queue (its whole length is queued). */
+  private takeRecord(info: RecordInfo): BackupRecord {
+    if (this.format === 1) {
+      const key = this.take(info.keyLength);
+      this.skip(12);
+      return { key, expireAtMs: info.expireAtMs, dump: this.take(info.dumpLength) };
+    }
+    this.skip(HEAD_SIZE);
+    const key = this.take(info.keyLength);
+    const dump = this.take(info.dumpLength);
+    this.skip(4);
+    return { key, expireAtMs: info.expireAtMs, dump };
+  }
+
   /**
-   * Frame the next record: make sure all of it is queued (from its length prefix on) and return
-   * its sizes, leaving the queue at the key. After the last record, check the trailer and the end
-   * of the input, and return undefined.
+   * Frame the next record: make sure all of it is queued and checked, and return its sizes,
+   * leaving the queue at its start. After the last record, check the trailer and the end of the
+   * input, and return undefined. A file that stops part-way sets `cut` and returns undefined.
    */
   private async nextRecord(): Promise<RecordInfo | undefined> {
     const at = this.offset;
-    await this.need(4, () => `the trailer is missing (the file ends after record ${this.records} at byte ${at})`);
-    const keyLength = this.queue.uint32At(0);
-    this.skip(4);
-    if (keyLength === TRAILER_MARKER) {
-      await this.readTrailer();
-      await this.expectEnd();
+    try {
+      return this.format === 1 ? await this.nextV1(at) : await this.nextV2(at);
+    } catch (error) {
+      if (!(error instanceof Cut)) throw error;
+      this.cut = { records: this.records, at, reason: error.message };
       return undefined;
     }
-    const where = () => `record ${this.records + 1} at byte ${at}`;
-    if (keyLength > MAX_KEY_BYTES) throw this.corrupt(`${where()} has an impossible key length ${keyLength}`);
-    await this.need(keyLength + 12, () => `the file ends inside ${where()}`);
-    const high = this.queue.uint32At(keyLength);
-    const expireAtMs = (high | 0) * 0x1_0000_0000 + this.queue.uint32At(keyLength + 4);
-    const dumpLength = this.queue.uint32At(keyLength + 8);
-    if (expireAtMs < -1) throw this.corrupt(`${where()} has an invalid expiry ${expireAtMs}`);
-    if (dumpLength < DUMP_FOOTER_SIZE) throw this.corrupt(`${where()} has a payload of ${dumpLength} bytes (too short)`);
-    const total = keyLength + 12 + dumpLength;
-    await this.need(total, () => `the file ends inside ${where()}`);
-    const footer = total - DUMP_FOOTER_SIZE;
-    const rdbVersion = this.queue.byteAt(footer) | (this.queue.byteAt(footer + 1) << 8);
+  }
+
+  private where(at: number): string {
+    return `record ${this.records + 1} at byte ${at}`;
+  }
+
+  private async nextV2(at: number): Promise<RecordInfo | undefined> {
+    await this.need(HEAD_SIZE, () => `the file ends after record ${this.records}`);
+    await this.checkCrc(0, HEAD_SIZE - 4, () => `${this.where(at)} has a damaged length field`);
+    const keyLength = this.queue.uint32At(0);
+    const dumpLength = this.queue.uint32At(4);
+    const expireAtMs = (this.queue.uint32At(8) | 0) * 0x1_0000_0000 + this.queue.uint32At(12);
+    if (keyLength === TRAILER_MARKER) {
+      await this.readTrailerV2(at);
+      return undefined;
+    }
+    this.checkSizes(at, keyLength, dumpLength, expireAtMs);
+    const total = HEAD_SIZE + keyLength + dumpLength + 4;
+    await this.need(total, () => `the file ends inside ${this.where(at)}`);
+    await this.checkCrc(0, total - 4, () => `${this.where(at)} does not match its checksum`);
     this.records++;
-    return { keyLength, expireAtMs, dumpLength, rdbVersion };
+    return { keyLength, expireAtMs, dumpLength, rdbVersion: this.rdbVersionAt(HEAD_SIZE + keyLength + dumpLength) };
+  }
+
+  private async nextV1(at: number): Promise<RecordInfo | undefined> {
+    await this.need(4, () => `the file ends after record ${this.records}`);
+    const keyLength = this.queue.uint32At(0);
+    if (keyLength === TRAILER_MARKER) {
+      this.skip(4);
+      await this.readTrailerV1(at);
+      return undefined;
+    }
+    if (keyLength > MAX_RECORD_BYTES) throw this.tooLarge(at, keyLength);
+    await this.need(4 + keyLength + 12, () => `the file ends inside ${this.where(at)}`);
+    const expireAtMs = (this.queue.uint32At(4 + keyLength) | 0) * 0x1_0000_0000 + this.queue.uint32At(8 + keyLength);
+    const dumpLength = this.queue.uint32At(12 + keyLength);
+    this.checkSizes(at, keyLength, dumpLength, expireAtMs);
+    const total = 4 + keyLength + 12 + dumpLength;
+    await this.need(total, () => `the file ends inside ${this.where(at)}`);
+    this.skip(4);
+    this.records++;
+    return { keyLength, expireAtMs, dumpLength, rdbVersion: this.rdbVersionAt(keyLength + 12 + dumpLength) };
+  }
+
+  /** Lengths and expiry of a record, checked before its bytes are waited for. */
+  private checkSizes(at: number, keyLength: number, dumpLength: number, expireAtMs: number): void {
+    if (keyLength + dumpLength > MAX_RECORD_BYTES) throw this.tooLarge(at, keyLength + dumpLength);
+    if (expireAtMs < -1) throw this.corrupt(`${this.where(at)} has an invalid expiry ${expireAtMs}`);
+    if (dumpLength < DUMP_FOOTER_SIZE) throw this.corrupt(`${this.where(at)} has a payload of ${dumpLength} bytes (too short)`);
+  }
+
+  private tooLarge(at: number, bytes: number): BackupFormatError {
+    return new BackupFormatError(`Backup file ${this.file} is refused: ${this.where(at)} declares ${bytes} bytes, more than the 16 MiB limit`, {
+      hint: 'cachectl never writes records that large; the file was crafted or damaged; nothing was restored',
+    });
+  }
+
+  private rdbVersionAt(end: number): number {
+    const footer = end - DUMP_FOOTER_SIZE;
+    return this.queue.byteAt(footer) | (this.queue.byteAt(footer + 1) << 8);
+  }
+
+  /**
+   * The CRC-32 of queued bytes [from, to) against the u32 stored at `to`. A mismatch is a cut when
+   * the stored CRC and everything after it to the end of the input are zeros (a tail the system
+   * never wrote), and damage otherwise.
+   */
+  private async checkCrc(from: number, to: number, what: () => string): Promise<void> {
+    const stored = this.queue.uint32At(to);
+    const actual = crc32(this.queue.peek(from, to - from));
+    if (stored === actual) return;
+    if (await this.zerosToEnd(to)) throw new Cut(`the rest of the file is zeros (${what()})`);
+    throw this.corrupt(what());
+  }
+
+  /** True when every byte from queued position `from` to the end of the input is zero. */
+  private async zerosToEnd(from: number): Promise<boolean> {
+    if (!this.queue.zeroFrom(from)) return false;
+    // Read on to the end, dropping zero chunks as they come (memory stays bounded).
+    while (await this.more(true)) if (!this.queue.zeroFrom(from)) return false;
+    return true;
+  }
+
+  private async readTrailerV2(at: number): Promise<void> {
+    await this.need(TRAILER_SIZE, () => `the file ends inside the trailer at byte ${at}`);
+    await this.checkCrc(0, TRAILER_SIZE - 4, () => `the trailer at byte ${at} does not match its checksum`);
+    const trailer = this.take(TRAILER_SIZE);
+    const count = readInt64(trailer, 8);
+    if (count !== this.records) throw this.corrupt(`the trailer counts ${count} records but the file holds ${this.records}`);
+    await this.expectEnd(trailer.subarray(HEAD_SIZE, HEAD_SIZE + 32).toString('hex'), TRAILER_SIZE);
+  }
+
+  private async readTrailerV1(at: number): Promise<void> {
+    await this.need(TRAILER_SIZE_V1 - 4, () => `the file ends inside the trailer at byte ${at}`);
+    const rest = this.take(TRAILER_SIZE_V1 - 4);
+    const count = readInt64(rest, 0);
+    if (count !== this.records) throw this.corrupt(`the trailer counts ${count} records but the file holds ${this.records}`);
+    await this.expectEnd(rest.subarray(8, 40).toString('hex'), TRAILER_SIZE_V1);
+  }
+
+  private async expectEnd(stored: string, trailerSize: number): Promise<void> {
+    while (this.queue.length === 0) if (!(await this.more())) break;
+    if (this.queue.length > 0) throw this.corrupt(`unexpected bytes after the trailer (at byte ${this.offset})`);
+    // The trailer is there but the gzip stream around it is not finished: the write was cut.
+    if (this.endedEarly !== undefined) throw new Cut(`the trailer is there, but ${this.endedEarly}`);
+    // Everything but the last TRAILER_SIZE bytes was hashed (see more()); `held` ends with the trailer.
+    this.hash.update(this.held.subarray(0, Math.max(0, this.held.length - trailerSize)));
+    const actual = this.hash.digest('hex');
+    if (actual !== stored) throw this.corrupt('the SHA-256 checksum does not match the contents');
+    this.sha256 = stored;
+  }
+
+  /** Make sure `n` bytes are queued, or stop as a cut. */
+  private async need(n: number, message: () => string): Promise<void> {
+    while (this.queue.length < n) {
+      if (!(await this.more())) throw new Cut(this.endedEarly ? `${message()} (${this.endedEarly})` : message());
+    }
   }
 
   /** Stop reading (safe to call more than once). */
@@ -150,7 +296,13 @@ export class BackupReader {
   }
 
   private async readHeader(): Promise<void> {
-    await this.need(MAGIC.length, () => 'the file is too short to be a cachectl backup', true);
+    while (this.queue.length < MAGIC.length) {
+      if (!(await this.more())) {
+        throw new BackupFormatError(`${this.file} is not a cachectl backup file (the file is too short to be a cachectl backup)`, {
+          hint: 'check the file name',
+        });
+      }
+    }
     if (!this.take(MAGIC.length).equals(MAGIC)) {
       throw new BackupFormatError(`${this.file} is not a cachectl backup file (bad magic)`, {
         hint: 'give restore a file written by "cachectl backup" or --backup',
@@ -159,51 +311,29 @@ export class BackupReader {
     let end: number;
     while ((end = this.queue.indexOf(0x0a, MAX_HEADER_BYTES)) < 0) {
       if (this.queue.length >= MAX_HEADER_BYTES) throw this.corrupt('the header line is too long');
-      if (!(await this.more())) throw this.truncated('the file ends inside the header');
+      if (!(await this.more())) {
+        throw new BackupFormatError(`Backup file ${this.file} is truncated: the file ends inside the header${this.endedEarly ? ` (${this.endedEarly})` : ''}`, {
+          hint: 'the backup did not finish or the copy is incomplete; it holds no record; nothing was restored',
+        });
+      }
     }
-    let header: BackupHeader;
+    let raw: unknown;
     try {
-      header = JSON.parse(this.take(end + 1).toString('utf8')) as BackupHeader;
+      raw = JSON.parse(this.take(end + 1).toString('utf8'));
     } catch {
       throw this.corrupt('the header is not valid JSON');
     }
-    if (typeof header !== 'object' || header === null || typeof header.format !== 'number') {
-      throw this.corrupt('the header has no format version');
-    }
-    if (header.format > FORMAT_VERSION) {
+    const format = headerFormat(raw);
+    if (format === undefined) throw this.corrupt('the header has no format version');
+    const header = raw as BackupHeader;
+    if (format > FORMAT_VERSION) {
       throw new BackupFormatError(`${this.file} uses backup format ${header.format}, written by cachectl ${header.cachectl}`, {
         hint: `this cachectl reads format ${FORMAT_VERSION}; restore with cachectl ${header.cachectl} or newer`,
       });
     }
-    this.header = header;
-  }
-
-  private async readTrailer(): Promise<void> {
-    const at = this.offset - 4;
-    await this.need(TRAILER_SIZE - 4, () => `the file ends inside the trailer at byte ${at}`);
-    const rest = this.take(TRAILER_SIZE - 4);
-    const count = readInt64(rest, 0);
-    const stored = rest.subarray(8, 40).toString('hex');
-    if (count !== this.records) throw this.corrupt(`the trailer counts ${count} records but the file holds ${this.records}`);
-    this.sha256 = stored;
-  }
-
-  private async expectEnd(): Promise<void> {
-    while (this.queue.length === 0) if (!(await this.more())) break;
-    if (this.queue.length > 0) throw this.corrupt(`unexpected bytes after the trailer (at byte ${this.offset})`);
-    // Everything but the trailer was hashed (see more()); `held` is exactly the trailer now.
-    const actual = this.hash.digest('hex');
-    if (actual !== this.sha256) throw this.corrupt('the SHA-256 checksum does not match the contents');
-  }
-
-  /** Make sure `n` bytes are queued, or fail with a truncation message. */
-  private async need(n: number, message: () => string, header = false): Promise<void> {
-    while (this.queue.length < n) {
-      if (!(await this.more())) {
-        if (header) throw new BackupFormatError(`${this.file} is not a cachectl backup file (${message()})`, { hint: 'check the file name' });
-        throw this.truncated(message());
-      }
-    }
+    const parsed = parseHeader(raw);
+    if ('problem' in parsed) throw this.corrupt(`the ${parsed.problem}`);
+    this.header = parsed.header;
   }
 
   private take(n: number): Buffer {
@@ -220,19 +350,25 @@ export class BackupReader {
    * Queue the next chunk; false at the end of the input. Hashes everything except the last
    * TRAILER_SIZE bytes seen so far, so at the end the hash covers exactly what precedes the trailer.
    */
-  private async more(): Promise<boolean> {
+  private async more(dropZeros = false): Promise<boolean> {
     if (this.ended) return false;
     let next: IteratorResult<Buffer>;
     try {
       next = await this.iterator.next();
     } catch (error) {
-      throw this.readError(error);
+      const failure = this.readError(error);
+      if (!(failure instanceof Cut)) throw failure;
+      this.ended = true;
+      this.endedEarly = failure.message;
+      return false;
     }
     if (next.done) {
       this.ended = true;
       return false;
     }
     const chunk = next.value;
+    // Checking a zero tail: an all-zero chunk is counted, not kept.
+    if (dropZeros && chunk.every((byte) => byte === 0)) return true;
     this.queue.push(chunk);
     if (chunk.length >= TRAILER_SIZE) {
       this.hash.update(this.held);
@@ -253,16 +389,10 @@ export class BackupReader {
       return new UsageError(`Cannot read backup file ${this.file} (${err.code})`, { hint: 'check the path and permissions' });
     }
     if (err?.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(String(err?.message))) {
-      return this.truncated('the compressed data ends early');
+      return new Cut('the compressed data ends early');
     }
     if (typeof err?.code === 'string' && err.code.startsWith('Z_')) return this.corrupt(`gzip: ${err.message}`);
     return error as Error;
-  }
-
-  private truncated(what: string): BackupFormatError {
-    return new BackupFormatError(`Backup file ${this.file} is truncated: ${what}`, {
-      hint: 'the backup did not finish or the copy is incomplete; nothing was restored',
-    });
   }
 
   private corrupt(what: string): BackupFormatError {

@@ -13,7 +13,9 @@ import { incompatible, probeTarget } from './probe.js';
 import { BackupReader } from './reader.js';
 import { createRouter } from '../../redis/topology.js';
 import { describeServer, serverLabel } from './source.js';
-import { READ_LIMITS, inspectBackup, type BackupInfo } from './verify.js';
+import { READ_LIMITS, inspectBackup, requireComplete, type BackupInfo } from './verify.js';
+import { checkBulkLimit } from './limits.js';
+import type { Protection } from '../guard.js';
 
 export type TtlMode = 'keep' | 'none';
 
@@ -44,6 +46,15 @@ export interface RestoreOptions {
   match?: string | Buffer;
   /** Called after verification and before any write; throw to cancel (nothing is written). */
   confirm?: (plan: RestorePlan) => Promise<void> | void;
+  /** Restore the whole records of an interrupted (cut) backup; default: refuse it (exit 2). */
+  partial?: boolean;
+  /**
+   * The key guard's decision (`KeyGuard.protection`): protected keys (queues, cachectl's own) are
+   * skipped and counted unless `includeProtected`.
+   */
+  protect?: (key: Buffer) => Protection | undefined;
+  /** Restore protected keys too. */
+  includeProtected?: boolean;
   /** Stop after the batch in hand; the result says `interrupted`. */
   signal?: AbortSignal;
   onProgress?: (progress: RestoreProgress) => void;
@@ -64,8 +75,10 @@ export interface RestoreResult {
   keys: number;
   /** Keys written (dry run: keys that would be written). */
   restored: number;
-  skipped: { exists: number; expired: number; unmatched: number };
+  skipped: { exists: number; expired: number; unmatched: number; protected: number };
   failed: number;
+  /** False when the file was an interrupted backup (restored with `partial`). */
+  complete: boolean;
   /** The first few failures, keys shown redis-cli style. */
   errors: Array<{ key: string; error: string }>;
   durationMs: number;
@@ -83,6 +96,9 @@ export async function restore(connection: RedisConnection, file: string, options
 
   const inspection = await inspectBackup(file);
   const { samples, ...info } = inspection;
+  requireComplete(info, { partial: options.partial === true });
+  await checkBulkLimit(connection, info.file, info.largest);
+  const protect = options.includeProtected ? undefined : options.protect;
   let target: BackupSource;
   try {
     target = await describeServer(connection);
@@ -95,7 +111,7 @@ export async function restore(connection: RedisConnection, file: string, options
   await options.confirm?.({ info, target: serverLabel(target), replace, dryRun, keys: planned });
 
   const tally: ApplyTally = { restored: 0, exists: 0, failed: 0, errors: [] };
-  const skipped = { expired: 0, unmatched: 0 };
+  const skipped = { expired: 0, unmatched: 0, protected: 0 };
   const settings = {
     replace,
     dryRun,
@@ -107,7 +123,9 @@ export async function restore(connection: RedisConnection, file: string, options
   let interrupted = false;
   const inflight: Array<Promise<void>> = [];
   try {
-    for await (const batch of reader.batches(READ_LIMITS)) {
+    // An interrupted file may still be growing: only the records verified above are read. A
+    // complete file is read to its trailer again (a change since verification is caught).
+    for await (const batch of reader.batches(READ_LIMITS, info.complete ? Infinity : info.keys)) {
       if (options.signal?.aborted) {
         interrupted = true;
         break;
@@ -117,6 +135,10 @@ export async function restore(connection: RedisConnection, file: string, options
       for (const record of batch) {
         if (match && !globMatch(match, record.key)) {
           skipped.unmatched++;
+          continue;
+        }
+        if (protect?.(record.key) !== undefined) {
+          skipped.protected++;
           continue;
         }
         let ttl = 0;
@@ -173,6 +195,7 @@ export async function restore(connection: RedisConnection, file: string, options
       errors: tally.errors,
       durationMs: Math.round(performance.now() - started),
       interrupted,
+      complete: info.complete,
     };
   }
 }

@@ -32,9 +32,16 @@ export interface BackupSinkMeta {
 }
 
 export interface BackupSink {
-  /** Write entries; safe to call concurrently (e.g. one caller per master). Rejects if the file cannot be written. */
+  /**
+   * Write entries; safe to call concurrently (e.g. one caller per master). Resolves once they are
+   * on disk (fsync, shared by callers arriving meanwhile); rejects if the file cannot be written.
+   */
   capture: CaptureFn;
-  /** Finish the file (trailer, fsync, rename into place). */
+  /**
+   * Finish the file (trailer, fsync, move into place), also after a failed capture: it then ends at
+   * the last durable record, or stays `FILE.partial` with `complete: false` when even the trailer
+   * does not fit (restorable with `restore --partial`).
+   */
   close(): Promise<BackupSummary>;
   /** Remove the partial file; nothing is left behind. */
   abort(): Promise<void>;
@@ -63,7 +70,7 @@ export async function openBackupSink(file: string, meta: BackupSinkMeta): Promis
       selection: meta.selection,
       source,
     },
-    { overwrite: meta.overwrite },
+    { overwrite: meta.overwrite, durable: true },
   );
   let skipped = 0;
   return {
@@ -81,8 +88,9 @@ export async function openBackupSink(file: string, meta: BackupSinkMeta): Promis
       await writer.writeRecords(records);
     },
     close: async () => {
-      const written = await writer.finish();
+      const written = await writer.close();
       return {
+        complete: written.complete,
         file: written.file,
         keys: written.keys,
         bytes: written.bytes,

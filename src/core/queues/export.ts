@@ -2,11 +2,12 @@
  * `queues export`: jobs as JSON lines (name, data, opts, state, timestamps, attempts, reason), the
  * format `queues import` reads back and `drain` writes its backups in.
  */
-import { open, mkdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
 import type { Job, Queue } from 'bullmq';
 import { UsageError } from '../../errors.js';
+import { createExclusive, publish, secureDir } from '../safe-file.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import { withQueue, type ExportableState } from './bull.js';
 import type { QueueRef } from './discovery.js';
@@ -137,7 +138,10 @@ interface Sink {
   abort(): Promise<void>;
 }
 
-/** Writes to `<file>.partial`, fsyncs and renames on commit, so a file that exists is complete. */
+/**
+ * Writes to `<file>.partial` (created exclusively, never through a link, mode 0600), fsyncs and
+ * moves it into place on commit, so a file that exists is complete.
+ */
 class FileSink implements Sink {
   private constructor(
     private readonly file: string,
@@ -146,14 +150,14 @@ class FileSink implements Sink {
   ) {}
 
   static async create(file: string): Promise<FileSink> {
-    await mkdir(path.dirname(file), { recursive: true });
-    const exists = await open(file, 'r').then(
-      async (h) => (await h.close(), true),
+    await secureDir(path.dirname(file));
+    const exists = await lstat(file).then(
+      () => true,
       () => false,
     );
     if (exists) throw new UsageError(`${file} already exists`, { hint: 'choose another --out file (exports never overwrite)' });
     const temp = `${file}.partial`;
-    return new FileSink(file, temp, await open(temp, 'w', 0o600));
+    return new FileSink(file, temp, await createExclusive(temp, 'Export file'));
   }
 
   async write(text: string): Promise<void> {
@@ -163,7 +167,7 @@ class FileSink implements Sink {
   async commit(): Promise<void> {
     await this.handle.sync();
     await this.handle.close();
-    await rename(this.temp, this.file);
+    await publish(this.temp, this.file, { what: 'Export file' });
   }
 
   async abort(): Promise<void> {

@@ -65,6 +65,8 @@ export interface RunBackup {
   keys: number;
   /** False for a dry run, or when the run failed before deleting anything (no file kept). */
   written: boolean;
+  /** False when the file could not be ended (kept as `FILE.partial`; restore it with --partial). */
+  complete?: boolean;
 }
 
 /** What an operation gives the lifecycle. */
@@ -223,7 +225,7 @@ async function finishSink(sink: BackupSink | undefined, options: LifecycleOption
     return { file: options.backup.file, keys: 0, written: false };
   }
   const closed = await sink.close();
-  return { file: closed.file, keys: closed.keys, written: true };
+  return { file: closed.file, keys: closed.keys, written: true, ...(closed.complete === false ? { complete: false } : {}) };
 }
 
 /** Write the audit line; returns why it failed, if it did. */

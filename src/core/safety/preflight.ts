@@ -6,18 +6,16 @@
  * means nothing was touched.
  */
 import { constants } from 'node:fs';
-import { mkdir, open, stat, statfs } from 'node:fs/promises';
+import { lstat, open, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { PreflightError, UsageError } from '../../errors.js';
+import { secureDir } from '../safe-file.js';
 import { AUDIT_FILE } from './audit.js';
 
 /** Make sure `dir` exists and each of `files` in it can be appended to (creating them if needed). */
 export async function checkAppendable(dir: string, files: readonly string[] = [AUDIT_FILE]): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (error) {
-    throw fileError(`Cannot create the logs folder ${dir}`, error, 'set logs.dir to a writable folder (cachectl records every destructive run there)');
-  }
+  // Every level checked (and created) without following a planted link.
+  await secureDir(dir, 'logs folder');
   for (const name of files) {
     const file = path.join(dir, name);
     try {
@@ -41,11 +39,19 @@ export async function checkNewFile(file: string, options: { overwrite?: boolean;
   if (existing && !options.overwrite) {
     throw new UsageError(`${options.what} ${file} already exists`, { hint: 'choose another name, or add --force to replace it; nothing was changed' });
   }
-  const dir = path.dirname(file);
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (error) {
-    throw fileError(`Cannot create the folder ${dir} for ${file}`, error, 'choose a writable location; nothing was changed');
+  await secureDir(path.dirname(file), 'folder');
+  // The writer creates FILE.partial exclusively: anything already there (a planted link, or the
+  // data of an interrupted run) is named now, before the first change.
+  const partial = `${file}.partial`;
+  if (
+    await lstat(partial).then(
+      () => true,
+      () => false,
+    )
+  ) {
+    throw new UsageError(`${options.what} ${file} cannot be written: ${partial} already exists`, {
+      hint: 'it may hold the data of an interrupted run: restore or move it, then run again; nothing was changed',
+    });
   }
 }
 
