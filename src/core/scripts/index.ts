@@ -9,7 +9,15 @@ import { readFileSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
 
 /** The scripts of this folder. */
-export type ScriptName = 'keyspace-step' | 'delete-keys' | 'dump-keys' | 'restore-keys' | 'stats-step' | 'lock-renew' | 'lock-release';
+export type ScriptName =
+  | 'keyspace-step'
+  | 'delete-keys'
+  | 'dump-keys'
+  | 'restore-keys'
+  | 'stats-step'
+  | 'lock-renew'
+  | 'lock-release'
+  | 'hold-jobs';
 
 export interface LuaScript {
   readonly name: ScriptName;

@@ -51,7 +51,8 @@ Examples:
         now,
         dryRun,
         signal: ctx.signal,
-        onProgress: ({ phase, done, total }) => ctx.output.progress(`${phase === 'backup' ? 'backing up' : 'removing'} ${done}/${total}`),
+        onProgress: ({ phase, done, total }) =>
+          ctx.output.progress(phase === 'take' ? `taking ${done}` : `${phase === 'backup' ? 'backing up' : 'removing'} ${done}/${total}`),
       });
     await runQueueAction<DrainResult>(
       ctx,
@@ -65,9 +66,17 @@ Examples:
         always: flags.backup ? 'jobs that have not run yet are removed' : 'jobs that have not run yet are removed, with no backup',
         ...(file ? { files: [{ file, owner: ref!.key }] } : {}),
         execute: drain,
-        changes: (r) => r.removed,
+        changes: (r) => r.removed + r.held,
         incomplete: (r) => r.interrupted,
-        auditResult: (r) => ({ byState: r.byState, backup: r.backup, removed: r.removed, skipped: r.skipped, interrupted: r.interrupted }),
+        auditResult: (r) => ({
+          byState: r.byState,
+          backup: r.backup,
+          removed: r.removed,
+          skipped: r.skipped,
+          held: r.held,
+          ...(r.recovered ? { recovered: { file: r.recovered.file, held: r.recovered.held, removed: r.recovered.removed } } : {}),
+          interrupted: r.interrupted,
+        }),
       },
       printDrain,
     );
@@ -80,15 +89,25 @@ export function printDrain(r: DrainResult, out: Output): void {
       .filter(([, n]) => n)
       .map(([state, n]) => `${n} ${state}`)
       .join(', ') || 'none';
+  const pending = r.recovered;
   if (r.dryRun) {
+    if (pending)
+      out.line(
+        `An interrupted drain (${pending.host} pid ${pending.pid}, ${pending.startedAt}) holds ${plural(pending.held, 'job')}${pending.file ? ` for ${pending.file}` : ''}: this drain would finish it first.`,
+      );
     out.line(`Dry run: would remove from ${r.queue}: ${found}; nothing was changed.`);
     return;
   }
+  if (pending)
+    out.line(
+      `Finished an interrupted drain (${pending.startedAt}): removed ${plural(pending.removed, 'job')}${pending.file ? `, backed up in ${pending.file}` : ''}.`,
+    );
   if (r.backup) out.line(`Backed up ${plural(r.backedUp, 'job')} to ${r.backup}`);
   out.line(
-    `Removed ${plural(r.removed, 'job')} from ${r.queue} (${found} found)${r.skipped ? `; left ${r.skipped} that turned active, finished or belong to a job scheduler` : ''} in ${formatMs(r.elapsedMs)}.`,
+    `Removed ${plural(r.removed, 'job')} from ${r.queue} (${found} taken)${r.skipped ? `; left ${r.skipped} that belong to a job scheduler` : ''} in ${formatMs(r.elapsedMs)}.`,
   );
-  if (r.interrupted) out.warn('interrupted: the jobs not yet removed are still in the queue');
+  if (r.held > 0) out.warn(`${plural(r.held, 'job')} taken but not yet removed are held out of the workers' reach: run the drain again to finish`);
+  else if (r.interrupted) out.warn('interrupted: the jobs not yet taken are still in the queue');
 }
 
 interface ExportFlags extends CommonFlags {
