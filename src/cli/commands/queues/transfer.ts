@@ -162,6 +162,7 @@ Examples:
 
 interface ImportFlags extends CommonFlags {
   create?: boolean;
+  again?: boolean;
 }
 
 export function importCommand(ctx: CliContext): Command {
@@ -170,12 +171,15 @@ export function importCommand(ctx: CliContext): Command {
     .argument('<file>', 'JSON lines written by "queues export" or "queues drain"')
     .argument('<name>', 'queue name (or <prefix>:<name>)')
     .option('--create', 'the queue may not exist yet (first --prefix / queues.prefixes is used)')
+    .option('--again', 'import the whole file once more, even the jobs an earlier run of it already added')
     .addHelpText(
       'after',
       `
 Jobs are added as new jobs (new ids unless opts.jobId was set), in file order, with their original
 timestamp: delayed jobs keep their schedule; failed/completed ones will run again. A bad line refuses
-the whole file (exit 2) before anything is added.
+the whole file (exit 2) before anything is added. Running the same import again (after an
+interruption, say) adds only the jobs still missing and says how many it skipped; --again imports
+the whole file once more. Jobs whose own opts.jobId is already in the queue are left out.
 
 Examples:
   $ cachectl queues import logs/backups/bull-messages-2024-05-01T02-00-00-000Z.jsonl messages --dry-run
@@ -198,27 +202,33 @@ Examples:
         command: 'queues import',
         describe: (n) => `add ${n === undefined ? 'the jobs' : plural(n, 'job')} of ${filePath} to ${ref.key}`,
         refs: [ref],
-        count: async () => (await importJobs(connection, ref, { file: filePath, dryRun: true })).total,
+        count: async () => {
+          const planned = await importJobs(connection, ref, { file: filePath, dryRun: true, again: flags.again });
+          return planned.total - planned.skipped;
+        },
         execute: (dryRun) =>
           importJobs(connection, ref, {
             file: filePath,
             dryRun,
+            again: flags.again,
             signal: ctx.signal,
             onProgress: ({ added, total }) => ctx.output.progress(`added ${added}/${total}`),
           }),
         changes: (r) => r.added,
         incomplete: (r) => r.interrupted,
-        auditResult: (r) => ({ file: filePath, total: r.total, added: r.added, byState: r.byState }),
+        auditResult: (r) => ({ file: filePath, total: r.total, added: r.added, skipped: r.skipped, duplicates: r.duplicates, byState: r.byState }),
       },
       (r, out) => {
         const states =
           Object.entries(r.byState)
             .map(([s, n]) => `${n} ${s}`)
             .join(', ') || 'none';
+        const skipped = r.skipped ? `; skipped ${plural(r.skipped, 'job')} an earlier import of this file already added` : '';
+        const duplicates = r.duplicates ? `; left out ${plural(r.duplicates, 'job')} whose job id is already in the queue` : '';
         out.line(
           r.dryRun
-            ? `Dry run: would add ${plural(r.total, 'job')} to ${r.queue} (${states}); nothing was changed.`
-            : `Added ${plural(r.added, 'job')} to ${r.queue} (originally ${states}).`,
+            ? `Dry run: would add ${plural(r.total - r.skipped, 'job')} to ${r.queue} (file: ${states})${skipped}; nothing was changed.`
+            : `Added ${plural(r.added, 'job')} to ${r.queue} (file: ${states})${skipped}${duplicates}.`,
         );
       },
     );
