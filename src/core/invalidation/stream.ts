@@ -75,12 +75,6 @@ export async function deliveries(client: RedisClient, ref: Omit<GroupRef, 'consu
   return reply[0]?.[3];
 }
 
-/** Append a record to a capped stream (the dead letters). */
-export async function appendRecord(client: RedisClient, stream: string, maxLen: number, record: Record<string, string>): Promise<string> {
-  const fields = Object.entries(record).flat();
-  return ((await client.call('XADD', stream, 'MAXLEN', '~', String(maxLen), '*', ...fields)) as string) ?? '';
-}
-
 /**
  * Remove consumers that hold nothing and have not been seen for `idleMs` (listeners that exited;
  * with `<host>-<pid>` names every restart adds one). Returns the names removed.

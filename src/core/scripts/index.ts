@@ -10,14 +10,7 @@ import type { Cluster, Redis } from 'ioredis';
 
 /** The scripts of this folder. */
 export type ScriptName =
-  | 'keyspace-step'
-  | 'delete-keys'
-  | 'dump-keys'
-  | 'restore-keys'
-  | 'stats-step'
-  | 'lock-renew'
-  | 'lock-release'
-  | 'hold-jobs';
+  'keyspace-step' | 'delete-keys' | 'dump-keys' | 'restore-keys' | 'stats-step' | 'lock-renew' | 'lock-release' | 'hold-jobs' | 'dead-letter' | 'read-new';
 
 export interface LuaScript {
   readonly name: ScriptName;
