@@ -8,9 +8,11 @@ import type { RedisConnection } from '../../redis/connect.js';
 import { collectPing } from '../ping.js';
 import { collectStats } from '../stats/collect.js';
 import { verdict } from './check.js';
+import { collectListenStatus } from '../invalidation/status.js';
 import { ecosystemCheck } from './checks-ecosystem.js';
 import { maintenanceCheck, ttlCoverageCheck } from './checks-keys.js';
 import { eventsStreamCheck, failedJobsCheck, stalledJobsCheck, waitingAgeCheck } from './checks-queues.js';
+import { invalidationStreamCheck } from './checks-stream.js';
 import { connectivityCheck, evictionCheck, fragmentationCheck, versionCheck } from './checks-server.js';
 import { probeQueue } from './queue-probes.js';
 import type { CheckId, CheckStatus, DoctorCheck, DoctorOptions, DoctorResult } from './types.js';
@@ -49,6 +51,7 @@ export async function runDoctor(connection: RedisConnection, config: CachectlCon
     stalledJobsCheck(probes),
     waitingAgeCheck(probes, config),
     eventsStreamCheck(probes, config),
+    invalidationStreamCheck(await collectListenStatus(connection, config).catch((error: Error) => error), config, now),
     await ecosystemCheck({ file: options.ecosystemFile, cwd: options.cwd ?? process.cwd(), timezone: config.maintenance.timezone, commands: options.commands }),
   ];
   return finish(connection.target, now, started, checks, { method: stats.sampling.method, inspected: stats.sampling.inspected });

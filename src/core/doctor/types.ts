@@ -15,6 +15,7 @@ export type CheckId =
   | 'stalled-jobs'
   | 'waiting-age'
   | 'events-streams'
+  | 'invalidation-stream'
   | 'ecosystem';
 
 /** Human titles of the checks, in report order. */
@@ -29,6 +30,7 @@ export const CHECK_TITLES: Record<CheckId, string> = {
   'stalled-jobs': 'Stalled jobs',
   'waiting-age': 'Old waiting jobs',
   'events-streams': 'Queue events streams',
+  'invalidation-stream': 'Invalidation stream',
   ecosystem: 'PM2 ecosystem file',
 };
 

@@ -115,9 +115,10 @@ describe('doctor on a server of its own', () => {
       'stalled-jobs',
       'waiting-age',
       'events-streams',
+      'invalidation-stream',
       'ecosystem',
     ]);
-    expect(report).toMatchObject({ status: 'pass', counts: { pass: 11, warn: 0, fail: 0, skip: 0 } });
+    expect(report).toMatchObject({ status: 'pass', counts: { pass: 12, warn: 0, fail: 0, skip: 0 } });
     expect(result.code).toBe(0);
   });
 
@@ -306,7 +307,7 @@ describe('doctor on a server of its own', () => {
     const metrics = parsePrometheus(result.stdout);
     expect(promValue(metrics, 'cachectl_doctor_status')).toBe(0);
     expect(promValue(metrics, 'cachectl_doctor_check_status', { check: 'eviction-policy' })).toBe(0);
-    expect(metrics.get('cachectl_doctor_check_status')?.samples).toHaveLength(11);
+    expect(metrics.get('cachectl_doctor_check_status')?.samples).toHaveLength(12);
   });
 
   it('reports an unreachable server as a failed connectivity check (exit 1)', async () => {
