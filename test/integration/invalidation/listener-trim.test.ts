@@ -7,8 +7,9 @@ import { runListener, type ListenerLog } from '../../../src/core/invalidation/li
 import { publishInvalidation } from '../../../src/core/invalidation/publish.js';
 import { collectListenStatus } from '../../../src/core/invalidation/status.js';
 import { connect, type RedisConnection } from '../../../src/redis/connect.js';
+import { runCli } from '../../helpers/cli.js';
 import { randomPrefix, serverTargets } from '../../helpers/targets.js';
-import { pendingCount, removeConfigFiles, testConfig, waitUntil } from './helpers.js';
+import { configInput, pendingCount, removeConfigFiles, testConfig, waitUntil, writeConfigFile } from './helpers.js';
 
 afterAll(() => removeConfigFiles());
 
@@ -65,7 +66,8 @@ describe.each(serverTargets())('listen when the stream cap trims on $name', (tar
   it('trimmed while no listener runs: the lag is what remains, the rest is reported trimmed', async () => {
     const admin = await connect({ url: target.url });
     try {
-      const config = testConfig(target.url, randomPrefix('trim'), { rules: RULES });
+      const prefix = randomPrefix('trim');
+      const config = testConfig(target.url, prefix, { rules: RULES });
       const first = start(config, target.url);
       await first.isReady;
       first.stop();
@@ -75,6 +77,13 @@ describe.each(serverTargets())('listen when the stream cap trims on $name', (tar
       const stopped = await collectListenStatus(admin, config);
       expect(stopped.lag).toBe(50);
       expect(stopped.trimmed).toMatchObject({ undelivered: 450, total: 450 });
+      const file = writeConfigFile(configInput(target.url, prefix, { rules: RULES }));
+      const prom = await runCli(['listen', '--status', '--prometheus', '--config', file, '--redis-url', target.url]);
+      expect(prom.code, prom.stderr).toBe(0);
+      expect(prom.stdout).toContain('cachectl_invalidation_trimmed_total{kind="undelivered"} 450');
+      expect(prom.stdout).toContain('cachectl_invalidation_lag 50');
+      const text = await runCli(['listen', '--status', '--config', file, '--redis-url', target.url]);
+      expect(text.stdout).toMatch(/trimmed before applied: 450 .*raise invalidation\.maxLen/);
 
       const second = start(config, target.url);
       await waitUntil(
