@@ -16,6 +16,7 @@ import type { Queue } from 'bullmq';
 import { LockHeldError, PartialError } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import { acquireLock, type HeldLock } from '../records/lock.js';
+import { runScript } from '../scripts/index.js';
 import { withQueue, type ExportableState } from './bull.js';
 import type { QueueRef } from './discovery.js';
 import { drainKeys, readRecord, takeJobs, writeRecord, type DrainKeys, type DrainRecord } from './drain-hold.js';
@@ -127,15 +128,12 @@ export async function drainQueue(connection: RedisConnection, ref: QueueRef, opt
     return done();
   }
   let lock: HeldLock | undefined;
+  let touched = false;
   try {
-    lock = await acquireLock(connection, {
-      key: keys.lock,
-      ttlMs: LOCK_TTL_MS,
-      what: `a drain of ${ref.key}`,
-      heldHint: 'wait for that drain to finish; if its process is gone the lock expires by itself within 30 s',
-    });
+    lock = await drainLock(connection, ref, keys);
     await withQueue(connection, ref, async (queue) => {
       const pending = await pendingDrain(connection, keys);
+      touched = true;
       if (pending) {
         const removed = await finish(connection, queue, ref, keys, pending, options, result);
         result.recovered = { ...pending, removed };
@@ -165,6 +163,7 @@ export async function drainQueue(connection: RedisConnection, ref: QueueRef, opt
     });
   } catch (error) {
     const wrapped = error instanceof LockHeldError ? error : connection.wrapError(error);
+    if (!touched) throw wrapped;
     result.held = Math.max(result.held, await heldCount(connection, keys));
     if (result.removed === 0 && result.held === 0) throw wrapped;
     throw new PartialError(`draining ${ref.key} stopped part-way: ${wrapped.message}; run the drain again to finish it`, done(), { cause: wrapped });
@@ -172,6 +171,47 @@ export async function drainQueue(connection: RedisConnection, ref: QueueRef, opt
     await lock?.release();
   }
   return done();
+}
+
+/**
+ * The queue's drain lock. A lock left by a drain of this host whose process is gone (killed) is
+ * released at once rather than after its 30 s: that drain's record is then finished by this one.
+ */
+async function drainLock(connection: RedisConnection, ref: QueueRef, keys: DrainKeys): Promise<HeldLock> {
+  const options = {
+    key: keys.lock,
+    ttlMs: LOCK_TTL_MS,
+    what: `a drain of ${ref.key}`,
+    heldHint: 'wait for that drain to finish; if its process is gone the lock expires by itself within 30 s',
+  };
+  try {
+    return await acquireLock(connection, options);
+  } catch (error) {
+    if (!(error instanceof LockHeldError)) throw error;
+    const value = await connection.client.get(keys.lock);
+    const holder = parseHolder(value);
+    if (value === null || !holder || holder.host !== os.hostname() || processAlive(holder.pid)) throw error;
+    await runScript(connection.client, 'lock-release', false, [Buffer.from(keys.lock)], [value]);
+    return acquireLock(connection, options);
+  }
+}
+
+function parseHolder(value: string | null): { host: string; pid: number } | undefined {
+  try {
+    const parsed = JSON.parse(value ?? '') as { host?: unknown; pid?: unknown };
+    return typeof parsed.host === 'string' && typeof parsed.pid === 'number' ? { host: parsed.host, pid: parsed.pid } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Jobs in the holding list (0 when it cannot be read: the failure is reported anyway). */
