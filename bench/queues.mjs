@@ -4,9 +4,12 @@
 //     BullMQ's own `Queue.clean(0, 10000, 'completed')`, re-seeded in between; a second client's
 //     worst GET latency during each (target < 100 ms) and the total time (target ≤ 1.5× BullMQ's).
 //  2. discovery of Q queues among K keys vs one bare SCAN pass over the keyspace (target ≤ 1.5×).
+//  3. draining D waiting jobs: `cachectl queues drain` (take, write the backup, remove) vs the
+//     earlier export-then-remove (export file, then one `Queue.remove` per job) vs BullMQ's own
+//     `Queue.drain()` (no backup), re-seeded in between, with a second client's worst GET latency.
 //
 //   npm run build && node bench/queues.mjs [--jobs 1000000] [--keys 1000000] [--queues 1000]
-//                                          [--rounds 1] [--only clean|discovery]
+//                                          [--drain-jobs 100000] [--rounds 1] [--only clean|discovery|drain]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -48,6 +51,7 @@ async function main() {
   const queues = numberFlag('queues', 1000);
   const rounds = numberFlag('rounds', 1);
   const only = stringFlag('only', 'all');
+  const drainJobs = numberFlag('drain-jobs', 100_000);
   const { startThrowawayServer } = await import('../scripts/lib/throwaway-server.mjs');
   const server = await startThrowawayServer({ args: ['--maxmemory-policy', 'noeviction'] });
   const admin = new Redis(server.url);
@@ -55,6 +59,7 @@ async function main() {
   try {
     if (only === 'all' || only === 'clean') rows.push(...(await benchClean(server.url, admin, jobs, rounds)));
     if (only === 'all' || only === 'discovery') rows.push(...(await benchDiscovery(server.url, admin, keys, queues, rounds)));
+    if (only === 'all' || only === 'drain') rows.push(...(await benchDrain(server.url, admin, drainJobs, rounds)));
   } finally {
     admin.disconnect();
     await server.stop();
@@ -174,6 +179,132 @@ async function ourClean(url) {
     return { ms, removed: JSON.parse(stdout).total };
   } finally {
     rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. drain
+
+async function benchDrain(url, admin, jobs, rounds) {
+  console.log(`drain: ${jobs.toLocaleString('en-US')} waiting jobs, ${rounds} round(s)`);
+  const rows = [];
+  for (let round = 1; round <= rounds; round++) {
+    const results = [];
+    for (const [name, work] of [
+      ['cachectl queues drain (take, backup, remove)', () => ourDrain(url)],
+      ['earlier export, then Queue.remove each', () => exportThenRemove(url)],
+      ['BullMQ Queue.drain() (no backup)', () => bullmqDrain(url)],
+    ]) {
+      await admin.flushall();
+      await seedWaiting(admin, jobs);
+      const r = await withProbe(url, work);
+      const left = await admin.llen(`${PREFIX}:${QUEUE}:wait`);
+      if (left !== 0) throw new Error(`${name} left ${left} jobs waiting`);
+      results.push(r);
+      rows.push({
+        test: `drain ${jobs} (round ${round})`,
+        method: name,
+        seconds: +(r.ms / 1000).toFixed(2),
+        'worst GET ms': +r.worst.toFixed(1),
+        removed: r.removed,
+      });
+    }
+    rows.push({
+      test: `drain ${jobs} (round ${round})`,
+      method: 'ratios ours / earlier, ours / Queue.drain',
+      seconds: `${(results[0].ms / results[1].ms).toFixed(2)} / ${(results[0].ms / results[2].ms).toFixed(1)}`,
+      'worst GET ms': '',
+      removed: '',
+    });
+  }
+  return rows;
+}
+
+/** N waiting jobs in BullMQ's layout (job hash + `wait` list, newest at the head). */
+async function seedWaiting(admin, jobs) {
+  const base = `${PREFIX}:${QUEUE}`;
+  await admin.hset(`${base}:meta`, 'opts.maxLenEvents', '10000', 'version', 'bullmq:bench');
+  const now = Date.now();
+  const BATCH = 5000;
+  for (let start = 1; start <= jobs; start += BATCH) {
+    const p = admin.pipeline();
+    const ids = [];
+    for (let id = start; id < Math.min(start + BATCH, jobs + 1); id++) {
+      p.hset(`${base}:${id}`, {
+        name: 'send-message',
+        data: JSON.stringify({ to: `+2782${String(id).padStart(7, '0')}`, body: 'hello there' }),
+        opts: '{"attempts":3,"backoff":{"type":"exponential","delay":1000}}',
+        timestamp: String(now + id),
+        delay: '0',
+        priority: '0',
+      });
+      ids.push(String(id));
+    }
+    p.lpush(`${base}:wait`, ...ids);
+    await p.exec();
+  }
+  await admin.set(`${base}:id`, String(jobs));
+}
+
+async function ourDrain(url) {
+  const { run } = await import('../dist/cli/main.js');
+  const cwd = mkdtempSync(path.join(tmpdir(), 'cachectl-bench-'));
+  let stdout = '';
+  let stderr = '';
+  const sink = (append) => new Writable({ write: (chunk, _e, done) => (append(chunk.toString()), done()) });
+  const stdin = new PassThrough();
+  stdin.end();
+  try {
+    const t0 = performance.now();
+    const code = await run(['queues', 'drain', QUEUE, '--yes', '--json', '--redis-url', url], {
+      streams: { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)), stdin },
+      cwd,
+    });
+    const ms = performance.now() - t0;
+    if (code !== 0) throw new Error(`cachectl queues drain exited ${code}: ${stderr}`);
+    return { ms, removed: JSON.parse(stdout).removed };
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+/** What drains did before: export the jobs to a file, then remove them with one Queue.remove each. */
+async function exportThenRemove(url) {
+  const { connect } = await import('../dist/redis/connect.js');
+  const { exportJobs } = await import('../dist/core/queues/export.js');
+  const { queueRef } = await import('../dist/core/queues/discovery.js');
+  const connection = await connect({ url });
+  const queue = new Queue(QUEUE, { connection: connection.client, prefix: PREFIX, skipMetasUpdate: true });
+  const dir = mkdtempSync(path.join(tmpdir(), 'cachectl-bench-'));
+  try {
+    const t0 = performance.now();
+    const exported = await exportJobs(connection, queueRef(PREFIX, QUEUE), { states: ['wait', 'paused', 'prioritized'], out: path.join(dir, 'x.jsonl') });
+    const ids = exported.ids.flatMap((s) => s.ids);
+    let removed = 0;
+    for (let i = 0; i < ids.length; i += 200) {
+      const results = await Promise.all(ids.slice(i, i + 200).map((id) => queue.remove(id, { removeChildren: false })));
+      removed += results.filter((r) => r === 1).length;
+    }
+    return { ms: performance.now() - t0, removed };
+  } finally {
+    await queue.close();
+    await connection.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function bullmqDrain(url) {
+  const client = new Redis(url);
+  const queue = new Queue(QUEUE, { connection: client, prefix: PREFIX, skipMetasUpdate: true });
+  try {
+    await queue.waitUntilReady();
+    const before = await queue.getWaitingCount();
+    const t0 = performance.now();
+    await queue.drain();
+    return { ms: performance.now() - t0, removed: before - (await queue.getWaitingCount()) };
+  } finally {
+    await queue.close();
+    client.disconnect();
   }
 }
 

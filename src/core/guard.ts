@@ -32,7 +32,9 @@ export class KeyGuard {
     const own = ownKeys(config);
     this.queuePrefixes = [...new Set(config.queues.prefixes)].map((prefix) => Buffer.from(`${prefix}:`, 'utf8'));
     this.ownPrefix = own.prefix;
-    this.ownExact = [own.stream, own.deadLetters].map((name) => Buffer.from(name, 'utf8')).filter((key) => !startsWith(key, own.prefix));
+    this.ownExact = [own.stream, own.deadLetters, own.trimmed, own.deadLetterIndex]
+      .map((name) => Buffer.from(name, 'utf8'))
+      .filter((key) => !startsWith(key, own.prefix));
     this.only = options.tenant !== undefined ? tenantScope(options.tenant).prefix : undefined;
   }
 

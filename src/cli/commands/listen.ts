@@ -6,6 +6,8 @@ import { Command, Option } from 'commander';
 import type { CachectlConfig } from '../../config/load.js';
 import { runListener, type ListenerLog } from '../../core/invalidation/listener.js';
 import { collectListenStatus, type ListenStatus } from '../../core/invalidation/status.js';
+import { renderListenPrometheus } from '../../core/metrics/listen-metrics.js';
+import { UsageError } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import type { CliContext } from '../context.js';
 import type { Output } from '../output.js';
@@ -13,6 +15,7 @@ import { durationParser } from '../parsers.js';
 
 interface ListenFlags {
   status?: boolean;
+  prometheus?: boolean;
   consumer?: string;
   logFormat: 'text' | 'json';
   stopTimeout: number;
@@ -22,6 +25,7 @@ export function listenCommand(ctx: CliContext): Command {
   return new Command('listen')
     .description('consume invalidation events from the stream and delete what they name (run it under PM2)')
     .option('--status', 'show stream length, group lag, pending entries, consumers and dead letters, then exit')
+    .option('--prometheus', 'with --status: print it as Prometheus gauges and counters (text format)')
     .option('--consumer <name>', 'consumer name in the group (default: invalidation.consumer, else <host>-pm2-<pm_id> or <host>-<pid>)')
     .addOption(new Option('--log-format <format>', 'one line per batch as text, or one JSON object per line (PM2)').choices(['text', 'json']).default('text'))
     .option(
@@ -43,13 +47,21 @@ Examples:
   $ cachectl listen
   $ cachectl listen --log-format json          # under PM2 (see the cache_listener app)
   $ cachectl listen --status
-  $ cachectl listen --status --json | jq .lag`,
+  $ cachectl listen --status --json | jq .lag
+  $ cachectl listen --status --prometheus > /var/lib/node_exporter/cachectl_listen.prom
+
+Entries the stream cap (invalidation.maxLen) trims before they are applied are never applied: each
+listener counts them, logs a warning (event "trimmed") and --status shows them; raise the cap.`,
     )
     .action(async (flags: ListenFlags) => {
       const config = ctx.config();
       const connection = await ctx.connection();
+      if (flags.prometheus && !flags.status) throw new UsageError('--prometheus goes with --status', { hint: 'cachectl listen --status --prometheus' });
+      if (flags.prometheus && ctx.output.json) throw new UsageError('--prometheus and --json cannot be combined', { hint: 'pick one output format' });
       if (flags.status) {
-        ctx.output.result(await collectListenStatus(connection, config), printListenStatus);
+        const status = await collectListenStatus(connection, config);
+        if (flags.prometheus) ctx.output.streams.stdout.write(renderListenPrometheus(status));
+        else ctx.output.result(status, printListenStatus);
         return;
       }
       await listen(ctx, config, connection, flags);
@@ -101,7 +113,7 @@ export function printListenStatus(s: ListenStatus, out: Output): void {
   if (!s.groupExists) {
     out.line(`group ${s.group} does not exist yet: no listener has run (start one: cachectl listen)`);
   } else {
-    const lag = s.lag === null ? 'unknown (server < 7 or trimmed)' : String(s.lag);
+    const lag = s.lag === null ? 'unknown (server < 7)' : String(s.lag);
     out.line(`group ${s.group}: lag ${lag}, ${s.pending} pending, last delivered ${s.lastDeliveredId ?? '-'}`);
     if (s.oldestPending) {
       const o = s.oldestPending;
@@ -114,6 +126,14 @@ export function printListenStatus(s: ListenStatus, out: Output): void {
         { align: ['left', 'right', 'right'] },
       );
     } else out.line('no consumers');
+  }
+  if (s.trimmed.total > 0) {
+    const t = s.trimmed;
+    out.line(
+      out.color.yellow(
+        `trimmed before applied: ${t.total} (${t.pending} pending, ${t.undelivered} never delivered)${t.lastAt ? `, last ${t.lastAt}` : ''}: raise invalidation.maxLen`,
+      ),
+    );
   }
   const dead = `dead letters: ${s.deadLetters} in ${s.deadLetterStream}`;
   out.line(s.deadLetters > 0 ? `${out.color.yellow(dead)} (inspect: redis-cli XRANGE ${s.deadLetterStream} - + COUNT 10)` : dead);

@@ -8,9 +8,11 @@ import type { RedisConnection } from '../../redis/connect.js';
 import { collectPing } from '../ping.js';
 import { collectStats } from '../stats/collect.js';
 import { verdict } from './check.js';
+import { collectListenStatus } from '../invalidation/status.js';
 import { ecosystemCheck } from './checks-ecosystem.js';
 import { maintenanceCheck, ttlCoverageCheck } from './checks-keys.js';
 import { eventsStreamCheck, failedJobsCheck, queueKeysCheck, stalledJobsCheck, waitingAgeCheck } from './checks-queues.js';
+import { invalidationStreamCheck } from './checks-stream.js';
 import { connectivityCheck, evictionCheck, fragmentationCheck, versionCheck } from './checks-server.js';
 import { probeQueue } from './queue-probes.js';
 import type { CheckId, CheckStatus, DoctorCheck, DoctorOptions, DoctorResult } from './types.js';
@@ -50,6 +52,7 @@ export async function runDoctor(connection: RedisConnection, config: CachectlCon
     waitingAgeCheck(probes, config),
     eventsStreamCheck(probes, config),
     queueKeysCheck(stats),
+    invalidationStreamCheck(await collectListenStatus(connection, config).catch((error: Error) => error), config, now),
     await ecosystemCheck({ file: options.ecosystemFile, cwd: options.cwd ?? process.cwd(), timezone: config.maintenance.timezone, commands: options.commands }),
   ];
   return finish(connection.target, now, started, checks, { method: stats.sampling.method, inspected: stats.sampling.inspected });
@@ -69,6 +72,7 @@ export async function doctorUnreachable(target: string, error: CachectlError, co
     'waiting-age',
     'events-streams',
     'queue-keys',
+    'invalidation-stream',
   ];
   const checks: DoctorCheck[] = [
     verdict('connectivity', 'fail', error.message, error.hint ?? 'check the server address, password and network'),

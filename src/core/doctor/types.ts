@@ -16,6 +16,7 @@ export type CheckId =
   | 'waiting-age'
   | 'events-streams'
   | 'queue-keys'
+  | 'invalidation-stream'
   | 'ecosystem';
 
 /** Human titles of the checks, in report order. */
@@ -31,6 +32,7 @@ export const CHECK_TITLES: Record<CheckId, string> = {
   'waiting-age': 'Old waiting jobs',
   'events-streams': 'Queue events streams',
   'queue-keys': 'Queue key types',
+  'invalidation-stream': 'Invalidation stream',
   ecosystem: 'PM2 ecosystem file',
 };
 

@@ -98,10 +98,8 @@ function addCheap(w: ExpositionWriter, cheap: CheapReading, state: ExporterState
     );
     w.add('cachectl_invalidation_consumers', 'gauge', 'Consumers in the group.', s.consumers.length);
     w.add('cachectl_invalidation_dead_letters', 'gauge', 'Entries in the dead-letter stream.', s.deadLetters);
-    // Present when listen --status reports it: entries trimmed from the stream before the group read them.
-    const trimmed = (s as { trimmed?: unknown }).trimmed;
-    if (typeof trimmed === 'number')
-      w.add('cachectl_invalidation_trimmed_entries', 'gauge', 'Entries trimmed from the stream before the group read them.', trimmed);
+    // Entries the stream cap trimmed before they were applied (listen --status: trimmed.total).
+    w.add('cachectl_invalidation_trimmed_entries', 'gauge', 'Entries trimmed from the stream before they were applied.', s.trimmed.total);
   }
   for (const section of ['invalidation', 'maintenance', 'queues']) {
     w.add('cachectl_exporter_read_ok', 'gauge', '1 when the section could be read at this scrape (0: ACL or other error).', cheap.errors[section] ? 0 : 1, {

@@ -14,6 +14,8 @@ export interface BatchTally {
   failed: number;
   deadLettered: number;
   left: number;
+  /** Trimmed from the stream while pending: came back without content. */
+  trimmed: number;
   deleted: number;
   /** Entries that named exact keys / patterns. */
   exact: number;
@@ -31,6 +33,7 @@ export function newTally(source: BatchTally['source'], entries: number): BatchTa
     failed: 0,
     deadLettered: 0,
     left: 0,
+    trimmed: 0,
     deleted: 0,
     exact: 0,
     pattern: 0,
@@ -38,7 +41,7 @@ export function newTally(source: BatchTally['source'], entries: number): BatchTa
   };
 }
 
-type Counter = 'handled' | 'unmatched' | 'failed' | 'deadLettered' | 'left' | 'deleted';
+type Counter = 'handled' | 'unmatched' | 'failed' | 'deadLettered' | 'left' | 'trimmed' | 'deleted';
 
 const TOTAL: Record<Counter, Exclude<keyof ListenerTotals, 'consumer'>> = {
   handled: 'handled',
@@ -46,6 +49,7 @@ const TOTAL: Record<Counter, Exclude<keyof ListenerTotals, 'consumer'>> = {
   failed: 'failed',
   deadLettered: 'deadLettered',
   left: 'leftPending',
+  trimmed: 'trimmed',
   deleted: 'keysDeleted',
 };
 
@@ -73,10 +77,11 @@ export function batchRecord(t: BatchTally): ListenerLog {
   if (t.failed) parts.push(`${t.failed} failed`);
   if (t.deadLettered) parts.push(`${t.deadLettered} dead-lettered`);
   if (t.left) parts.push(`${t.left} left pending`);
+  if (t.trimmed) parts.push(`${t.trimmed} trimmed before applied`);
   parts.push(`${t.deleted} keys deleted`);
   if (passes.length) parts.push(`pass ${passes.join(',')}`);
   return {
-    level: t.failed || t.deadLettered ? 'warn' : 'info',
+    level: t.failed || t.deadLettered || t.trimmed ? 'warn' : 'info',
     event: 'batch',
     msg: `batch: ${parts.join(', ')} in ${ms} ms`,
     source: t.source,
@@ -86,6 +91,7 @@ export function batchRecord(t: BatchTally): ListenerLog {
     failed: t.failed,
     deadLettered: t.deadLettered,
     leftPending: t.left,
+    trimmed: t.trimmed,
     exact: t.exact,
     pattern: t.pattern,
     deleted: t.deleted,

@@ -16,6 +16,8 @@ export interface ClaimerHost {
   stopping(): boolean;
   capacity(): Promise<void>;
   dispatch(entries: streams.StreamEntry[]): void;
+  /** Pending entries XAUTOCLAIM found trimmed from the stream (and dropped from the pending list). */
+  onTrimmed(ids: string[]): Promise<void>;
   /** A round failed; the claimer keeps its schedule unless `disable()` is called. */
   onError(error: unknown, disable: () => void): void;
 }
@@ -56,7 +58,8 @@ export class Claimer {
       let cursor = '0-0';
       for (let round = 0; round < 100 && !this.host.stopping(); round++) {
         await this.host.capacity();
-        const { next, entries } = await streams.autoClaim(client, ref, claimIdleMs, cursor, batch);
+        const { next, entries, deleted } = await streams.autoClaim(client, ref, claimIdleMs, cursor, batch);
+        if (deleted.length > 0) await this.host.onTrimmed(deleted);
         const fresh = entries.filter((e) => !inFlight.has(e.id));
         if (fresh.length > 0) this.host.dispatch(fresh);
         cursor = next;

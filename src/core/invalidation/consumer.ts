@@ -73,6 +73,12 @@ export class ConsumerSession {
       stopping: () => this.stopping,
       capacity: () => this.capacity(),
       dispatch: (entries) => this.dispatch(entries, 'claimed'),
+      onTrimmed: (ids) => {
+        // XAUTOCLAIM dropped these from the pending list: trimmed before anyone applied them.
+        this.totals.trimmed += ids.length;
+        this.warnTrimmed('pending', ids.length);
+        return streams.countTrimmedPending(conn.main.client, this.ref.stream, ids.length);
+      },
       onError: (error, disable) => {
         if (this.dead || this.stopping) return;
         if (isConnectionLoss(error)) return this.broken?.(error);
@@ -143,7 +149,13 @@ export class ConsumerSession {
       if (this.stopping) break;
       let entries: streams.StreamEntry[];
       try {
-        entries = await streams.readGroup(this.conn.reader.client, this.ref, '>', batch, blockMs);
+        // First without blocking, counting what the cap trimmed before it was read; block only when idle.
+        const fresh = await streams.readNew(this.conn.reader.client, this.ref, batch);
+        if (fresh.trimmed > 0) {
+          this.totals.trimmed += fresh.trimmed;
+          this.warnTrimmed('undelivered', fresh.trimmed);
+        }
+        entries = fresh.entries.length > 0 ? fresh.entries : await streams.readGroup(this.conn.reader.client, this.ref, '>', batch, blockMs);
       } catch (error) {
         if (this.stopping) break;
         if (/NOGROUP/.test(String((error as Error)?.message))) {
@@ -217,9 +229,11 @@ export class ConsumerSession {
     let at: number | undefined;
     try {
       if (entry.fields === null) {
-        // Trimmed from the stream (MAXLEN) while pending: nothing left to apply.
+        // Trimmed from the stream (MAXLEN) while pending: never applied, and nothing left to apply.
+        await streams.countTrimmedPending(this.conn.main.client, this.ref.stream, 1);
         await this.acker.ack(entry.id);
-        bump(tally, this.totals, 'unmatched');
+        bump(tally, this.totals, 'trimmed');
+        this.warnTrimmed('pending', 1);
         return;
       }
       const event = decodeEntry(entry.id, entry.fields);
@@ -255,6 +269,18 @@ export class ConsumerSession {
       );
       this.options.onSettled?.({ id: entry.id, type, at, outcome: 'failed', deleted: 0, ms: performance.now() - received });
     }
+  }
+
+  /** Entries the stream cap took before they were applied: a warning that names the fix. */
+  private warnTrimmed(kind: 'pending' | 'undelivered', count: number): void {
+    const { maxLen, stream } = this.config.invalidation;
+    const what = kind === 'pending' ? 'while pending' : 'before any listener read them';
+    this.log(
+      'warn',
+      'trimmed',
+      `${count} entr${count === 1 ? 'y' : 'ies'} of ${stream} trimmed ${what} and never applied: the stream is capped at invalidation.maxLen (${maxLen}); raise it`,
+      { kind, count, maxLen },
+    );
   }
 
   private log(level: 'info' | 'warn' | 'error', event: string, msg: string, fields: Record<string, unknown> = {}): void {

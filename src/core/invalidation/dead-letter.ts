@@ -6,9 +6,11 @@
 import type { CachectlConfig } from '../../config/load.js';
 import { CachectlError, UsageError } from '../../errors.js';
 import type { RedisClient, RedisConnection } from '../../redis/connect.js';
+import { int, runScript } from '../scripts/index.js';
 import { fieldsObject } from './event.js';
+import { deadLetterIndexKey } from './keys.js';
 import type { ListenerLog } from './listener-types.js';
-import { appendRecord, deliveries, type GroupRef, type StreamEntry } from './stream.js';
+import { deliveries, type GroupRef, type StreamEntry } from './stream.js';
 
 export interface DeadLetter {
   entry: StreamEntry;
@@ -18,10 +20,14 @@ export interface DeadLetter {
   consumer: string;
 }
 
-/** Append the record to `stream` (capped at ~`maxLen`); returns its id. */
-export function appendDeadLetter(client: RedisClient, stream: string, maxLen: number, letter: DeadLetter): Promise<string> {
+/**
+ * Append the record to `stream` (capped at ~`maxLen`) unless this source entry has a dead letter
+ * already (a listener stopped between dead-lettering and acknowledging it); returns its id and
+ * whether it was added now.
+ */
+export async function appendDeadLetter(client: RedisClient, stream: string, maxLen: number, letter: DeadLetter): Promise<{ id: string; added: boolean }> {
   const raw = fieldsObject(letter.entry.fields);
-  return appendRecord(client, stream, maxLen, {
+  const record = {
     id: letter.entry.id,
     type: raw.type ?? letter.type ?? '',
     data: raw.data ?? '',
@@ -31,7 +37,10 @@ export function appendDeadLetter(client: RedisClient, stream: string, maxLen: nu
     attempts: String(letter.attempts),
     consumer: letter.consumer,
     failedAt: new Date().toISOString(),
-  });
+  };
+  const keys = [Buffer.from(stream), Buffer.from(deadLetterIndexKey(stream))];
+  const reply = await runScript(client, 'dead-letter', false, keys, [letter.entry.id, String(maxLen), ...Object.entries(record).flat()]);
+  return { id: String(reply[0]), added: int(reply[1]) === 1 };
 }
 
 export interface FailureContext {
@@ -67,17 +76,20 @@ export async function settleFailure(ctx: FailureContext, entry: StreamEntry, typ
     });
     return 'failed';
   }
-  await appendDeadLetter(ctx.connection.client, deadLetterStream, maxLen, { entry, type, error: err, attempts, consumer: ctx.ref.consumer });
+  const letter = await appendDeadLetter(ctx.connection.client, deadLetterStream, maxLen, { entry, type, error: err, attempts, consumer: ctx.ref.consumer });
   await ctx.ack(entry.id);
   ctx.log({
     level: 'warn',
     event: 'dead-letter',
-    msg: `${what} moved to ${deadLetterStream} after ${attempts} deliver${attempts === 1 ? 'y' : 'ies'}: ${err.message}`,
+    msg: letter.added
+      ? `${what} moved to ${deadLetterStream} after ${attempts} deliver${attempts === 1 ? 'y' : 'ies'}: ${err.message}`
+      : `${what} was already in ${deadLetterStream} (${letter.id}); acknowledged it`,
     id: entry.id,
     type,
     attempts,
     code: err.code,
     permanent,
+    deadLetterId: letter.id,
   });
   return 'deadLettered';
 }

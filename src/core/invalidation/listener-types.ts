@@ -73,4 +73,6 @@ export interface ListenerTotals {
   claimed: number;
   /** Entries given back unacknowledged (stop timeout, connection loss): they are delivered again. */
   leftPending: number;
+  /** Entries the stream cap (`invalidation.maxLen`) trimmed before they were applied: never applied. */
+  trimmed: number;
 }

@@ -37,6 +37,7 @@ export async function runListener(config: CachectlConfig, options: ListenerOptio
     reconnects: 0,
     claimed: 0,
     leftPending: 0,
+    trimmed: 0,
   };
   const log = options.log ?? (() => undefined);
   const signal = options.signal ?? new AbortController().signal;
@@ -102,7 +103,7 @@ export async function runListener(config: CachectlConfig, options: ListenerOptio
   log({
     level: 'info',
     event: 'stop',
-    msg: `stopped after ${Math.round((Date.now() - started) / 1000)} s: ${totals.handled} applied, ${totals.deadLettered} dead-lettered, ${totals.leftPending} left pending for redelivery`,
+    msg: `stopped after ${Math.round((Date.now() - started) / 1000)} s: ${totals.handled} applied, ${totals.deadLettered} dead-lettered, ${totals.leftPending} left pending for redelivery${totals.trimmed ? `, ${totals.trimmed} trimmed by the stream cap before they were applied` : ''}`,
     ...totals,
   });
   return totals;

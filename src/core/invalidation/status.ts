@@ -5,6 +5,7 @@
  */
 import type { CachectlConfig } from '../../config/load.js';
 import type { RedisConnection } from '../../redis/connect.js';
+import { trimmedKey } from './keys.js';
 
 export interface ConsumerStatus {
   name: string;
@@ -21,7 +22,7 @@ export interface ListenStatus {
   group: string;
   /** False when no listener ever ran (the group does not exist). */
   groupExists: boolean;
-  /** Entries not yet delivered to the group; null when the server cannot tell (Redis < 7, or after a trim). */
+  /** Entries in the stream not yet delivered to the group (never more than the stream holds); null when the server cannot tell (Redis < 7). */
   lag: number | null;
   lastDeliveredId: string | null;
   pending: number;
@@ -29,6 +30,18 @@ export interface ListenStatus {
   consumers: ConsumerStatus[];
   deadLetterStream: string;
   deadLetters: number;
+  /** Entries the stream cap (`invalidation.maxLen`) trimmed before they were applied. */
+  trimmed: TrimmedStatus;
+}
+
+export interface TrimmedStatus {
+  /** Delivered, then trimmed before they were acknowledged. */
+  pending: number;
+  /** Trimmed before any listener read them (including a gap no listener has counted yet). */
+  undelivered: number;
+  total: number;
+  /** Last time a listener counted a loss (ISO), null when never. */
+  lastAt: string | null;
 }
 
 /** Collect the consumer-group status of `config.invalidation.stream`. */
@@ -36,7 +49,19 @@ export async function collectListenStatus(connection: RedisConnection, config: C
   const { stream, group, deadLetterStream } = config.invalidation;
   const client = connection.client;
   try {
-    const [type, length, deadLetters] = await Promise.all([client.type(stream), client.xlen(stream), client.xlen(deadLetterStream)]);
+    const [type, length, deadLetters, counters] = await Promise.all([
+      client.type(stream),
+      client.xlen(stream),
+      client.xlen(deadLetterStream),
+      client.hgetall(trimmedKey(stream)),
+    ]);
+    const lastAt = Number(counters.lastAt ?? 0);
+    const trimmed: TrimmedStatus = {
+      pending: Number(counters.pending ?? 0),
+      undelivered: Number(counters.undelivered ?? 0),
+      total: 0,
+      lastAt: lastAt > 0 ? new Date(lastAt).toISOString() : null,
+    };
     const status: ListenStatus = {
       stream,
       exists: type === 'stream',
@@ -50,14 +75,16 @@ export async function collectListenStatus(connection: RedisConnection, config: C
       consumers: [],
       deadLetterStream,
       deadLetters,
+      trimmed,
     };
+    trimmed.total = trimmed.pending + trimmed.undelivered;
     if (type !== 'stream') return status;
     const groups = ((await client.call('XINFO', 'GROUPS', stream)) as unknown[][]).map(toObject);
     const info = groups.find((g) => g.name === group);
     if (!info) return status;
     status.groupExists = true;
-    status.lag = typeof info.lag === 'number' ? info.lag : null;
     status.lastDeliveredId = typeof info['last-delivered-id'] === 'string' ? info['last-delivered-id'] : null;
+    status.lag = await trueLag(connection, stream, info, length, trimmed);
     status.pending = Number(info.pending ?? 0);
     const [oldest, consumers] = await Promise.all([
       status.pending > 0 ? (client.call('XPENDING', stream, group, '-', '+', '1') as Promise<Array<[string, string, number, number]>>) : [],
@@ -74,6 +101,40 @@ export async function collectListenStatus(connection: RedisConnection, config: C
   } catch (error) {
     throw connection.wrapError(error);
   }
+}
+
+/**
+ * The group's lag as entries still in the stream. The server's figure (entries-added - entries-read)
+ * also counts entries trimmed before the group read them; those are reported as trimmed instead
+ * (until a listener counts them, then resets the group's counter).
+ */
+async function trueLag(
+  connection: RedisConnection,
+  stream: string,
+  info: Record<string, unknown>,
+  length: number,
+  trimmed: TrimmedStatus,
+): Promise<number | null> {
+  const raw = typeof info.lag === 'number' ? info.lag : null;
+  const read = typeof info['entries-read'] === 'number' ? info['entries-read'] : null;
+  if (raw !== null && raw <= length) return raw;
+  // Past a trim: every entry still in the stream is after the group's position, or not.
+  const last = String(info['last-delivered-id'] ?? '0-0');
+  const after = (await connection.client.xrange(stream, `(${last}`, '+', 'COUNT', 1)).length;
+  if (after === 0) return 0;
+  const first = (await connection.client.xrange(stream, '-', '+', 'COUNT', 1))[0]?.[0];
+  if (first === undefined || compareIds(first, last) <= 0) return raw;
+  if (raw !== null && read !== null) {
+    trimmed.undelivered += raw - length;
+    trimmed.total += raw - length;
+  }
+  return length;
+}
+
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(BigInt) as [bigint, bigint];
+  const [bm, bs] = b.split('-').map(BigInt) as [bigint, bigint];
+  return am === bm ? (as === bs ? 0 : as > bs ? 1 : -1) : am > bm ? 1 : -1;
 }
 
 /** XINFO replies are flat `[name, value, name, value…]` arrays. */

@@ -3,6 +3,8 @@
  * names the stream key, so on a cluster client it routes to the node that holds the stream.
  */
 import type { RedisClient } from '../../redis/connect.js';
+import { int, runScript } from '../scripts/index.js';
+import { trimmedKey } from './keys.js';
 
 /** One stream entry; `fields` is null for an entry trimmed from the stream while still pending. */
 export interface StreamEntry {
@@ -19,16 +21,50 @@ export interface GroupRef {
 
 /**
  * Create the consumer group (and the stream) if missing. The group starts at the beginning of the
- * stream, so events published before the first listener ran are applied too. True when created.
+ * stream, so events published before the first listener ran are applied too, having read none of
+ * them (ENTRIESREAD 0: its lag, and what a trim took from it, can be told). True when created.
  */
 export async function ensureGroup(client: RedisClient, stream: string, group: string): Promise<boolean> {
   try {
-    await client.call('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM');
+    await client.call('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM', 'ENTRIESREAD', '0');
     return true;
   } catch (error) {
-    if (/BUSYGROUP/.test(String((error as Error)?.message))) return false;
+    const message = String((error as Error)?.message);
+    if (/BUSYGROUP/.test(message)) return false;
+    // Servers before 7.0 know no ENTRIESREAD (nor lag).
+    if (/syntax|wrong number/i.test(message)) {
+      try {
+        await client.call('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM');
+        return true;
+      } catch (again) {
+        if (/BUSYGROUP/.test(String((again as Error)?.message))) return false;
+        throw again;
+      }
+    }
     throw error;
   }
+}
+
+/**
+ * Read new entries without blocking (read-new.lua), first counting the entries the stream cap
+ * trimmed before the group read them (`trimmed`, added to the stream's trimmed counters).
+ */
+export async function readNew(client: RedisClient, ref: GroupRef, count: number): Promise<{ trimmed: number; entries: StreamEntry[] }> {
+  const reply = await runScript(client, 'read-new', false, [Buffer.from(ref.stream), Buffer.from(trimmedKey(ref.stream))], [ref.group, ref.consumer, count]);
+  const read = reply[1] as Array<[Buffer, Array<[Buffer, Buffer[] | null]>]> | null;
+  const entries = read?.[0]?.[1] ?? [];
+  return {
+    trimmed: int(reply[0]),
+    entries: entries.map(([id, fields]) => ({ id: id.toString(), fields: fields ? fields.map((f) => f.toString()) : null })),
+  };
+}
+
+/** Count entries trimmed while pending (they came back without content). */
+export async function countTrimmedPending(client: RedisClient, stream: string, n: number): Promise<void> {
+  if (n <= 0) return;
+  const key = trimmedKey(stream);
+  await client.hincrby(key, 'pending', n);
+  await client.hset(key, 'lastAt', String(Date.now()));
 }
 
 /** XREADGROUP: `id` is `>` for new entries, or an id to re-read this consumer's pending ones after it. */
@@ -73,12 +109,6 @@ export async function ack(client: RedisClient, ref: Omit<GroupRef, 'consumer'>, 
 export async function deliveries(client: RedisClient, ref: Omit<GroupRef, 'consumer'>, id: string): Promise<number | undefined> {
   const reply = (await client.call('XPENDING', ref.stream, ref.group, id, id, '1')) as Array<[string, string, number, number]>;
   return reply[0]?.[3];
-}
-
-/** Append a record to a capped stream (the dead letters). */
-export async function appendRecord(client: RedisClient, stream: string, maxLen: number, record: Record<string, string>): Promise<string> {
-  const fields = Object.entries(record).flat();
-  return ((await client.call('XADD', stream, 'MAXLEN', '~', String(maxLen), '*', ...fields)) as string) ?? '';
 }
 
 /**

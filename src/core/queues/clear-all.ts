@@ -23,7 +23,7 @@ export interface ClearQueuesOptions {
   /** Budget for each clean step (ms). Default 60 s. */
   maxTimeMs?: number;
   signal?: AbortSignal;
-  onProgress?: (event: { queue: string; step: 'clean-completed' | 'clean-failed' | 'backup' | 'remove'; done: number; total?: number }) => void;
+  onProgress?: (event: { queue: string; step: 'clean-completed' | 'clean-failed' | 'take' | 'backup' | 'remove'; done: number; total?: number }) => void;
   now?: number;
 }
 

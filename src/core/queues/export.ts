@@ -116,7 +116,7 @@ async function writeJobs(queue: Queue, ref: QueueRef, snapshot: StateIds[], sink
   return { byState, exported, vanished, schedulerJobs, ids: written, interrupted };
 }
 
-function toRecord(ref: QueueRef, job: Job, state: ExportableState): ExportedJob {
+export function toRecord(ref: QueueRef, job: Job, state: ExportableState): ExportedJob {
   return {
     queue: ref.key,
     id: job.id!,

@@ -1,22 +1,29 @@
 /**
  * `queues import`: add the jobs of an export file back to a queue. The whole file is validated
  * first (JSON, fields, and BullMQ's own option checks); one bad line refuses the file with its
- * line number before a single job is added.
+ * line number before a single job is added. Each batch is added together with the import's ledger
+ * (one MULTI/EXEC), so running the same import again adds only what is missing; `again` imports
+ * the whole file once more. A job whose own `opts.jobId` is already in the queue is left out.
  */
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import path from 'node:path';
 import { Job, type JobsOptions, type Queue } from 'bullmq';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { UsageError } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import { EXPORTABLE_STATES, withQueue, type ExportableState } from './bull.js';
 import type { QueueRef } from './discovery.js';
+import { fileDigest, importedLines, ledgerKey, recordLines } from './import-ledger.js';
 
 export interface ImportOptions {
   file: string;
   dryRun?: boolean;
-  /** Jobs per `addBulk` call. Default 500. */
+  /** Jobs per transaction. Default 500. */
   batch?: number;
+  /** Import the whole file again, even the lines an earlier run of it already added. */
+  again?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: { added: number; total: number }) => void;
 }
@@ -29,6 +36,10 @@ export interface ImportResult {
   byState: Partial<Record<ExportableState, number>>;
   total: number;
   added: number;
+  /** Lines an earlier run of the same file already added (left out). */
+  skipped: number;
+  /** Jobs left out because a job with their own `opts.jobId` is already in the queue. */
+  duplicates: number;
   interrupted: boolean;
 }
 
@@ -54,26 +65,52 @@ export async function importJobs(connection: RedisConnection, ref: QueueRef, opt
       total++;
     }
     const base = { queue: ref.key, file: options.file, dryRun: options.dryRun === true, byState, total };
-    if (options.dryRun) return { ...base, added: 0, interrupted: false };
+    const ledger = ledgerKey(ref, await fileDigest(options.file));
+    const client = connection.client;
+    // BullMQ's own wrapper of the same client: its transactions know BullMQ's scripts.
+    const bullClient = (queue as unknown as { backend: { queue: { client: Promise<{ multi(): ChainableCommander }> } } }).backend.queue.client;
+    const already = options.again ? 0 : Math.min(total, await importedLines(client, ledger));
+    if (options.dryRun) return { ...base, added: 0, skipped: already, duplicates: 0, interrupted: false };
 
     const size = options.batch ?? 500;
-    let added = 0;
+    const counts = { added: 0, skipped: already, duplicates: 0 };
+    let line = 0;
     let batch: ImportLine[] = [];
     const flush = async () => {
       if (batch.length === 0) return;
-      await queue.addBulk(batch);
-      added += batch.length;
+      const fresh = await withoutDuplicates(client, ref, batch);
+      const multi = (await bullClient).multi();
+      // Queued synchronously on the transaction (as BullMQ's own addBulk does on a pipeline).
+      const adds = fresh.map((job) => new Job(queue, job.name, job.data, job.opts, job.opts.jobId).addJob(multi as never));
+      for (const add of adds) add.catch(() => undefined);
+      recordLines(multi, ledger, line, path.basename(options.file));
+      const replies = (await multi.exec()) ?? [];
+      const failed = replies.find(([error]) => error);
+      if (failed) throw failed[0];
+      counts.added += fresh.length;
+      counts.duplicates += batch.length - fresh.length;
       batch = [];
-      options.onProgress?.({ added, total });
+      options.onProgress?.({ added: counts.added, total });
     };
-    for await (const { line } of readLines(queue, options.file)) {
-      if (options.signal?.aborted) return { ...base, added, interrupted: true };
-      batch.push(line);
+    for await (const { line: job } of readLines(queue, options.file)) {
+      line++;
+      if (line <= already) continue;
+      if (options.signal?.aborted) return { ...base, ...counts, interrupted: true };
+      batch.push(job);
       if (batch.length >= size) await flush();
     }
     await flush();
-    return { ...base, added, interrupted: false };
+    return { ...base, ...counts, interrupted: false };
   });
+}
+
+/** The jobs of `batch` whose own job id is not in the queue already. */
+async function withoutDuplicates(client: Redis | Cluster, ref: QueueRef, batch: ImportLine[]): Promise<ImportLine[]> {
+  const named = batch.filter((job) => job.opts.jobId !== undefined);
+  if (named.length === 0) return batch;
+  const exists = await Promise.all(named.map((job) => client.exists(`${ref.key}:${String(job.opts.jobId)}`)));
+  const taken = new Set(named.filter((_, i) => exists[i] === 1));
+  return batch.filter((job) => !taken.has(job));
 }
 
 /** Parse and validate each non-empty line; throws UsageError naming the first bad one. */

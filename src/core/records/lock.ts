@@ -28,6 +28,10 @@ export interface AcquireOptions {
   onLost?: (reason: string) => void;
   /** Called after every successful renewal (for logs and tests). */
   onRenewed?: () => void;
+  /** What the lock guards, for the "already running" message (default "maintenance"). */
+  what?: string;
+  /** The hint when the lock is held (default: about maintenance.lockTtlSeconds). */
+  heldHint?: string;
 }
 
 /** A held lock. Stop renewing and release with `release()`. */
@@ -58,7 +62,7 @@ export async function acquireLock(connection: RedisConnection, options: AcquireO
   };
   const value = JSON.stringify(holder);
   const ok = await connection.client.set(key, value, 'PX', ttlMs, 'NX');
-  if (ok !== 'OK') throw await heldError(connection, key);
+  if (ok !== 'OK') throw await heldError(connection, key, options);
 
   let lost: string | undefined;
   let released = false;
@@ -121,11 +125,11 @@ export async function readLockHolder(connection: RedisConnection, key: string): 
   }
 }
 
-async function heldError(connection: RedisConnection, key: string): Promise<LockHeldError> {
+async function heldError(connection: RedisConnection, key: string, options: Pick<AcquireOptions, 'what' | 'heldHint'>): Promise<LockHeldError> {
   const holder = await readLockHolder(connection, key).catch(() => undefined);
   const who = holder ? `${holder.host} pid ${holder.pid}, started ${holder.startedAt}` : 'another run';
   const expires = holder && holder.ttlMs > 0 ? `; expires in ${Math.ceil(holder.ttlMs / 1000)} s unless renewed` : '';
-  return new LockHeldError(`maintenance is already running (lock ${key} held by ${who}${expires})`, {
-    hint: 'wait for that run to finish; if its process is gone the lock expires by itself after maintenance.lockTtlSeconds',
+  return new LockHeldError(`${options.what ?? 'maintenance'} is already running (lock ${key} held by ${who}${expires})`, {
+    hint: options.heldHint ?? 'wait for that run to finish; if its process is gone the lock expires by itself after maintenance.lockTtlSeconds',
   });
 }

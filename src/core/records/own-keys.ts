@@ -17,6 +17,23 @@ export interface OwnKeys {
   stream: string;
   /** Its dead letters (`invalidation.deadLetterStream`). */
   deadLetters: string;
+  /** The listener's counters of entries the stream cap trimmed before they were applied. */
+  trimmed: string;
+  /** The dead-letter index: source entry id → dead-letter id (dead-lettering once). */
+  deadLetterIndex: string;
+}
+
+/**
+ * Keys the listener keeps beside its streams. Each carries the stream's name as its hash tag, so it
+ * lives in that stream's slot on a cluster (a script may then touch both), and it starts with the
+ * stream's name, so it is inside cachectl's namespace whenever the stream is.
+ */
+export function deadLetterIndexKey(deadLetterStream: string): string {
+  return `${deadLetterStream}:sources{${deadLetterStream}}`;
+}
+
+export function trimmedKey(stream: string): string {
+  return `${stream}:trimmed{${stream}}`;
 }
 
 /** The own keys of a configuration. */
@@ -29,5 +46,7 @@ export function ownKeys(config: Pick<CachectlConfig, 'namespace' | 'invalidation
     runs: `${ns}:maintenance:runs`,
     stream: config.invalidation.stream,
     deadLetters: config.invalidation.deadLetterStream,
+    trimmed: trimmedKey(config.invalidation.stream),
+    deadLetterIndex: deadLetterIndexKey(config.invalidation.deadLetterStream),
   };
 }

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
 
 /** The scripts of this folder. */
-export type ScriptName = 'keyspace-step' | 'dump-keys' | 'restore-keys' | 'stats-step' | 'lock-renew' | 'lock-release';
+export type ScriptName =
+  'keyspace-step' | 'dump-keys' | 'restore-keys' | 'stats-step' | 'lock-renew' | 'lock-release' | 'hold-jobs' | 'dead-letter' | 'read-new';
 
 export interface LuaScript {
   readonly name: ScriptName;

@@ -51,7 +51,8 @@ Examples:
         now,
         dryRun,
         signal: ctx.signal,
-        onProgress: ({ phase, done, total }) => ctx.output.progress(`${phase === 'backup' ? 'backing up' : 'removing'} ${done}/${total}`),
+        onProgress: ({ phase, done, total }) =>
+          ctx.output.progress(phase === 'take' ? `taking ${done}` : `${phase === 'backup' ? 'backing up' : 'removing'} ${done}/${total}`),
       });
     await runQueueAction<DrainResult>(
       ctx,
@@ -65,9 +66,17 @@ Examples:
         always: flags.backup ? 'jobs that have not run yet are removed' : 'jobs that have not run yet are removed, with no backup',
         ...(file ? { files: [{ file, owner: ref!.key }] } : {}),
         execute: drain,
-        changes: (r) => r.removed,
+        changes: (r) => r.removed + r.held,
         incomplete: (r) => r.interrupted,
-        auditResult: (r) => ({ byState: r.byState, backup: r.backup, removed: r.removed, skipped: r.skipped, interrupted: r.interrupted }),
+        auditResult: (r) => ({
+          byState: r.byState,
+          backup: r.backup,
+          removed: r.removed,
+          skipped: r.skipped,
+          held: r.held,
+          ...(r.recovered ? { recovered: { file: r.recovered.file, held: r.recovered.held, removed: r.recovered.removed } } : {}),
+          interrupted: r.interrupted,
+        }),
       },
       printDrain,
     );
@@ -80,15 +89,25 @@ export function printDrain(r: DrainResult, out: Output): void {
       .filter(([, n]) => n)
       .map(([state, n]) => `${n} ${state}`)
       .join(', ') || 'none';
+  const pending = r.recovered;
   if (r.dryRun) {
+    if (pending)
+      out.line(
+        `An interrupted drain (${pending.host} pid ${pending.pid}, ${pending.startedAt}) holds ${plural(pending.held, 'job')}${pending.file ? ` for ${pending.file}` : ''}: this drain would finish it first.`,
+      );
     out.line(`Dry run: would remove from ${r.queue}: ${found}; nothing was changed.`);
     return;
   }
+  if (pending)
+    out.line(
+      `Finished an interrupted drain (${pending.startedAt}): removed ${plural(pending.removed, 'job')}${pending.file ? `, backed up in ${pending.file}` : ''}.`,
+    );
   if (r.backup) out.line(`Backed up ${plural(r.backedUp, 'job')} to ${r.backup}`);
   out.line(
-    `Removed ${plural(r.removed, 'job')} from ${r.queue} (${found} found)${r.skipped ? `; left ${r.skipped} that turned active, finished or belong to a job scheduler` : ''} in ${formatMs(r.elapsedMs)}.`,
+    `Removed ${plural(r.removed, 'job')} from ${r.queue} (${found} taken)${r.skipped ? `; left ${r.skipped} that belong to a job scheduler` : ''} in ${formatMs(r.elapsedMs)}.`,
   );
-  if (r.interrupted) out.warn('interrupted: the jobs not yet removed are still in the queue');
+  if (r.held > 0) out.warn(`${plural(r.held, 'job')} taken but not yet removed are held out of the workers' reach: run the drain again to finish`);
+  else if (r.interrupted) out.warn('interrupted: the jobs not yet taken are still in the queue');
 }
 
 interface ExportFlags extends CommonFlags {
@@ -143,6 +162,7 @@ Examples:
 
 interface ImportFlags extends CommonFlags {
   create?: boolean;
+  again?: boolean;
 }
 
 export function importCommand(ctx: CliContext): Command {
@@ -151,12 +171,15 @@ export function importCommand(ctx: CliContext): Command {
     .argument('<file>', 'JSON lines written by "queues export" or "queues drain"')
     .argument('<name>', 'queue name (or <prefix>:<name>)')
     .option('--create', 'the queue may not exist yet (first --prefix / queues.prefixes is used)')
+    .option('--again', 'import the whole file once more, even the jobs an earlier run of it already added')
     .addHelpText(
       'after',
       `
 Jobs are added as new jobs (new ids unless opts.jobId was set), in file order, with their original
 timestamp: delayed jobs keep their schedule; failed/completed ones will run again. A bad line refuses
-the whole file (exit 2) before anything is added.
+the whole file (exit 2) before anything is added. Running the same import again (after an
+interruption, say) adds only the jobs still missing and says how many it skipped; --again imports
+the whole file once more. Jobs whose own opts.jobId is already in the queue are left out.
 
 Examples:
   $ cachectl queues import logs/backups/bull-messages-2024-05-01T02-00-00-000Z.jsonl messages --dry-run
@@ -179,27 +202,33 @@ Examples:
         command: 'queues import',
         describe: (n) => `add ${n === undefined ? 'the jobs' : plural(n, 'job')} of ${filePath} to ${ref.key}`,
         refs: [ref],
-        count: async () => (await importJobs(connection, ref, { file: filePath, dryRun: true })).total,
+        count: async () => {
+          const planned = await importJobs(connection, ref, { file: filePath, dryRun: true, again: flags.again });
+          return planned.total - planned.skipped;
+        },
         execute: (dryRun) =>
           importJobs(connection, ref, {
             file: filePath,
             dryRun,
+            again: flags.again,
             signal: ctx.signal,
             onProgress: ({ added, total }) => ctx.output.progress(`added ${added}/${total}`),
           }),
         changes: (r) => r.added,
         incomplete: (r) => r.interrupted,
-        auditResult: (r) => ({ file: filePath, total: r.total, added: r.added, byState: r.byState }),
+        auditResult: (r) => ({ file: filePath, total: r.total, added: r.added, skipped: r.skipped, duplicates: r.duplicates, byState: r.byState }),
       },
       (r, out) => {
         const states =
           Object.entries(r.byState)
             .map(([s, n]) => `${n} ${s}`)
             .join(', ') || 'none';
+        const skipped = r.skipped ? `; skipped ${plural(r.skipped, 'job')} an earlier import of this file already added` : '';
+        const duplicates = r.duplicates ? `; left out ${plural(r.duplicates, 'job')} whose job id is already in the queue` : '';
         out.line(
           r.dryRun
-            ? `Dry run: would add ${plural(r.total, 'job')} to ${r.queue} (${states}); nothing was changed.`
-            : `Added ${plural(r.added, 'job')} to ${r.queue} (originally ${states}).`,
+            ? `Dry run: would add ${plural(r.total - r.skipped, 'job')} to ${r.queue} (file: ${states})${skipped}; nothing was changed.`
+            : `Added ${plural(r.added, 'job')} to ${r.queue} (file: ${states})${skipped}${duplicates}.`,
         );
       },
     );
