@@ -11,6 +11,7 @@ import { classifyRedisError } from '../redis/errors.js';
 import { parseHostList } from '../redis/options.js';
 import { entriesFor, type CommandFactory } from './commands/index.js';
 import { rewriteLegacyHookFlags } from './legacy-flags.js';
+import { registerArgvSecrets } from './process-title.js';
 import { CliContext, type CliEnvironment, type GlobalOptions } from './context.js';
 import { durationParser } from './parsers.js';
 
@@ -94,6 +95,7 @@ Examples:
 export async function run(argv: string[], options: RunOptions = {}): Promise<number> {
   // The earlier clear-cache.js flags (--pre-deploy, --deploy, --pm2-restart) are `hook <name>`.
   argv = rewriteLegacyHookFlags(argv);
+  registerArgvSecrets(argv, options.env ?? process.env);
   const ctx = new CliContext({
     streams: options.streams ?? { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin },
     env: options.env ?? process.env,

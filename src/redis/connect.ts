@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { type CachectlError, UsageError } from '../errors.js';
 import { displayUrl, registerSecret } from '../redact.js';
+import { readUrl } from '../url-text.js';
 import { classifyRedisError } from './errors.js';
 import { DEFAULT_URL, parseRedisUrl, type ConnectionOptions } from './options.js';
 
@@ -38,6 +39,9 @@ const DEFAULT_COMMAND_TIMEOUT_MS = 15000;
 /** Connect according to `options`; rejects with a classified `CachectlError`. */
 export async function connect(options: ConnectionOptions = {}): Promise<RedisConnection> {
   const url = options.url || DEFAULT_URL;
+  // Known before parsing, so even a message about a URL that does not read cannot carry it.
+  registerSecret(readUrl(url).parts.password);
+  registerSecret(options.password);
   const parsed = parseRedisUrl(url);
   const password = parsed.password ?? options.password;
   registerSecret(password);
