@@ -2,10 +2,11 @@
  * Resolve the configuration once: flags > environment > config file > defaults, validated with
  * messages that name the file and the bad field.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { MIB, readInputFile } from '../input-file.js';
 import { registerSecret } from '../redact.js';
 import { CONFIG_FILE_NAME, DEFAULT_FAMILIES, DEFAULT_TENANT } from './defaults.js';
 import { configSchema, type ConfigInput, type FamilyConfig, type ParsedConfig } from './schema.js';
@@ -42,6 +43,9 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
   overrides?: ConfigOverrides;
 }
+
+/** A config file is small; anything larger is a mistake (or /dev/zero). */
+const CONFIG_MAX_BYTES = MIB;
 
 /** Load, merge and validate the configuration. Throws `ConfigError` naming the bad field. */
 export function loadConfig(options: LoadConfigOptions = {}): CachectlConfig {
@@ -99,16 +103,12 @@ function readConfigFile(file: string | undefined, cwd: string): { raw: ConfigInp
       hint: 'check the path given to --config or CACHECTL_CONFIG',
     });
   }
-  let text: string;
-  try {
-    text = readFileSync(target, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(`Cannot read config file ${file ?? CONFIG_FILE_NAME}: ${code ?? 'error'}`, {
-      cause: error,
-      hint: code === 'EISDIR' ? 'give --config / CACHECTL_CONFIG a file, not a folder' : 'check the file permissions',
-    });
-  }
+  const text = readInputFile(target, {
+    what: 'config file',
+    maxBytes: CONFIG_MAX_BYTES,
+    option: '--config / CACHECTL_CONFIG',
+    makeError: (message, hint, cause) => new ConfigError(message, { hint, cause }),
+  }).toString('utf8');
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -3,13 +3,13 @@
  * master nodes to work on. A CLI connection fails fast: bounded connect and command timeouts and
  * no reconnect loop.
  */
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { type CachectlError, UsageError } from '../errors.js';
 import { displayUrl, registerSecret } from '../redact.js';
 import { readUrl } from '../url-text.js';
 import { classifyRedisError } from './errors.js';
+import { readTlsCa } from './tls-ca.js';
 import { DEFAULT_URL, parseRedisUrl, type ConnectionOptions } from './options.js';
 
 export type ConnectionMode = 'standalone' | 'cluster' | 'sentinel';
@@ -206,17 +206,7 @@ function isGeneric(error: unknown): boolean {
 }
 
 function tlsOptions(host: string, options: ConnectionOptions): RedisOptions['tls'] {
-  let ca: Buffer | undefined;
-  if (options.tlsCa) {
-    try {
-      ca = readFileSync(options.tlsCa);
-    } catch (error) {
-      throw new UsageError(`Cannot read the TLS CA file ${options.tlsCa} (${(error as NodeJS.ErrnoException).code})`, {
-        hint: 'give --tls-ca the path of a PEM file',
-        cause: error,
-      });
-    }
-  }
+  const ca = options.tlsCa ? readTlsCa(options.tlsCa) : undefined;
   // SNI takes host names only: Node warns (DEP0123, two lines on stderr) for an IP, and verifies
   // the certificate against the host either way.
   return { ca, servername: isIP(host) ? undefined : host, rejectUnauthorized: !options.tlsInsecure };

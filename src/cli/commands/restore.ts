@@ -13,6 +13,7 @@ import { promptConfirm } from '../confirm.js';
 import type { CliContext } from '../context.js';
 import { cliEnv } from '../destructive.js';
 import type { Output } from '../output.js';
+import { checkInputFile } from '../../input-file.js';
 
 interface RestoreFlags {
   replace?: boolean;
@@ -51,9 +52,12 @@ Examples:
     .action(async (file: string, flags: RestoreFlags) => {
       // --tenant: only keys under tenant:<id>: (a --match must stay inside it), checked before connecting.
       const match = ctx.options.tenant !== undefined ? tenantMatch(flags.match, tenantScope(ctx.options.tenant)) : flags.match;
+      const backupFile = path.resolve(ctx.environment.cwd, file);
+      // Before connecting: a folder, FIFO or device is not a backup (the reader bounds the rest).
+      checkInputFile(backupFile, { what: 'backup file', maxBytes: Number.MAX_SAFE_INTEGER });
       const env = await cliEnv(ctx);
       const out = ctx.output;
-      const op = restoreOperation(env.connection, env.config, path.resolve(ctx.environment.cwd, file), {
+      const op = restoreOperation(env.connection, env.config, backupFile, {
         replace: flags.replace === true,
         ttlMode: flags.ttlMode,
         ...(match !== undefined ? { match } : {}),

@@ -3,14 +3,13 @@
  * first (JSON, fields, and BullMQ's own option checks); one bad line refuses the file with its
  * line number before a single job is added.
  */
-import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { Job, type JobsOptions, type Queue } from 'bullmq';
 import { UsageError } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import { EXPORTABLE_STATES, withQueue, type ExportableState } from './bull.js';
 import type { QueueRef } from './discovery.js';
+import { fileLines } from './file-lines.js';
 
 export interface ImportOptions {
   file: string;
@@ -78,9 +77,8 @@ export async function importJobs(connection: RedisConnection, ref: QueueRef, opt
 
 /** Parse and validate each non-empty line; throws UsageError naming the first bad one. */
 async function* readLines(queue: Queue, file: string): AsyncGenerator<{ line: ImportLine; state: ExportableState }> {
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   let number = 0;
-  for await (const text of lines) {
+  for await (const text of fileLines(file)) {
     number++;
     if (text.trim() === '') continue;
     let parsed: { line: ImportLine; state: ExportableState };
@@ -88,7 +86,6 @@ async function* readLines(queue: Queue, file: string): AsyncGenerator<{ line: Im
       parsed = parseLine(text);
       check(queue, parsed.line);
     } catch (error) {
-      lines.close();
       throw new UsageError(`${file}, line ${number}: ${(error as Error).message}; nothing was imported`, {
         hint: 'each line must be a JSON object as written by "cachectl queues export": {"name","data","opts","state","timestamp",…}',
       });
