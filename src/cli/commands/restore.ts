@@ -12,7 +12,7 @@ import { ExitCode, PartialError } from '../../errors.js';
 import { promptConfirm } from '../confirm.js';
 import type { CliContext } from '../context.js';
 import { cliEnv } from '../destructive.js';
-import type { Output } from '../output.js';
+import { safe, type Output } from '../output.js';
 import { checkInputFile } from '../../input-file.js';
 
 interface RestoreFlags {
@@ -88,7 +88,7 @@ export function printRestore(result: RestoreResult, out: Output): void {
     `${c.green(verb)} ${n(result.restored)} of ${n(result.keys)} keys into ${result.target} (${seconds} s)` +
       (result.interrupted ? ` ${c.yellow('— interrupted')}` : ''),
   );
-  out.line(`backup: ${result.file}, taken ${result.created} by "${result.command}" from ${result.source}`);
+  out.line(`backup: ${safe(result.file)}, taken ${safe(result.created)} by "${safe(result.command)}" from ${safe(result.source)}`);
   const { exists, expired, unmatched } = result.skipped;
   const skipped = [
     exists > 0 ? `${n(exists)} exist already${result.replace ? '' : ' (--replace overwrites them)'}` : '',
@@ -98,6 +98,6 @@ export function printRestore(result: RestoreResult, out: Output): void {
   if (skipped.length > 0) out.line(`skipped: ${skipped.join(', ')}`);
   if (result.failed > 0) {
     out.line(c.red(`failed: ${n(result.failed)}`));
-    for (const e of result.errors) out.line(`  ${e.key}: ${e.error}`);
+    for (const e of result.errors) out.line(`  ${safe(e.key)}: ${safe(e.error)}`);
   }
 }

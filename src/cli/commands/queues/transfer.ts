@@ -10,7 +10,7 @@ import { exportJobs } from '../../../core/queues/export.js';
 import { importJobs, type ImportResult } from '../../../core/queues/import.js';
 import { UsageError } from '../../../errors.js';
 import type { CliContext } from '../../context.js';
-import type { Output } from '../../output.js';
+import { safe, type Output } from '../../output.js';
 import { logsDir } from '../../destructive.js';
 import { addSafetyOptions, formatMs, plural, prefixesOf, runQueueAction, statesParser, targetQueues, type CommonFlags } from './shared.js';
 
@@ -81,12 +81,12 @@ export function printDrain(r: DrainResult, out: Output): void {
       .map(([state, n]) => `${n} ${state}`)
       .join(', ') || 'none';
   if (r.dryRun) {
-    out.line(`Dry run: would remove from ${r.queue}: ${found}; nothing was changed.`);
+    out.line(`Dry run: would remove from ${safe(r.queue)}: ${found}; nothing was changed.`);
     return;
   }
   if (r.backup) out.line(`Backed up ${plural(r.backedUp, 'job')} to ${r.backup}`);
   out.line(
-    `Removed ${plural(r.removed, 'job')} from ${r.queue} (${found} found)${r.skipped ? `; left ${r.skipped} that turned active, finished or belong to a job scheduler` : ''} in ${formatMs(r.elapsedMs)}.`,
+    `Removed ${plural(r.removed, 'job')} from ${safe(r.queue)} (${found} found)${r.skipped ? `; left ${r.skipped} that turned active, finished or belong to a job scheduler` : ''} in ${formatMs(r.elapsedMs)}.`,
   );
   if (r.interrupted) out.warn('interrupted: the jobs not yet removed are still in the queue');
 }
@@ -123,11 +123,11 @@ Examples:
     });
     ctx.output.clearProgress();
     const { ids: _ids, ...summary } = result;
-    if (toStdout) ctx.output.info(`Exported ${plural(result.exported, 'job')} of ${result.queue}.`);
+    if (toStdout) ctx.output.info(`Exported ${plural(result.exported, 'job')} of ${safe(result.queue)}.`);
     else
       ctx.output.result(summary, (r, out) =>
         out.line(
-          `Exported ${plural(r.exported, 'job')} of ${r.queue} to ${r.file} (${
+          `Exported ${plural(r.exported, 'job')} of ${safe(r.queue)} to ${safe(r.file)} (${
             Object.entries(r.byState)
               .map(([s, n]) => `${n} ${s}`)
               .join(', ') || 'none'
@@ -198,8 +198,8 @@ Examples:
             .join(', ') || 'none';
         out.line(
           r.dryRun
-            ? `Dry run: would add ${plural(r.total, 'job')} to ${r.queue} (${states}); nothing was changed.`
-            : `Added ${plural(r.added, 'job')} to ${r.queue} (originally ${states}).`,
+            ? `Dry run: would add ${plural(r.total, 'job')} to ${safe(r.queue)} (${states}); nothing was changed.`
+            : `Added ${plural(r.added, 'job')} to ${safe(r.queue)} (originally ${states}).`,
         );
       },
     );
