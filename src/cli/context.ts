@@ -40,6 +40,9 @@ export class CliContext {
   private configInstance: CachectlConfig | undefined;
   private connectionPromise: Promise<RedisConnection> | undefined;
 
+  /** The command being run (`queues inspect`) and its own options, once parsed. */
+  command: { path: string; options: Record<string, unknown> } | undefined;
+
   /** What the process should exit with when the command returns normally. */
   exitCode: number = 0;
 

@@ -80,7 +80,8 @@ export function resolveConfig(input: ConfigInput = {}, password?: string): Cache
 }
 
 function finish(data: ParsedConfig, password: string | undefined, source: string | undefined): CachectlConfig {
-  const families: Record<string, Family> = {};
+  // No prototype: a family named toString, constructor or __proto__ is just unknown.
+  const families = Object.create(null) as Record<string, Family>;
   for (const [name, family] of Object.entries(data.families)) {
     if (family === false) continue;
     families[name] = { ...family, name, parsed: parseTemplate(family.template) };
