@@ -9,6 +9,7 @@ import { type CachectlError, UsageError } from '../errors.js';
 import { displayUrl, registerSecret } from '../redact.js';
 import { readUrl } from '../url-text.js';
 import { classifyRedisError } from './errors.js';
+import { diagnoseSentinels } from './sentinel.js';
 import { readTlsCa } from './tls-ca.js';
 import { DEFAULT_URL, parseRedisUrl, type ConnectionOptions } from './options.js';
 
@@ -84,7 +85,11 @@ export async function connect(options: ConnectionOptions = {}): Promise<RedisCon
       name: options.sentinelName,
       sentinelRetryStrategy: () => null,
     });
-    await open(client, target, connectTimeout);
+    try {
+      await open(client, target, connectTimeout);
+    } catch (error) {
+      throw (await diagnoseSentinels(options.sentinels!, options.sentinelName!, connectTimeout)) ?? error;
+    }
     return wrap(client, 'sentinel', target, true, again);
   }
 
@@ -143,13 +148,21 @@ function wrap(client: RedisClient, mode: ConnectionMode, target: string, owned: 
     mode,
     target,
     masters: () => (client instanceof Cluster ? client.nodes('master') : [client]),
-    nodeName: (node) => `${node.options.host ?? '127.0.0.1'}:${node.options.port ?? 6379}`,
+    nodeName: (node) => (mode === 'sentinel' ? (socketName(node) ?? 'master') : `${node.options.host ?? '127.0.0.1'}:${node.options.port ?? 6379}`),
     wrapError: (error) => classifyRedisError(error, target),
     duplicate,
     close: async () => {
       if (owned) await closeClient(client);
     },
   };
+}
+
+/** The address a client is connected to (the master a sentinel named: its options hold no host). */
+function socketName(node: Redis): string | undefined {
+  const stream = (node as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
+  if (!stream?.remoteAddress) return undefined;
+  const host = stream.remoteAddress.replace(/^::ffff:/, '');
+  return `${host.includes(':') ? `[${host}]` : host}:${stream.remotePort}`;
 }
 
 const QUIT_GRACE_MS = 500;
