@@ -25,3 +25,11 @@ describe('guardControls', () => {
     expect((JSON.parse(guarded) as { v: string }).v).toBe('a\x85\x7f\u202eb');
   });
 });
+
+describe('Prometheus label values', () => {
+  it('escape control characters other than newline as the text \\xNN', async () => {
+    const { escapeLabelValue } = await import('../../../src/core/metrics/exposition.js');
+    expect(escapeLabelValue('q\x1b[2J\x07"\\\n')).toBe('q\\\\x1b[2J\\\\x07\\"\\\\\\n');
+    expect(escapeLabelValue('plain')).toBe('plain');
+  });
+});
