@@ -645,10 +645,11 @@ describe('bad input: a clear message, a documented exit code, nothing modified',
 
 describe('bad input through the built binary', () => {
   // Node prints its own two-line DeprecationWarning when TLS is given an IP address as server name.
-  it('rediss:// to an IP address that refuses: the error and hint only, exit 3', async () => {
+  it('rediss:// to an IP address that refuses: the --tls-insecure warning, the error and hint only, exit 3', async () => {
     const result = await spawnCli(['--redis-url', `rediss://127.0.0.1:${fx.closedPort}`, '--tls-insecure', '--config', fx.cfg, 'ping'], { cwd: fx.dir });
     expect(result.stderr).not.toMatch(/DeprecationWarning|trace-deprecation/);
     expect(result.stderr.split('\n').filter((l) => l !== '')).toEqual([
+      expect.stringMatching(/^warning: --tls-insecure: /),
       expect.stringMatching(/^error: Cannot connect to Redis at rediss:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)$/),
       expect.stringMatching(/^hint: /),
     ]);
