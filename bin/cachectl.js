@@ -20,6 +20,8 @@ for (const stream of [process.stdout, process.stderr]) {
 
 let cli;
 try {
+  // First: what `ps` shows of this process must not carry a password given on the command line.
+  (await import('../dist/cli/process-title.js')).hideArgvSecrets(process.argv.slice(2), process.env);
   cli = await import('../dist/cli/main.js');
 } catch (error) {
   if (error && error.code === 'ERR_MODULE_NOT_FOUND') {

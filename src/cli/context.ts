@@ -5,7 +5,7 @@
 import { loadConfig, type CachectlConfig } from '../config/load.js';
 import { connect, type RedisConnection } from '../redis/connect.js';
 import { connectionOptionsFrom } from '../redis/from-config.js';
-import type { HostPort } from '../redis/options.js';
+import type { ConnectionOptions, HostPort } from '../redis/options.js';
 import { Output, type CliStreams } from './output.js';
 
 /** Options every command accepts (see `cachectl --help`). */
@@ -39,6 +39,9 @@ export class CliContext {
   private outputInstance: Output | undefined;
   private configInstance: CachectlConfig | undefined;
   private connectionPromise: Promise<RedisConnection> | undefined;
+
+  /** The command being run (`queues inspect`) and its own options, once parsed. */
+  command: { path: string; options: Record<string, unknown> } | undefined;
 
   /** What the process should exit with when the command returns normally. */
   exitCode: number = 0;
@@ -109,9 +112,20 @@ export class CliContext {
   /** The server connection, opened on first use and closed by `close()`. */
   connection(): Promise<RedisConnection> {
     if (!this.connectionPromise) {
-      this.connectionPromise = connect(connectionOptionsFrom(this.config()));
+      const options = connectionOptionsFrom(this.config());
+      this.warnInsecure(options);
+      this.connectionPromise = connect(options);
     }
     return this.connectionPromise;
+  }
+
+  /** Every run that skips certificate checks says so (also from the config file, also with --quiet). */
+  private warnInsecure(options: ConnectionOptions): void {
+    if (!options.tlsInsecure) return;
+    const tls = /^(rediss|valkeys):/i.test((options.url ?? '').trim());
+    if (tls || (options.sentinels?.length ?? 0) > 0) {
+      this.output.warn("--tls-insecure: the server's certificate is not verified; anyone on the path can read and change this connection");
+    }
   }
 
   /**

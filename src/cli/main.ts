@@ -5,12 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { tenantScope } from '../core/tenant.js';
-import { CachectlError, ExitCode, UsageError } from '../errors.js';
+import { CachectlError, ExitCode, PermissionError, UsageError } from '../errors.js';
 import { redact } from '../redact.js';
-import { classifyRedisError } from '../redis/errors.js';
+import { classifyRedisError, isRedisFailure } from '../redis/errors.js';
 import { parseHostList } from '../redis/options.js';
+import { aclUserHint } from './acl-users.js';
 import { entriesFor, type CommandFactory } from './commands/index.js';
 import { rewriteLegacyHookFlags } from './legacy-flags.js';
+import { registerArgvSecrets } from './process-title.js';
 import { CliContext, type CliEnvironment, type GlobalOptions } from './context.js';
 import { durationParser } from './parsers.js';
 
@@ -77,6 +79,7 @@ Examples:
     const globals = action.optsWithGlobals<GlobalOptions>();
     if (globals.tenant !== undefined) assertTenantCommand(program, action, globals.tenant);
     ctx.init(globals);
+    ctx.command = { path: commandPath(program, action), options: action.opts() };
   });
   for (const make of factories) {
     const command = make(ctx);
@@ -94,6 +97,7 @@ Examples:
 export async function run(argv: string[], options: RunOptions = {}): Promise<number> {
   // The earlier clear-cache.js flags (--pre-deploy, --deploy, --pm2-restart) are `hook <name>`.
   argv = rewriteLegacyHookFlags(argv);
+  registerArgvSecrets(argv, options.env ?? process.env);
   const ctx = new CliContext({
     streams: options.streams ?? { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin },
     env: options.env ?? process.env,
@@ -141,12 +145,25 @@ function report(ctx: CliContext, error: unknown): number {
   if (error instanceof CachectlError) {
     output.error(error.message);
     if (error.hint) output.hint(`hint: ${error.hint}`);
+    if (error instanceof PermissionError) {
+      const user = aclUserHint(ctx.command?.path, { dryRun: ctx.command?.options.dryRun === true, queue: ctx.command?.options.queue !== undefined });
+      if (user) output.hint(`hint: ${user}`);
+    }
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
   output.error(`unexpected failure: ${redact(message)}`);
   output.hint('hint: this is a bug in cachectl if the message does not explain it; please report it');
   return ExitCode.FAILED;
+}
+
+/** `queues inspect`, `hook pm2-restart`: the command's names below the program. */
+function commandPath(program: Command, action: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = action; c && c !== program; c = c.parent) names.unshift(c.name());
+  // Hooks are one command with the hook's name as argument: each has its own documented user.
+  if (names.join(' ') === 'hook' && action.args[0]) names.push(action.args[0]);
+  return names.join(' ');
 }
 
 /** Commands that have a tenant-restricted meaning (the others refuse `--tenant`). */
@@ -171,12 +188,13 @@ function parseTenant(value: string, previous: string | undefined): string {
 }
 
 /**
- * A Redis reply error that escaped a command unclassified (NOPERM, WRONGPASS, …) still gets its
- * message, hint and exit code (7 for an ACL denial naming the command) instead of "unexpected failure".
+ * A Redis failure that escaped a command unclassified (a reply error such as NOPERM, a command
+ * timeout, a lost connection) still gets its message, hint and exit code (7 for an ACL denial, 3
+ * for a timeout) instead of "unexpected failure".
  */
 async function classifyStray(ctx: CliContext, error: unknown): Promise<unknown> {
   if (error instanceof CachectlError || error instanceof CommanderError) return error;
-  if ((error as Error)?.name !== 'ReplyError' && !/^(NOPERM|WRONGPASS|NOAUTH)\b/.test(String((error as Error)?.message))) return error;
+  if (!isRedisFailure(error)) return error;
   const connection = await ctx.connection().catch(() => undefined);
   return connection ? connection.wrapError(error) : classifyRedisError(error, 'the server');
 }

@@ -1,10 +1,15 @@
 /**
  * How the CLI speaks: results on stdout (tables, or JSON with --json), diagnostics and warnings on
- * stderr, progress only when stderr is a terminal. Everything written passes through `redact()`.
+ * stderr, progress only when stderr is a terminal. Everything written passes through `redact()`
+ * and a last guard against control characters; text from data is escaped with `safe()` first.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
+import { guardControls, jsonSafe, printable } from '../printable.js';
 import { redact } from '../redact.js';
+
+/** The one helper for text that comes from data (Redis, files, jobs): control characters escaped. */
+export const safe = printable;
 
 export interface CliStreams {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -35,7 +40,7 @@ export class Output {
 
   /** Print a command's result: `render` for people, the data itself with --json. */
   result<T>(data: T, render: (data: T, out: Output) => void): void {
-    if (this.json) this.write(`${JSON.stringify(data, jsonReplacer, 2)}\n`);
+    if (this.json) this.write(`${jsonSafe(JSON.stringify(data, jsonReplacer, 2))}\n`);
     else render(data, this);
   }
 
@@ -79,7 +84,7 @@ export class Output {
   progress(text: string): void {
     if (!this.streams.stderr.isTTY || this.quiet) return;
     this.progressShown = true;
-    this.streams.stderr.write(`\r\x1b[2K${redact(text)}`);
+    this.streams.stderr.write(`\r\x1b[2K${this.guard(redact(text))}`);
   }
 
   /** Remove the progress line, if one is shown. */
@@ -90,12 +95,17 @@ export class Output {
   }
 
   private write(text: string): void {
-    this.streams.stdout.write(redact(text));
+    this.streams.stdout.write(this.guard(redact(text)));
   }
 
   private err(text: string): void {
     this.clearProgress();
-    this.streams.stderr.write(`${redact(text)}\n`);
+    this.streams.stderr.write(`${this.guard(redact(text))}\n`);
+  }
+
+  /** No raw control character reaches the terminal, except newline, tab and our own colours. */
+  private guard(text: string): string {
+    return guardControls(text, this.color.level > 0);
   }
 }
 

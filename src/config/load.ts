@@ -2,10 +2,11 @@
  * Resolve the configuration once: flags > environment > config file > defaults, validated with
  * messages that name the file and the bad field.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { MIB, readInputFile } from '../input-file.js';
 import { registerSecret } from '../redact.js';
 import { CONFIG_FILE_NAME, DEFAULT_FAMILIES, DEFAULT_TENANT } from './defaults.js';
 import { configSchema, type ConfigInput, type FamilyConfig, type ParsedConfig } from './schema.js';
@@ -43,6 +44,9 @@ export interface LoadConfigOptions {
   overrides?: ConfigOverrides;
 }
 
+/** A config file is small; anything larger is a mistake (or /dev/zero). */
+const CONFIG_MAX_BYTES = MIB;
+
 /** Load, merge and validate the configuration. Throws `ConfigError` naming the bad field. */
 export function loadConfig(options: LoadConfigOptions = {}): CachectlConfig {
   const env = options.env ?? process.env;
@@ -76,7 +80,8 @@ export function resolveConfig(input: ConfigInput = {}, password?: string): Cache
 }
 
 function finish(data: ParsedConfig, password: string | undefined, source: string | undefined): CachectlConfig {
-  const families: Record<string, Family> = {};
+  // No prototype: a family named toString, constructor or __proto__ is just unknown.
+  const families = Object.create(null) as Record<string, Family>;
   for (const [name, family] of Object.entries(data.families)) {
     if (family === false) continue;
     families[name] = { ...family, name, parsed: parseTemplate(family.template) };
@@ -99,16 +104,12 @@ function readConfigFile(file: string | undefined, cwd: string): { raw: ConfigInp
       hint: 'check the path given to --config or CACHECTL_CONFIG',
     });
   }
-  let text: string;
-  try {
-    text = readFileSync(target, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(`Cannot read config file ${file ?? CONFIG_FILE_NAME}: ${code ?? 'error'}`, {
-      cause: error,
-      hint: code === 'EISDIR' ? 'give --config / CACHECTL_CONFIG a file, not a folder' : 'check the file permissions',
-    });
-  }
+  const text = readInputFile(target, {
+    what: 'config file',
+    maxBytes: CONFIG_MAX_BYTES,
+    option: '--config / CACHECTL_CONFIG',
+    makeError: (message, hint, cause) => new ConfigError(message, { hint, cause }),
+  }).toString('utf8');
   let raw: unknown;
   try {
     raw = JSON.parse(text);

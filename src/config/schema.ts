@@ -130,7 +130,7 @@ function checkInvalidationRules(
     const families = Array.isArray(rule.family) ? rule.family : [rule.family];
     const placeholders = new Map<string, string[]>();
     for (const name of families) {
-      const family = config.families[name];
+      const family = Object.hasOwn(config.families, name) ? config.families[name] : undefined;
       if (!family) {
         ctx.addIssue({
           code: 'custom',

@@ -3,12 +3,14 @@
  * master nodes to work on. A CLI connection fails fast: bounded connect and command timeouts and
  * no reconnect loop.
  */
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { type CachectlError, UsageError } from '../errors.js';
 import { displayUrl, registerSecret } from '../redact.js';
+import { readUrl } from '../url-text.js';
 import { classifyRedisError } from './errors.js';
+import { diagnoseSentinels } from './sentinel.js';
+import { readTlsCa } from './tls-ca.js';
 import { DEFAULT_URL, parseRedisUrl, type ConnectionOptions } from './options.js';
 
 export type ConnectionMode = 'standalone' | 'cluster' | 'sentinel';
@@ -38,6 +40,9 @@ const DEFAULT_COMMAND_TIMEOUT_MS = 15000;
 /** Connect according to `options`; rejects with a classified `CachectlError`. */
 export async function connect(options: ConnectionOptions = {}): Promise<RedisConnection> {
   const url = options.url || DEFAULT_URL;
+  // Known before parsing, so even a message about a URL that does not read cannot carry it.
+  registerSecret(readUrl(url).parts.password);
+  registerSecret(options.password);
   const parsed = parseRedisUrl(url);
   const password = parsed.password ?? options.password;
   registerSecret(password);
@@ -80,7 +85,11 @@ export async function connect(options: ConnectionOptions = {}): Promise<RedisCon
       name: options.sentinelName,
       sentinelRetryStrategy: () => null,
     });
-    await open(client, target, connectTimeout);
+    try {
+      await open(client, target, connectTimeout);
+    } catch (error) {
+      throw (await diagnoseSentinels(options.sentinels!, options.sentinelName!, connectTimeout)) ?? error;
+    }
     return wrap(client, 'sentinel', target, true, again);
   }
 
@@ -139,13 +148,21 @@ function wrap(client: RedisClient, mode: ConnectionMode, target: string, owned: 
     mode,
     target,
     masters: () => (client instanceof Cluster ? client.nodes('master') : [client]),
-    nodeName: (node) => `${node.options.host ?? '127.0.0.1'}:${node.options.port ?? 6379}`,
+    nodeName: (node) => (mode === 'sentinel' ? (socketName(node) ?? 'master') : `${node.options.host ?? '127.0.0.1'}:${node.options.port ?? 6379}`),
     wrapError: (error) => classifyRedisError(error, target),
     duplicate,
     close: async () => {
       if (owned) await closeClient(client);
     },
   };
+}
+
+/** The address a client is connected to (the master a sentinel named: its options hold no host). */
+function socketName(node: Redis): string | undefined {
+  const stream = (node as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
+  if (!stream?.remoteAddress) return undefined;
+  const host = stream.remoteAddress.replace(/^::ffff:/, '');
+  return `${host.includes(':') ? `[${host}]` : host}:${stream.remotePort}`;
 }
 
 const QUIT_GRACE_MS = 500;
@@ -202,17 +219,7 @@ function isGeneric(error: unknown): boolean {
 }
 
 function tlsOptions(host: string, options: ConnectionOptions): RedisOptions['tls'] {
-  let ca: Buffer | undefined;
-  if (options.tlsCa) {
-    try {
-      ca = readFileSync(options.tlsCa);
-    } catch (error) {
-      throw new UsageError(`Cannot read the TLS CA file ${options.tlsCa} (${(error as NodeJS.ErrnoException).code})`, {
-        hint: 'give --tls-ca the path of a PEM file',
-        cause: error,
-      });
-    }
-  }
+  const ca = options.tlsCa ? readTlsCa(options.tlsCa) : undefined;
   // SNI takes host names only: Node warns (DEP0123, two lines on stderr) for an IP, and verifies
   // the certificate against the host either way.
   return { ca, servername: isIP(host) ? undefined : host, rejectUnauthorized: !options.tlsInsecure };

@@ -2,6 +2,7 @@
  * Turn what ioredis and Node throw into cachectl errors with a cause and a hint.
  */
 import { AuthError, CachectlError, ConnectionError, PermissionError, TimeoutError, TlsError } from '../errors.js';
+import { printable } from '../printable.js';
 import { redact } from '../redact.js';
 
 const TLS_CODES = new Set([
@@ -17,12 +18,88 @@ const TLS_CODES = new Set([
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE']);
 
-/** An ACL denial inside a script: Redis 7.0 says "can't run this command", Redis 7.2+/Valkey "ACL failure in script". */
-const SCRIPT_ACL = /can't run this command or subcommand|ACL failure in script/i;
+/**
+ * An ACL denial inside a script. Redis 7.0: "The user executing the script can't run this command
+ * or subcommand" / "can't access at least one of the keys" / "can't publish to the channel";
+ * Redis 7.2+ and Valkey: "ACL failure in script: …".
+ */
+const SCRIPT_ACL = /The user executing the script can't|can't run this command or subcommand|ACL failure in script/i;
 
 /** True for a server reply that means the ACL denied a command (top level, in MULTI, or in a script). */
 export function isAclDenial(message: string): boolean {
   return /(^|\s)NOPERM\b/.test(message) || SCRIPT_ACL.test(message);
+}
+
+/** What the ACL denied: a command, a key, or a channel. */
+export type DenialKind = 'command' | 'key' | 'channel';
+
+export function denialKind(message: string): DenialKind {
+  if (/access (at least )?one of the keys|access a key|no permissions to access a key|keys used as arguments/i.test(message)) return 'key';
+  if (/channel/i.test(message)) return 'channel';
+  return 'command';
+}
+
+/**
+ * Failures that come from talking to the server (a reply error, a command timeout, a lost
+ * connection) rather than from a bug: they get a class and an exit code at the boundary.
+ */
+export function isRedisFailure(error: unknown): boolean {
+  const e = error as { name?: string; message?: string; code?: string } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (e.name === 'ReplyError' || e.name === 'MaxRetriesPerRequestError' || e.name === 'ClusterAllFailedError') return true;
+  if (NETWORK_CODES.has(e.code ?? '') || e.code === 'ETIMEDOUT') return true;
+  return /^(NOPERM|WRONGPASS|NOAUTH|EXECABORT|LOADING|BUSY|READONLY|OOM|CLUSTERDOWN|MOVED|ASK)\b|Command timed out|Connection is closed|Stream isn't writeable|Reached the max retries|Failed to refresh slots cache|None of startup nodes/i.test(
+    String(e.message),
+  );
+}
+
+/** Keys a denied command sent (script keys, or the first argument of a keyed command), escaped. */
+function sentKeys(command: { name?: string; args?: unknown[] } | undefined): string[] {
+  if (!command?.args) return [];
+  const name = (command.name ?? '').toLowerCase();
+  const args = command.args.map((a) => (Buffer.isBuffer(a) ? a : Buffer.from(String(a), 'utf8')));
+  if (['eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'fcall_ro'].includes(name)) {
+    const count = Number(args[1]?.toString('latin1'));
+    return Number.isInteger(count) && count > 0 ? args.slice(2, 2 + count).map((k) => printable(k)) : [];
+  }
+  return args.length > 0 ? [printable(args[0]!)] : [];
+}
+
+function listOf(keys: string[]): string {
+  const shown = keys.slice(0, 3).join(', ');
+  return keys.length > 3 ? `${shown} and ${keys.length - 3} more` : shown;
+}
+
+/** The denial inside a MULTI: ioredis keeps the queued commands' errors on EXECABORT. */
+function denialInTransaction(error: unknown): unknown {
+  const previous = (error as { previousErrors?: unknown[] } | null)?.previousErrors;
+  if (!Array.isArray(previous)) return undefined;
+  return previous.find((e) => isAclDenial(String((e as Error)?.message ?? e)));
+}
+
+function permissionError(error: unknown, message: string, target: string): PermissionError {
+  const err = error as { command?: { name?: string; args?: unknown[] } };
+  const inScript = SCRIPT_ACL.test(message);
+  const kind = denialKind(message);
+  const named = /permissions to run the '([^']+)' command/i.exec(message)?.[1];
+  const command = named ?? (inScript ? undefined : err.command?.name);
+  const keys = sentKeys(err.command);
+  const where = inScript ? ' inside a server-side script' : '';
+  let what: string;
+  let hint: string;
+  if (kind === 'key') {
+    what = ` for a key${where}${keys.length > 0 ? ` (the command sent ${listOf(keys)})` : ''}`;
+    hint = 'the user\'s key patterns (~pattern) do not cover these keys: extend them (README, "Least-privilege ACL users")';
+  } else if (kind === 'channel') {
+    what = ` for a channel${where}`;
+    hint = 'the user\'s channel patterns (&pattern) do not cover it: add the channel (README, "Least-privilege ACL users")';
+  } else {
+    what = command ? ` for the '${command}' command${where}` : where ? ` for a command run${where}` : '';
+    hint = command
+      ? `grant '${command}' to this ACL user (see README, "Least-privilege ACL users")`
+      : 'the server does not say which command: "ACL LOG" (as an admin) names it; grant this command group\'s commands (README, "Least-privilege ACL users")';
+  }
+  return new PermissionError(`Permission denied by the server's ACL at ${target}${what}`, { cause: error, hint });
 }
 
 const CONNECT_HINT = 'is the server running and reachable? set REDIS_URL or --redis-url';
@@ -41,18 +118,9 @@ export function classifyRedisError(error: unknown, target: string): CachectlErro
   const message = redact(String(err?.message ?? error));
   const code = err?.code ?? '';
 
-  if (isAclDenial(message)) {
-    // Also inside MULTI (EXECABORT … NOPERM …) and scripts (Redis 7.0 does not name the command there).
-    const inScript = SCRIPT_ACL.test(message);
-    const denied = /no permissions to run the '([^']+)' command/i.exec(message)?.[1] ?? (inScript ? undefined : err.command?.name);
-    const what = denied ? ` for the '${denied}' command` : inScript ? ' for a command run inside a server-side script' : '';
-    return new PermissionError(`Permission denied by the server's ACL at ${target}${what}`, {
-      cause: error,
-      hint: denied
-        ? `grant '${denied}' to this ACL user (see README, "Least-privilege ACL users")`
-        : 'the server does not say which command: "ACL LOG" (as an admin) names it; grant this command group\'s commands (README, "Least-privilege ACL users")',
-    });
-  }
+  const denied = denialInTransaction(error);
+  if (denied) return classifyRedisError(denied, target);
+  if (isAclDenial(message)) return permissionError(error, message, target);
   if (/WRONGPASS|invalid username-password pair|invalid password/i.test(message)) {
     return new AuthError(`Authentication failed at ${target} (wrong user name or password)`, {
       cause: error,

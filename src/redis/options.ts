@@ -2,7 +2,7 @@
  * Connection options and the parsing of `redis://` / `rediss://` URLs into them.
  */
 import { UsageError } from '../errors.js';
-import { displayUrl } from '../redact.js';
+import { displayServerUrl, readUrl, type UrlParts, type UrlProblem } from '../url-text.js';
 
 export interface HostPort {
   host: string;
@@ -40,49 +40,45 @@ export interface ParsedUrl {
 
 export const DEFAULT_URL = 'redis://127.0.0.1:6379';
 
-/** Parse and check a server URL. Throws `UsageError` (never echoing the password). */
+const SCHEMES = ['redis', 'rediss', 'valkey', 'valkeys'];
+const FORM = 'expected redis://[user:password@]host[:port][/db] or rediss://… for TLS';
+
+/** Parse and check a server URL. Throws `UsageError`; no message holds the URL as given. */
 export function parseRedisUrl(url: string): ParsedUrl {
-  const shown = displayUrl(url);
-  // WHATWG URL refuses ports above 65535 as a malformed URL; say what is actually wrong.
-  const portText = /^[a-z]+:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/]*):(\d+)/i.exec(url)?.[1];
-  if (portText !== undefined && (Number(portText) < 1 || Number(portText) > 65535)) {
-    throw new UsageError(`Invalid port ${portText} in Redis URL "${shown}"`, { hint: 'ports are 1–65535' });
-  }
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(`Invalid Redis URL "${shown}"`, {
-      hint: 'expected redis://[user:password@]host[:port][/db] or rediss://… for TLS',
-    });
-  }
-  const scheme = parsed.protocol.replace(/:$/, '');
-  if (!['redis', 'rediss', 'valkey', 'valkeys'].includes(scheme)) {
-    throw new UsageError(`Unsupported URL scheme "${scheme}:" in "${shown}"`, {
-      hint: 'use redis:// or rediss:// (TLS)',
-    });
-  }
-  if (!parsed.hostname) {
-    throw new UsageError(`Redis URL "${shown}" has no host`, { hint: 'e.g. redis://127.0.0.1:6379' });
-  }
-  const port = parsed.port === '' ? 6379 : Number(parsed.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new UsageError(`Invalid port in Redis URL "${shown}"`, { hint: 'ports are 1–65535' });
-  }
-  const dbText = parsed.pathname.replace(/^\//, '');
-  if (dbText !== '' && !/^\d+$/.test(dbText)) {
-    throw new UsageError(`Invalid database "${dbText}" in Redis URL "${shown}"`, {
-      hint: 'the path is a database number, e.g. redis://host:6379/2',
-    });
+  const shown = displayServerUrl(url);
+  const reading = readUrl(url);
+  if (!reading.ok) throw urlProblem(reading.problem, reading.parts, shown);
+  const { parts } = reading;
+  if (!SCHEMES.includes(parts.scheme)) {
+    throw new UsageError(`Unsupported URL scheme "${parts.scheme.slice(0, 20)}:" in "${shown}"`, { hint: 'use redis:// or rediss:// (TLS)' });
   }
   return {
-    tls: scheme === 'rediss' || scheme === 'valkeys',
-    host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port,
-    username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
-    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
-    db: dbText === '' ? 0 : Number(dbText),
+    tls: parts.scheme === 'rediss' || parts.scheme === 'valkeys',
+    host: parts.host,
+    port: parts.port === '' ? 6379 : Number(parts.port),
+    username: parts.username || undefined,
+    password: parts.password || undefined,
+    db: parts.path === '' ? 0 : Number(parts.path),
   };
+}
+
+function urlProblem(problem: UrlProblem, parts: Partial<UrlParts>, shown: string): UsageError {
+  switch (problem) {
+    case 'no-host':
+      return new UsageError(`Redis URL "${shown}" has no host`, { hint: 'e.g. redis://127.0.0.1:6379' });
+    case 'bad-host':
+      return new UsageError(`Invalid host in Redis URL "${shown}"`, { hint: `${FORM}; encode special characters of a password as %XX` });
+    case 'port-nan':
+      return new UsageError(`The port in Redis URL "${shown}" is not a number`, {
+        hint: `${FORM}; a password holding "/" or "@" can be given as REDIS_PASSWORD`,
+      });
+    case 'port-range':
+      return new UsageError(`Invalid port ${parts.port} in Redis URL "${shown}"`, { hint: 'ports are 1–65535' });
+    case 'bad-db':
+      return new UsageError(`Invalid database in Redis URL "${shown}"`, { hint: 'the path is a database number, e.g. redis://host:6379/2' });
+    default:
+      return new UsageError(`Invalid Redis URL "${shown}"`, { hint: FORM });
+  }
 }
 
 /** Parse `host:port,host:port` (the `--sentinel` flag). */

@@ -68,6 +68,6 @@ describe('cachectl backup / restore (binary)', () => {
   it('a file that does not exist: exit 2', async () => {
     const result = await run(['restore', path.join(cwd, 'missing.cbk')]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/Cannot read backup file .*missing\.cbk \(ENOENT\)/);
+    expect(result.stderr).toMatch(/The backup file .*missing\.cbk does not exist/);
   });
 });

@@ -85,7 +85,7 @@ describe('cachectl binary: failures are fast, clear and documented', () => {
     ['not-a-url', /Invalid Redis URL/],
     ['http://127.0.0.1:6379', /Unsupported URL scheme "http:"/],
     ['redis://127.0.0.1:70000', /Invalid port/],
-    ['redis://127.0.0.1:6379/abc', /Invalid database "abc"/],
+    ['redis://127.0.0.1:6379/abc', /Invalid database in Redis URL/],
   ])('bad URL %s: exit 2 and a hint', async (url, message) => {
     const result = await spawnCli(['ping', '--redis-url', url]);
     expect(result.code).toBe(2);

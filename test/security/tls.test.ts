@@ -104,10 +104,37 @@ describeTls(`TLS (rediss://)${OPENSSL ? '' : ' [skipped: openssl not found]'}`, 
     expect(hint).toMatch(/^hint: /);
   });
 
-  it('--tls-insecure connects without verifying (both servers)', async () => {
+  it('--tls-insecure connects without verifying (both servers), and warns every time', async () => {
     for (const target of [url, mismatched.url]) {
       const result = await runCli(['ping', '--json', '--redis-url', target, '--tls-insecure']);
       expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toMatch(/^warning: --tls-insecure: the server's certificate is not verified/m);
+    }
+    // Also with --quiet, and when the setting comes from the config file.
+    const quiet = await runCli(['ping', '--quiet', '--redis-url', url, '--tls-insecure']);
+    expect(quiet.stderr).toMatch(/warning: --tls-insecure/);
+    const config = file('insecure.json');
+    await writeFile(config, JSON.stringify({ redis: { url, tls: { insecure: true } } }));
+    const fromFile = await runCli(['ping', '--config', config]);
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect(fromFile.stderr).toMatch(/warning: --tls-insecure/);
+  });
+
+  it('a PEM that is not a certificate given as --tls-ca is named as what it is (exit 2)', async () => {
+    await writeFile(file('garbage.pem'), 'just some text\n');
+    await writeFile(file('broken.pem'), '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n');
+    openssl(['pkey', '-in', 'server.key', '-pubout', '-out', 'server.pub']);
+    const cases: Array<[string, RegExp]> = [
+      ['server.key', /is a private key, not a CA certificate/],
+      ['server.csr', /is a certificate signing request \(CSR\), not a CA certificate/],
+      ['server.pub', /is a public key, not a CA certificate/],
+      ['garbage.pem', /is not a PEM file, not a CA certificate/],
+      ['broken.pem', /holds a certificate that does not parse/],
+    ];
+    for (const [name, message] of cases) {
+      const result = await runCli(['ping', '--redis-url', url, '--tls-ca', file(name)]);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(message);
     }
   });
 });

@@ -8,6 +8,7 @@ import type { MaintenanceOutcome } from '../../core/maintenance/run.js';
 import { defaultSteps } from '../../core/maintenance/steps.js';
 import { runLifecycle } from '../../core/safety/lifecycle.js';
 import { CachectlError, LockHeldError } from '../../errors.js';
+import { guardControls, jsonSafe } from '../../printable.js';
 import { redact } from '../../redact.js';
 import type { CliContext } from '../context.js';
 import { cliEnv, logsDir } from '../destructive.js';
@@ -54,7 +55,7 @@ Examples:
       const out = ctx.output;
       const json = flags.logFormat === 'json';
       // Straight to stdout (one object per line, nothing else on it), through the same redaction as Output.
-      const write = (line: string) => out.streams.stdout.write(`${redact(line)}\n`);
+      const write = (line: string) => out.streams.stdout.write(`${jsonSafe(guardControls(redact(line), false))}\n`);
       let outcome: MaintenanceOutcome;
       try {
         const env = await cliEnv(ctx);

@@ -12,7 +12,8 @@ import { ExitCode, PartialError } from '../../errors.js';
 import { promptConfirm } from '../confirm.js';
 import type { CliContext } from '../context.js';
 import { cliEnv } from '../destructive.js';
-import type { Output } from '../output.js';
+import { safe, type Output } from '../output.js';
+import { checkInputFile } from '../../input-file.js';
 
 interface RestoreFlags {
   replace?: boolean;
@@ -58,9 +59,12 @@ Examples:
     .action(async (file: string, flags: RestoreFlags) => {
       // --tenant: only keys under tenant:<id>: (a --match must stay inside it), checked before connecting.
       const match = ctx.options.tenant !== undefined ? tenantMatch(flags.match, tenantScope(ctx.options.tenant)) : flags.match;
+      const backupFile = path.resolve(ctx.environment.cwd, file);
+      // Before connecting: a folder, FIFO or device is not a backup (the reader bounds the rest).
+      checkInputFile(backupFile, { what: 'backup file', maxBytes: Number.MAX_SAFE_INTEGER });
       const env = await cliEnv(ctx);
       const out = ctx.output;
-      const op = restoreOperation(env.connection, env.config, path.resolve(ctx.environment.cwd, file), {
+      const op = restoreOperation(env.connection, env.config, backupFile, {
         replace: flags.replace === true,
         ttlMode: flags.ttlMode,
         ...(match !== undefined ? { match } : {}),
@@ -93,7 +97,7 @@ export function printRestore(result: RestoreResult, out: Output): void {
     `${c.green(verb)} ${n(result.restored)} of ${n(result.keys)} keys into ${result.target} (${seconds} s)` +
       (result.interrupted ? ` ${c.yellow('— interrupted')}` : ''),
   );
-  out.line(`backup: ${result.file}, taken ${result.created} by "${result.command}" from ${result.source}`);
+  out.line(`backup: ${safe(result.file)}, taken ${safe(result.created)} by "${safe(result.command)}" from ${safe(result.source)}`);
   if (!result.complete) out.line(c.yellow('interrupted backup: only its whole records were restored (the rest of the file is cut)'));
   const { exists, expired, unmatched, protected: guarded } = result.skipped;
   const skipped = [
@@ -105,6 +109,6 @@ export function printRestore(result: RestoreResult, out: Output): void {
   if (skipped.length > 0) out.line(`skipped: ${skipped.join(', ')}`);
   if (result.failed > 0) {
     out.line(c.red(`failed: ${n(result.failed)}`));
-    for (const e of result.errors) out.line(`  ${e.key}: ${e.error}`);
+    for (const e of result.errors) out.line(`  ${safe(e.key)}: ${safe(e.error)}`);
   }
 }

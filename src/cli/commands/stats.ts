@@ -9,7 +9,7 @@ import { collectStats, DEFAULT_NAMESPACE_DEPTH, DEFAULT_SAMPLE, DEFAULT_TOP_NAME
 import { humanBytes, humanDuration } from '../../core/stats/format.js';
 import type { FamilyStats, StatsProgress, StatsResult } from '../../core/stats/types.js';
 import type { CliContext } from '../context.js';
-import type { Output } from '../output.js';
+import { safe, type Output } from '../output.js';
 import { integerParser } from '../parsers.js';
 import { printTopKeys } from './stats-top.js';
 
@@ -153,7 +153,7 @@ export function printStats(s: StatsResult, out: Output): void {
   if (s.top) printTopKeys(s.top, out);
   out.line(`queue keys: ${est}${n(s.queueKeys.keys)} (${pct(s.queueKeys.share)})    keys of no family: ${est}${n(s.unknown.keys)} (${pct(s.unknown.share)})`);
   if (s.unknown.namespaces.length > 0) {
-    const rows = s.unknown.namespaces.map((ns) => [ns.namespace, `${est}${n(ns.keys)}`, pct(ns.share)]);
+    const rows = s.unknown.namespaces.map((ns) => [safe(ns.namespace), `${est}${n(ns.keys)}`, pct(ns.share)]);
     if (s.unknown.otherKeys > 0) rows.push([`(${n(s.unknown.otherNamespaces)} more namespaces)`, `${est}${n(s.unknown.otherKeys)}`, '']);
     out.table(['namespace (no family)', 'keys', 'share'], rows, { align: ['left', 'right', 'right'] });
   }
@@ -161,7 +161,7 @@ export function printStats(s: StatsResult, out: Output): void {
     out.table(
       ['queue', 'waiting', 'active', 'delayed', 'prioritized', 'children', 'paused', 'completed', 'failed'],
       s.queues.map((q) => [
-        q.key,
+        safe(q.key),
         q.counts.waiting,
         q.counts.active,
         q.counts.delayed,

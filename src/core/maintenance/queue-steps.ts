@@ -4,7 +4,8 @@
  * touched, nor anything outside the queue prefixes.
  */
 import type { CachectlConfig } from '../../config/load.js';
-import { ConnectionError, PartialError } from '../../errors.js';
+import { ConnectionError, PartialError, PermissionError } from '../../errors.js';
+import { isAclDenial } from '../../redis/errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import { clusterProblem } from '../queues/bull.js';
 import { cleanQueue } from '../queues/clean.js';
@@ -79,6 +80,11 @@ export async function cleanFinishedJobs(connection: RedisConnection, config: Cac
       } catch (error) {
         const message = `${ref.key} ${state}: ${(error as Error).message}`;
         if (isConnectionLoss(error)) throw new PartialError(message, { ...result, errors: [...result.errors] });
+        // A denied command fails on every queue alike: stop, exit 7 while nothing was removed yet.
+        if (error instanceof PermissionError || isAclDenial(String((error as Error)?.message))) {
+          if (Object.keys(result.removed.queues).length === 0 || options.dryRun) throw connection.wrapError(error);
+          throw new PartialError(message, { ...result, errors: [...result.errors, message] });
+        }
         result.errors.push(message);
       }
     }

@@ -60,9 +60,17 @@ function renderLabels(labels: Labels): string {
   return `{${parts.join(',')}}`;
 }
 
-/** Label values: backslash, double quote and line feed are escaped. */
+/**
+ * Label values: backslash, double quote and line feed are escaped as the format says; any other
+ * control character is written as the text `\\xNN` (an escaped backslash), so a value from data
+ * cannot reach a terminal that displays the scrape raw.
+ */
 export function escapeLabelValue(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  return value
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"')
+    .replace(/\n/g, '\\n')
+    .replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, (ch) => `\\\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** HELP text: backslash and line feed are escaped. */

@@ -9,6 +9,7 @@ import { UsageError } from '../../errors.js';
 import { canonicalAppKey, PM2_DEPLOY_HOOKS } from './app-keys.js';
 import { checkCron, cronDisabled } from './cron.js';
 import { cachectlCommandOf, isCachectlScript, LONG_RUNNING_COMMANDS } from './commands.js';
+import { checkInputFile, MIB } from '../../input-file.js';
 
 /** One `apps[]` entry, as written in the file. */
 
@@ -51,6 +52,8 @@ export async function loadEcosystem(file: string, cwd: string = process.cwd()): 
   if (!existsSync(path)) {
     throw new UsageError(`ecosystem file not found: ${path}`, { hint: 'pass --ecosystem <file> (default ./ecosystem.config.cjs)' });
   }
+  // require() would read a device or a huge file whole: check what it is first.
+  checkInputFile(path, { what: 'ecosystem file', maxBytes: MIB, option: '--ecosystem' });
   let exported: unknown;
   try {
     delete requireFrom.cache[path];

@@ -53,12 +53,22 @@ export function assertOperable(connection: RedisConnection, ref: QueueRef): void
   }
 }
 
+/** A queue name BullMQ could not use: empty, or ending in ":" (its keys would run into the prefix's). */
+export function checkQueueName(name: string): void {
+  if (name.trim() === '' || name.endsWith(':')) {
+    throw new UsageError(name.trim() === '' ? 'The queue name is empty' : `The queue name "${name}" ends in ":"`, {
+      hint: 'give a queue name, e.g. messages (or <prefix>:<name>)',
+    });
+  }
+}
+
 /**
  * Resolve what the operator typed — a queue name, or `<prefix>:<name>` — to exactly one queue.
  * Checks `<prefix>:<name>:meta` directly (no scan); only when nothing matches does it scan, to
  * list the queues that do exist in the error (exit 2).
  */
 export async function resolveQueue(connection: RedisConnection, input: string, prefixes: string[]): Promise<QueueRef> {
+  checkQueueName(input);
   const candidates: QueueRef[] = [];
   for (const prefix of new Set(prefixes)) {
     candidates.push(queueRef(prefix, input));

@@ -5,9 +5,7 @@
  * (one MULTI/EXEC), so running the same import again adds only what is missing; `again` imports
  * the whole file once more. A job whose own `opts.jobId` is already in the queue is left out.
  */
-import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { Job, type JobsOptions, type Queue } from 'bullmq';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
@@ -16,6 +14,7 @@ import type { RedisConnection } from '../../redis/connect.js';
 import { EXPORTABLE_STATES, withQueue, type ExportableState } from './bull.js';
 import type { QueueRef } from './discovery.js';
 import { fileDigest, importedLines, ledgerKey, recordLines } from './import-ledger.js';
+import { fileLines } from './file-lines.js';
 
 export interface ImportOptions {
   file: string;
@@ -115,9 +114,8 @@ async function withoutDuplicates(client: Redis | Cluster, ref: QueueRef, batch: 
 
 /** Parse and validate each non-empty line; throws UsageError naming the first bad one. */
 async function* readLines(queue: Queue, file: string): AsyncGenerator<{ line: ImportLine; state: ExportableState }> {
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   let number = 0;
-  for await (const text of lines) {
+  for await (const text of fileLines(file)) {
     number++;
     if (text.trim() === '') continue;
     let parsed: { line: ImportLine; state: ExportableState };
@@ -125,7 +123,6 @@ async function* readLines(queue: Queue, file: string): AsyncGenerator<{ line: Im
       parsed = parseLine(text);
       check(queue, parsed.line);
     } catch (error) {
-      lines.close();
       throw new UsageError(`${file}, line ${number}: ${(error as Error).message}; nothing was imported`, {
         hint: 'each line must be a JSON object as written by "cachectl queues export": {"name","data","opts","state","timestamp",…}',
       });

@@ -15,6 +15,7 @@ import {
 import { assertOperable, clusterProblem, FINISHED_STATES, type FinishedState } from '../../../core/queues/bull.js';
 import { queueCounts } from '../../../core/queues/discovery.js';
 import type { CliContext } from '../../context.js';
+import { safe } from '../../output.js';
 import { integerParser } from '../../parsers.js';
 import { addSafetyOptions, plural, runQueueAction, stateParser, targetQueues, type CommonFlags } from './shared.js';
 
@@ -57,8 +58,8 @@ Examples:
       (r, out) =>
         out.line(
           r.dryRun
-            ? `Dry run: would retry ${plural(r.matched, `${r.state} job`)} of ${r.queue}.`
-            : `Retried ${plural(r.retried, `${r.state} job`)} of ${r.queue} (moved back to wait).`,
+            ? `Dry run: would retry ${plural(r.matched, `${r.state} job`)} of ${safe(r.queue)}.`
+            : `Retried ${plural(r.retried, `${r.state} job`)} of ${safe(r.queue)} (moved back to wait).`,
         ),
     );
   });
@@ -83,7 +84,7 @@ Examples:
     if (name) assertOperable(connection, refs[0]!);
     const usable = refs.filter((ref) => {
       const problem = clusterProblem(connection, ref);
-      if (problem) ctx.output.warn(`skipped ${ref.key}: ${problem}`);
+      if (problem) ctx.output.warn(`skipped ${safe(ref.key)}: ${safe(problem)}`);
       return !problem;
     });
     const act = async (dryRun: boolean) => {
@@ -109,7 +110,7 @@ Examples:
       (data, out) => {
         for (const r of data.queues) {
           const already = r.wasPaused === pause;
-          out.line(`${r.queue}: ${already ? `already ${pause ? 'paused' : 'running'}` : data.dryRun ? `would ${verb}` : pause ? 'paused' : 'resumed'}`);
+          out.line(`${safe(r.queue)}: ${already ? `already ${pause ? 'paused' : 'running'}` : data.dryRun ? `would ${verb}` : pause ? 'paused' : 'resumed'}`);
         }
         if (data.queues.length === 0) out.line('No queues.');
       },
@@ -159,15 +160,15 @@ Examples:
         auditResult: (r) => ({ jobs: r.jobs, active: r.active, obliterated: r.obliterated, force: flags.force === true }),
       },
       (r, out) => {
-        if (!r.dryRun) return out.line(`Obliterated ${r.queue} (${plural(r.jobs, 'job')}).`);
-        out.line(`Dry run: would obliterate ${r.queue} (${plural(r.jobs, 'job')}, ${r.active} active); nothing was changed.`);
+        if (!r.dryRun) return out.line(`Obliterated ${safe(r.queue)} (${plural(r.jobs, 'job')}).`);
+        out.line(`Dry run: would obliterate ${safe(r.queue)} (${plural(r.jobs, 'job')}, ${r.active} active); nothing was changed.`);
       },
     );
     if (result.dryRun && result.active > 0 && !flags.force)
       ctx.output.warn(`a real run would be refused while ${result.active} job(s) are active (unless --force)`);
     if (!result.dryRun) {
       const left = await queueCounts(connection, ref!);
-      if (Object.values(left).some((n) => n > 0)) ctx.output.warn(`${ref!.key} still holds jobs added while it was being removed`);
+      if (Object.values(left).some((n) => n > 0)) ctx.output.warn(`${safe(ref!.key)} still holds jobs added while it was being removed`);
     }
   });
 }

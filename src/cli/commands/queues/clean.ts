@@ -6,7 +6,7 @@ import { assertOperable, clusterProblem, CLEANABLE_STATES, type CleanableState }
 import { cleanQueue, DEFAULT_MAX_TIME_MS, type CleanResult } from '../../../core/queues/clean.js';
 import { UsageError } from '../../../errors.js';
 import type { CliContext } from '../../context.js';
-import type { Output } from '../../output.js';
+import { safe, type Output } from '../../output.js';
 import { durationParser, integerParser } from '../../parsers.js';
 import { addSafetyOptions, formatAge, formatMs, parseGrace, plural, runQueueAction, stateParser, targetQueues, type CommonFlags } from './shared.js';
 
@@ -129,11 +129,11 @@ export function printClean(s: CleanSummary, out: Output): void {
   const verb = s.dryRun ? 'would remove' : 'removed';
   out.table(
     ['queue', 'state', verb, 'left in state', 'batches', 'time', 'stopped'],
-    s.queues.map((r) => [r.queue, r.state, s.dryRun ? r.matched : r.removed, r.remaining, r.batches, formatMs(r.elapsedMs), r.stoppedBy]),
+    s.queues.map((r) => [safe(r.queue), r.state, s.dryRun ? r.matched : r.removed, r.remaining, r.batches, formatMs(r.elapsedMs), r.stoppedBy]),
     { align: ['left', 'left', 'right', 'right', 'right', 'right', 'left'] },
   );
   out.line(
     `${s.dryRun ? 'Dry run: would remove' : 'Removed'} ${plural(s.total, `${s.state} job`)} older than ${formatAge(s.graceMs)}${s.dryRun ? '; nothing was changed' : ''}.`,
   );
-  for (const k of s.skipped) out.warn(`skipped ${k.queue}: ${k.reason}`);
+  for (const k of s.skipped) out.warn(`skipped ${safe(k.queue)}: ${safe(k.reason)}`);
 }

@@ -7,7 +7,7 @@ import { inspectQueue, type QueueInspection } from '../../../core/queues/inspect
 import { listQueues, type QueueSummary } from '../../../core/queues/list.js';
 import { describeMalformed } from '../../../core/queues/shape.js';
 import type { CliContext } from '../../context.js';
-import type { Output } from '../../output.js';
+import { safe, type Output } from '../../output.js';
 import { integerParser } from '../../parsers.js';
 import { formatAge, prefixesOf, type CommonFlags } from './shared.js';
 
@@ -40,7 +40,7 @@ export function printList(result: QueueListResult, out: Output): void {
   out.table(
     ['queue', 'wait', 'active', 'delayed', 'prio', 'children', 'paused', 'completed', 'failed', 'state', 'workers', 'oldest wait', 'events'],
     result.queues.map((q) => [
-      q.key,
+      safe(q.key),
       q.counts.waiting,
       q.counts.active,
       q.counts.delayed,
@@ -57,7 +57,7 @@ export function printList(result: QueueListResult, out: Output): void {
     { align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'right', 'right'] },
   );
   if (result.queues.some((q) => q.workers === null)) out.hint('workers "unknown": CLIENT LIST is not permitted for this user');
-  for (const q of result.queues) if (q.problem) out.warn(`${q.key}: ${q.problem} (use a hash-tagged prefix such as {bull})`);
+  for (const q of result.queues) if (q.problem) out.warn(`${safe(q.key)}: ${safe(q.problem)} (use a hash-tagged prefix such as {bull})`);
 }
 
 interface InspectFlags extends CommonFlags {
@@ -82,7 +82,7 @@ export function inspectCommand(ctx: CliContext): Command {
 export function printInspection(q: QueueInspection, out: Output): void {
   const c = out.color;
   out.line(
-    `${c.bold(q.key)}  ${q.isPaused ? c.yellow('paused') : 'running'} · workers ${q.workers ?? 'unknown'} · oldest waiting ${formatAge(q.oldestWaitingAgeMs)} · events ${q.eventsLength}`,
+    `${c.bold(safe(q.key))}  ${q.isPaused ? c.yellow('paused') : 'running'} · workers ${q.workers ?? 'unknown'} · oldest waiting ${formatAge(q.oldestWaitingAgeMs)} · events ${q.eventsLength}`,
   );
   const counts = q.counts;
   out.table(
@@ -90,7 +90,7 @@ export function printInspection(q: QueueInspection, out: Output): void {
     [[counts.waiting, counts.active, counts.delayed, counts.prioritized, counts.waitingChildren, counts.paused, counts.completed, counts.failed]],
     { align: Array(8).fill('right') },
   );
-  if (q.problem) out.warn(q.problem);
+  if (q.problem) out.warn(safe(q.problem));
   const f = q.failures;
   if (f.total === 0) {
     out.line('No failed jobs.');
@@ -100,7 +100,7 @@ export function printInspection(q: QueueInspection, out: Output): void {
   out.line(`Top failure reasons${note}:`);
   out.table(
     ['count', 'reason'],
-    f.topReasons.map((r) => [r.count, r.reason]),
+    f.topReasons.map((r) => [r.count, safe(r.reason)]),
     { align: ['right', 'left'] },
   );
   if (f.recent.length > 0) {
@@ -108,11 +108,11 @@ export function printInspection(q: QueueInspection, out: Output): void {
     out.table(
       ['id', 'name', 'attempts', 'failed at', 'reason'],
       f.recent.map((j) => [
-        j.id,
-        j.name,
+        safe(j.id),
+        safe(j.name),
         j.attemptsMade,
         j.finishedOn ? new Date(j.finishedOn).toISOString() : '-',
-        j.failedReason.split('\n', 1)[0]!.slice(0, 100),
+        safe(j.failedReason.split('\n', 1)[0]!.slice(0, 100)),
       ]),
       { align: ['left', 'left', 'right', 'left', 'left'] },
     );

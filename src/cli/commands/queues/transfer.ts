@@ -10,7 +10,7 @@ import { exportJobs } from '../../../core/queues/export.js';
 import { importJobs, type ImportResult } from '../../../core/queues/import.js';
 import { UsageError } from '../../../errors.js';
 import type { CliContext } from '../../context.js';
-import type { Output } from '../../output.js';
+import { safe, type Output } from '../../output.js';
 import { logsDir } from '../../destructive.js';
 import { addSafetyOptions, formatMs, plural, prefixesOf, runQueueAction, statesParser, targetQueues, type CommonFlags } from './shared.js';
 
@@ -93,9 +93,9 @@ export function printDrain(r: DrainResult, out: Output): void {
   if (r.dryRun) {
     if (pending)
       out.line(
-        `An interrupted drain (${pending.host} pid ${pending.pid}, ${pending.startedAt}) holds ${plural(pending.held, 'job')}${pending.file ? ` for ${pending.file}` : ''}: this drain would finish it first.`,
+        `An interrupted drain (${safe(pending.host)} pid ${pending.pid}, ${pending.startedAt}) holds ${plural(pending.held, 'job')}${pending.file ? ` for ${safe(pending.file)}` : ''}: this drain would finish it first.`,
       );
-    out.line(`Dry run: would remove from ${r.queue}: ${found}; nothing was changed.`);
+    out.line(`Dry run: would remove from ${safe(r.queue)}: ${found}; nothing was changed.`);
     return;
   }
   if (pending)
@@ -104,7 +104,7 @@ export function printDrain(r: DrainResult, out: Output): void {
     );
   if (r.backup) out.line(`Backed up ${plural(r.backedUp, 'job')} to ${r.backup}`);
   out.line(
-    `Removed ${plural(r.removed, 'job')} from ${r.queue} (${found} taken)${r.skipped ? `; left ${r.skipped} that belong to a job scheduler` : ''} in ${formatMs(r.elapsedMs)}.`,
+    `Removed ${plural(r.removed, 'job')} from ${safe(r.queue)} (${found} taken)${r.skipped ? `; left ${r.skipped} that belong to a job scheduler` : ''} in ${formatMs(r.elapsedMs)}.`,
   );
   if (r.held > 0) out.warn(`${plural(r.held, 'job')} taken but not yet removed are held out of the workers' reach: run the drain again to finish`);
   else if (r.interrupted) out.warn('interrupted: the jobs not yet taken are still in the queue');
@@ -142,11 +142,11 @@ Examples:
     });
     ctx.output.clearProgress();
     const { ids: _ids, ...summary } = result;
-    if (toStdout) ctx.output.info(`Exported ${plural(result.exported, 'job')} of ${result.queue}.`);
+    if (toStdout) ctx.output.info(`Exported ${plural(result.exported, 'job')} of ${safe(result.queue)}.`);
     else
       ctx.output.result(summary, (r, out) =>
         out.line(
-          `Exported ${plural(r.exported, 'job')} of ${r.queue} to ${r.file} (${
+          `Exported ${plural(r.exported, 'job')} of ${safe(r.queue)} to ${safe(r.file)} (${
             Object.entries(r.byState)
               .map(([s, n]) => `${n} ${s}`)
               .join(', ') || 'none'
@@ -227,8 +227,8 @@ Examples:
         const duplicates = r.duplicates ? `; left out ${plural(r.duplicates, 'job')} whose job id is already in the queue` : '';
         out.line(
           r.dryRun
-            ? `Dry run: would add ${plural(r.total - r.skipped, 'job')} to ${r.queue} (file: ${states})${skipped}; nothing was changed.`
-            : `Added ${plural(r.added, 'job')} to ${r.queue} (file: ${states})${skipped}${duplicates}.`,
+            ? `Dry run: would add ${plural(r.total - r.skipped, 'job')} to ${safe(r.queue)} (file: ${states})${skipped}; nothing was changed.`
+            : `Added ${plural(r.added, 'job')} to ${safe(r.queue)} (file: ${states})${skipped}${duplicates}.`,
         );
       },
     );
