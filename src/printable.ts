@@ -49,10 +49,10 @@ export function printable(value: string | Buffer | number | undefined | null): s
 
 /** SGR colour codes (what chalk writes): the only escape sequences cachectl itself prints. */
 const SGR = /\x1b\[[0-9;]*m/y;
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /**
- * The last guard before a write: control characters other than newline and tab become `\u00XX`
+ * The last guard before a write: control characters other than newline and tab, and bidi controls, become `\uXXXX`
  * (valid inside JSON strings, so a JSON line stays exact JSON); with colours on, SGR codes stay.
  */
 export function guardControls(text: string, keepColours: boolean): string {

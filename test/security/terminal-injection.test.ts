@@ -1,6 +1,6 @@
-// Text from data cannot drive the terminal: a crafted backup header, and job names / failure
-// reasons holding ESC, BEL, C1 and newlines, are printed escaped (colours on and off); --json
-// keeps the exact values.
+// Text from data cannot drive the terminal: a crafted backup header is refused without echoing it,
+// and file names, job names and failure reasons holding ESC, BEL, C1 and newlines are printed
+// escaped (colours on and off); --json keeps the exact values.
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -56,9 +56,23 @@ async function craftedBackup(): Promise<string> {
   return crafted;
 }
 
-describe('restore prints a crafted backup header escaped', () => {
-  it('colours off and on; --json exact', async () => {
+describe('restore: text from a backup file cannot drive the terminal', () => {
+  it('a header with control characters is refused before anything is written, and the refusal prints none', async () => {
     const file = await craftedBackup();
+    for (const env of [{}, { FORCE_COLOR: '1', NO_COLOR: '' }]) {
+      const result = await runCli(['--redis-url', server.url, 'restore', file, '--yes'], { cwd: dir, env });
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(/header field \w+: control characters/);
+      expect(rawControls(result.stdout + result.stderr, 'FORCE_COLOR' in env)).toEqual([]);
+    }
+  });
+
+  it('a file name holding control characters is printed escaped (colours off and on); --json keeps it exact', async () => {
+    await admin.set('term:b', '1');
+    const file = path.join(dir, `named ${EVIL}.cbk`);
+    const made = await runCli(['--redis-url', server.url, 'backup', 'pattern', 'term:*', '--out', file], { cwd: dir });
+    expect(made.code, made.stderr).toBe(0);
+    expect(rawControls(made.stdout + made.stderr, false)).toEqual([]);
     for (const env of [{}, { FORCE_COLOR: '1', NO_COLOR: '' }]) {
       const result = await runCli(['--redis-url', server.url, 'restore', file, '--dry-run'], { cwd: dir, env });
       expect(result.code, result.stderr).toBe(0);
@@ -67,9 +81,7 @@ describe('restore prints a crafted backup header escaped', () => {
     }
     const json = await runCli(['--json', '--redis-url', server.url, 'restore', file, '--dry-run'], { cwd: dir });
     expect(rawControls(json.stdout, false).filter((c) => c !== '"\\n"')).toEqual([]);
-    const parsed = JSON.parse(json.stdout) as { command: string; created: string };
-    expect(parsed.command).toBe(`backup ${EVIL}`);
-    expect(parsed.created).toBe(`2024-01-01${EVIL}`);
+    expect((JSON.parse(json.stdout) as { file: string }).file).toBe(file);
   });
 });
 
