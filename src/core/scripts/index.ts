@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
 
 /** The scripts of this folder. */
-export type ScriptName = 'keyspace-step' | 'delete-keys' | 'dump-keys' | 'restore-keys' | 'stats-step' | 'lock-renew' | 'lock-release';
+export type ScriptName = 'keyspace-step' | 'ttl-report-step' | 'delete-keys' | 'dump-keys' | 'restore-keys' | 'stats-step' | 'lock-renew' | 'lock-release';
 
 export interface LuaScript {
   readonly name: ScriptName;
