@@ -264,6 +264,8 @@ export const configSchema = z
         schedule: z.string().default('0 2 * * *'),
         timezone: z.string().default('UTC'),
         lockTtlSeconds: positiveInt.default(60),
+        /** The `ttl-policy` step: keys without a TTL in families with `ttlSeconds` get it (false: off). */
+        ttlPolicy: z.boolean().default(true),
       })
       .strict()
       .prefault({}),

@@ -11,6 +11,8 @@ import type { Operation } from '../safety/lifecycle.js';
 import { MAINTENANCE_LOG } from './log.js';
 import { runMaintenance, type MaintenanceOptions, type MaintenanceOutcome } from './run.js';
 import { maintenancePlan } from './steps.js';
+import { ttlApplyOperation, ttlApplySpec } from '../operations/ttl.js';
+import { ttlPolicyActive } from './ttl-step.js';
 
 /** The operation; `options.logDir` is where `maintenance.log` goes. */
 export function maintenanceOperation(connection: RedisConnection, config: CachectlConfig, options: MaintenanceOptions): Operation<MaintenanceOutcome> {
@@ -29,6 +31,8 @@ export function maintenanceOperation(connection: RedisConnection, config: Cachec
     preflight: async () => {
       if (options.logDir !== undefined) await checkAppendable(options.logDir, [MAINTENANCE_LOG]);
       if (options.steps.some((s) => s.name === 'clear-old')) await clearOld.preflight?.();
+      if (options.steps.some((s) => s.name === 'ttl-policy') && ttlPolicyActive(config))
+        await ttlApplyOperation(connection, config, ttlApplySpec(config), {}).preflight?.();
     },
     execute: ({ dryRun }) => runMaintenance(connection, config, { ...options, dryRun }),
     changes: removedTotal,

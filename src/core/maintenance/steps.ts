@@ -1,5 +1,6 @@
 /**
- * The maintenance policy as steps: clear-old (every family in one pass), clean finished queue
+ * The maintenance policy as steps: clear-old (every family in one pass), the TTL policy (keys
+ * without a TTL get their family's), clean finished queue
  * jobs, trim queue events streams, record a stats snapshot. Each step is independent, so one that fails leaves
  * the others' work done and the record says which.
  */
@@ -11,6 +12,7 @@ import type { Plan } from '../plan.js';
 import { collectStats } from '../stats/collect.js';
 import type { StatsResult } from '../stats/types.js';
 import { queueSteps } from './queue-steps.js';
+import { ttlPolicyStep } from './ttl-step.js';
 import type { MaintenanceStep, StepContext } from './types.js';
 
 export interface StepTuning {
@@ -87,5 +89,5 @@ export function compactStats(stats: StatsResult): Record<string, unknown> {
 
 /** Every step of a maintenance run, in order. */
 export function defaultSteps(tuning: StepTuning = {}): MaintenanceStep[] {
-  return [clearOldStep(tuning), ...queueSteps(), statsSnapshotStep()];
+  return [clearOldStep(tuning), ttlPolicyStep(tuning), ...queueSteps(), statsSnapshotStep()];
 }
