@@ -42,6 +42,8 @@ export {
   type CacheStats,
 } from './core/cache-manager.js';
 export type { MemoryStats } from './core/legacy/user-states.js';
+export type { TtlApplyOptions, TtlApplySummary, TtlFamilyResult } from './core/operations/ttl.js';
+export type { TtlReport, TtlReportOptions, TtlFamilyReport, TtlCounts } from './core/ttl/report.js';
 export { clearAllUserStates, clearOldUserStates, clearUserState, getMemoryStats } from './core/legacy/functions.js';
 export type { ClearOptions } from './core/operations/run.js';
 export type { ClearAllOptions, ClearAllResult } from './core/operations/clear-all.js';

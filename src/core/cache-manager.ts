@@ -35,6 +35,8 @@ import { listQueues, type QueueSummary } from './queues/list.js';
 import { queueOperation } from './queues/operation.js';
 import { runLifecycle, type LifecycleOptions, type Outcome } from './safety/lifecycle.js';
 import { collectStats, type StatsOptions, type StatsResult } from './stats/index.js';
+import { ttlApply, type TtlApplyOptions, type TtlApplySummary } from './operations/ttl.js';
+import { ttlReport, type TtlReport, type TtlReportOptions } from './ttl/report.js';
 import {
   clearAllUserStates,
   clearOldUserStates,
@@ -272,6 +274,20 @@ export class CacheManager {
       auditResult: (r) => ({ state: r.state, graceMs: r.graceMs, matched: r.matched, removed: r.removed, stoppedBy: r.stoppedBy }),
     });
     return runLifecycle(this.env(ctx), op, lifecycle(options));
+  }
+
+  /** How every family with a TTL policy stands against it, per family and master (`cachectl ttl`; read-only). */
+  async ttlReport(options: TtlReportOptions = {}): Promise<TtlReport> {
+    return ttlReport(await this.connection(), this.config, this.scoped(options));
+  }
+
+  /**
+   * Give the keys of every family with `ttlSeconds` their policy TTL (`cachectl ttl apply`): keys
+   * without a TTL, and with `cap` keys above it. A run estimated above `safety.confirmAbove` keys
+   * needs `force` (or `maxKeys`).
+   */
+  async applyTtlPolicy(options: TtlApplyOptions & SafetyOptions = {}): Promise<Outcome<TtlApplySummary>> {
+    return ttlApply(await this.context(options), this.scoped(options));
   }
 
   /** Close the connection if this manager opened it. */

@@ -6,6 +6,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load.js';
 import { ttlApply } from '../../src/core/operations/ttl.js';
+import { CacheManager } from '../../src/index.js';
 import { ttlReport } from '../../src/core/ttl/report.js';
 import { clearingFixture, familiesFor, setKeys, type ClearingFixture } from '../helpers/clearing-fixture.js';
 import { serverTargets } from '../helpers/targets.js';
@@ -161,4 +162,32 @@ describe('cachectl ttl / ttl apply (CLI)', () => {
     expect(fx.audit().filter((a) => a.command === 'ttl apply').length).toBe(2);
     expect((await fx.cli(['ttl', 'apply', 'sess', '--jitter', '80%'])).code).toBe(2);
   });
+});
+
+describe('maintenance step ttl-policy', () => {
+  let fx: ClearingFixture;
+  beforeAll(async () => {
+    fx = await clearingFixture(serverTargets()[0]!, {}, 'ttlmaint');
+  });
+  afterAll(async () => fx?.close());
+
+  it('gives TTL-less keys of families with ttlSeconds their policy; maintenance.ttlPolicy: false leaves them', async () => {
+    const namespace = `m${fx.prefix.replace(/[^a-z0-9]/gi, '')}`;
+    const families = { ...familiesFor(fx.prefix), sess: { template: `${fx.prefix}sess:{id}`, ttlSeconds: 7200 } };
+    const keys = Array.from({ length: 300 }, (_, i) => `${fx.prefix}sess:${i}`);
+    await setKeys(fx.client, keys);
+    const off = new CacheManager({ redis: fx.client, config: { ...fx.input, namespace, families, maintenance: { ttlPolicy: false } } });
+    const skipped = await off.performMaintenance({ audit: false });
+    expect(skipped.run.steps.find((s) => s.name === 'ttl-policy')?.status).toBe('ok');
+    expect((await pttls(fx.client, keys)).every((t) => t === -1)).toBe(true);
+    const on = new CacheManager({ redis: fx.client, config: { ...fx.input, namespace, families } });
+    const dry = await on.performMaintenance({ audit: false, dryRun: true });
+    expect(dry.run.status).toBe('ok');
+    expect((await pttls(fx.client, keys)).every((t) => t === -1)).toBe(true);
+    const done = await on.performMaintenance({ audit: false });
+    expect(done.run.status).toBe('ok');
+    expect((await pttls(fx.client, keys)).every((t) => t > 7_100_000 && t <= 7_200_000)).toBe(true);
+    const report = await on.ttlReport({ families: ['sess'] });
+    expect(report.families[0]).toMatchObject({ keys: 300, noTtl: 0, aboveTtl: 0 });
+  }, 60_000);
 });
