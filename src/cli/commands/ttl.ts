@@ -139,9 +139,11 @@ function printApply(summary: TtlApplySummary, out: Output): void {
       `${c.green('TTL set')} on ${fmt(summary.applied)} key(s) ${what}${jitter}${failed} · scanned ${fmt(summary.scanned)} · ${formatMs(summary.durationMs)}`,
     );
   }
+  // Without --cap, keys that have a TTL are passed over before family matching: no "kept" column.
+  const kept = summary.apply !== 'missing';
   out.table(
-    ['family', 'policy', summary.dryRun ? 'would set' : 'set', 'left as they are'],
-    summary.families.map((f) => [f.family, humanDuration(f.ttlSeconds), fmt(f.applied), fmt(f.kept)]),
+    ['family', 'policy', summary.dryRun ? 'would set' : 'set', ...(kept ? ['TTL within policy'] : [])],
+    summary.families.map((f) => [f.family, humanDuration(f.ttlSeconds), fmt(f.applied), ...(kept ? [fmt(f.kept)] : [])]),
     { align: ['left', 'right', 'right', 'right'] },
   );
   if (summary.dryRun && summary.sample && summary.sample.length > 0) {

@@ -28,7 +28,7 @@ export interface TtlFamilyResult {
   ttlSeconds: number;
   /** Keys given the policy TTL (dry run: that would be). */
   applied: number;
-  /** Keys that already had a TTL within the policy (or, without `cap`, any TTL). */
+  /** With `cap`: keys whose TTL was within the policy. Without `cap` 0: keys that have a TTL are passed over uncounted. */
   kept: number;
 }
 

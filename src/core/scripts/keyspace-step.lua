@@ -29,7 +29,9 @@
            policy (above), or either (both), judged by PTTL in this same call, and is given the
            policy TTL with PEXPIRE, shortened by up to `jitter` of it by a hash of the key (the same
            key always gets the same TTL), so it never ends above the policy. A key given a TTL or
-           rewritten since it was selected is judged on what it is now.
+           rewritten since it was selected is judged on what it is now. When every rule is
+           ttl-missing, a key with a TTL is passed over before the guard and the rules (one PTTL),
+           so it is counted in no rule's kept.
            A key is judged by the first rule (lowest number) it matches. Exact, prefix and suffix
            rules are looked up in tables, so a step costs the same with one rule or thousands.
   then     keys mode without a declared key: the candidate keys, all served by this node. They are
@@ -105,6 +107,12 @@ for i = 1, ruleCount do
   end
 end
 at = at + 6 * ruleCount
+-- Every rule sets TTLs on keys without one: a key that has a TTL is passed over before the guard
+-- and the rules are consulted (one PTTL, the cheapest test), so it is not counted per rule.
+local missingOnly = ruleCount > 0
+for i = 1, ruleCount do
+  if rules[i].mode ~= 'ttl-missing' then missingOnly = false end
+end
 
 local function days_from_civil(y, m, d)
   if m <= 2 then y = y - 1 end
@@ -311,8 +319,15 @@ local done = 0
 
 for _, key in ipairs(candidates) do
   examined = examined + 1
-  local guard = guarded(key)
-  if guard == 'outside' then
+  local guard = nil
+  if missingOnly and redis.call('PTTL', key) ~= -1 then
+    guard = 'skip'
+  else
+    guard = guarded(key)
+  end
+  if guard == 'skip' then
+    -- has a TTL (or is gone): nothing to do
+  elseif guard == 'outside' then
     outside = outside + 1
   elseif guard == 'queue' then
     queue = queue + 1
