@@ -266,6 +266,14 @@ export const configSchema = z
         lockTtlSeconds: positiveInt.default(60),
         /** The `ttl-policy` step: keys without a TTL in families with `ttlSeconds` get it (false: off). */
         ttlPolicy: z.boolean().default(true),
+        /**
+         * Keep what the clear-old step deletes: one `maintenance-<UTC timestamp>.cbk.gz` per run in
+         * `dir` (relative to the working directory), files older than `keepDays` removed by maintenance.
+         */
+        archive: z
+          .object({ dir: z.string().min(1), keepDays: z.number().positive().optional() })
+          .strict()
+          .optional(),
       })
       .strict()
       .prefault({}),

@@ -6,6 +6,7 @@
  * methods keep the earlier `clear-cache.js` API (`CacheManager.clearAllCaches()` …) working:
  * connect, run, close.
  */
+import path from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
 import { loadConfig, resolveConfig, type CachectlConfig } from '../config/load.js';
 import type { ConfigInput } from '../config/schema.js';
@@ -220,12 +221,20 @@ export class CacheManager {
 
   /** One maintenance run under the lock, with the configured policy (`maintenance`). */
   async performMaintenance(
-    options: { hours?: number; signal?: AbortSignal; logDir?: string; dryRun?: boolean } & SafetyOptions = {},
+    options: {
+      hours?: number;
+      signal?: AbortSignal;
+      logDir?: string;
+      dryRun?: boolean;
+      /** Keep what clear-old deletes in this folder, one file per run (default: `maintenance.archive`). */
+      archive?: { dir: string; keepDays?: number };
+    } & SafetyOptions = {},
   ): Promise<MaintenanceOutcome> {
     this.unscoped('performMaintenance');
     const ctx = await this.context(options);
     const logDir = options.logDir ?? auditDirOf({ ...ctx, auditDir: undefined });
-    const op = maintenanceOperation(ctx.connection, this.config, { steps: defaultSteps(), ...options, logDir });
+    const archive = options.archive ? { dir: path.resolve(options.archive.dir), keepDays: options.archive.keepDays } : undefined;
+    const op = maintenanceOperation(ctx.connection, this.config, { steps: defaultSteps(archive ? { archive } : {}), ...options, archive, logDir });
     return runLifecycle(this.env(ctx), op, lifecycle(options));
   }
 

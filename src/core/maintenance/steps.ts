@@ -4,7 +4,10 @@
  * jobs, trim queue events streams, record a stats snapshot. Each step is independent, so one that fails leaves
  * the others' work done and the record says which.
  */
+import path from 'node:path';
 import { PartialError } from '../../errors.js';
+import { archiveFile, pruneArchive } from '../backup/archive.js';
+import { openBackupSink } from '../backup/sink.js';
 import { executePlan } from '../keyspace/execute.js';
 import type { RunSummary } from '../keyspace/summary.js';
 import { clearOldSpec } from '../operations/clear-old.js';
@@ -18,6 +21,8 @@ import type { MaintenanceStep, StepContext } from './types.js';
 export interface StepTuning {
   /** Ceiling on deletions per second for the clear-old step (protects a busy server). */
   rate?: number;
+  /** Keep what clear-old deletes in this folder (absolute); default `config.maintenance.archive`. */
+  archive?: { dir: string; keepDays?: number | undefined };
 }
 
 /** The clear-old plan of a maintenance run: every family, `--hours` overriding their own ages. */
@@ -25,24 +30,44 @@ export function maintenancePlan(ctx: Pick<StepContext, 'config' | 'hours' | 'hou
   return clearOldSpec(ctx.config, ctx.hoursOverride ? { hours: ctx.hours } : {}).plan;
 }
 
+/** The archive of a run: the tuning's, else the configured one (relative to the working directory). */
+export function archiveOf(config: StepContext['config'], tuning: StepTuning = {}): StepTuning['archive'] {
+  if (tuning.archive) return tuning.archive;
+  const configured = config.maintenance.archive;
+  return configured ? { dir: path.resolve(configured.dir), keepDays: configured.keepDays } : undefined;
+}
+
 /**
  * The `clear-old` step: every family's entries older than its age (`--hours` > family.maxAgeHours
  * > maintenance.hours), in one pass per master, the age re-checked on the server at delete time.
+ * With an archive, what it deletes goes to a new `maintenance-<timestamp>.cbk.gz` there (kept
+ * when something was deleted), and archive files older than `keepDays` are removed.
  */
 export function clearOldStep(tuning: StepTuning = {}): MaintenanceStep {
   return {
     name: 'clear-old',
     run: async (ctx) => {
+      const archive = archiveOf(ctx.config, tuning);
+      const plan = maintenancePlan(ctx);
+      const file = archive && !ctx.dryRun ? archiveFile(archive.dir, 'maintenance') : undefined;
+      const sink = file ? await openBackupSink(file, { connection: ctx.connection, command: 'maintenance', selection: plan.labels }) : undefined;
       let summary: RunSummary;
       try {
-        summary = await executePlan(ctx.connection, ctx.config, 'maintenance clear-old', maintenancePlan(ctx), {
+        summary = await executePlan(ctx.connection, ctx.config, 'maintenance clear-old', plan, {
           dryRun: ctx.dryRun,
           signal: ctx.signal,
           ...(tuning.rate ? { rate: tuning.rate } : {}),
+          ...(sink ? { capture: sink.capture } : {}),
         });
       } catch (error) {
-        if (error instanceof PartialError)
-          throw new PartialError(error.message, { removed: { families: perFamily(error.partial as RunSummary) } }, { cause: error });
+        if (error instanceof PartialError) {
+          const partial = error.partial as RunSummary;
+          // What was deleted before the failure is in the archive: keep it.
+          if (sink && partial.deleted > 0) ctx.progress(`archive: ${(await sink.close()).keys} key(s) in ${file}`);
+          else await sink?.abort();
+          throw new PartialError(error.message, { removed: { families: perFamily(partial) } }, { cause: error });
+        }
+        await sink?.abort();
         throw error;
       }
       const errors = [...(summary.errors ?? [])];
@@ -52,6 +77,18 @@ export function clearOldStep(tuning: StepTuning = {}): MaintenanceStep {
       ctx.progress(
         `${summary.dryRun ? summary.matched : summary.deleted} of ${summary.matched} matching key(s) past their age ${verb}, ${summary.kept ?? 0} kept`,
       );
+      if (sink) {
+        if (summary.deleted > 0)
+          ctx.progress(`archive: ${(await sink.close()).keys} key(s) in ${file} (restore with: cachectl restore ${JSON.stringify(file)})`);
+        else {
+          await sink.abort();
+          ctx.progress('archive: nothing deleted, no file written');
+        }
+      }
+      if (archive?.keepDays !== undefined && !ctx.dryRun) {
+        const removed = await pruneArchive(archive.dir, archive.keepDays);
+        if (removed.length > 0) ctx.progress(`archive: ${removed.length} file(s) older than ${archive.keepDays} day(s) removed`);
+      }
       return { removed: { families: perFamily(summary) }, errors };
     },
   };
