@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { archiveFile, checkArchiveDir } from '../../core/backup/archive.js';
 import { UsageError } from '../../errors.js';
+import { withTenantRetention } from '../../core/tenant-policies.js';
 import { clearOldSpec } from '../../core/operations/clear-old.js';
 import { keyspaceOperation } from '../../core/operations/keyspace.js';
 import type { CliContext } from '../context.js';
@@ -50,11 +51,19 @@ Examples:
         if (!flags.dryRun) await checkArchiveDir(dir);
         flags.backup = archiveFile(dir, 'clear-old');
       }
-      const spec = clearOldSpec(ctx.config(), {
+      const base = clearOldSpec(ctx.config(), {
         ...(families.length > 0 ? { families } : {}),
         ...(flags.hours !== undefined ? { hours: flags.hours } : {}),
         ...(ctx.options.tenant !== undefined ? { tenant: ctx.options.tenant } : {}),
       });
+      // Each tenant's own retention (tenantPolicies) in the same pass, unless --hours overrides every age.
+      const spec = {
+        ...base,
+        plan: withTenantRetention(ctx.config(), base.plan, {
+          hoursOverride: flags.hours !== undefined,
+          ...(ctx.options.tenant !== undefined ? { tenant: ctx.options.tenant } : {}),
+        }),
+      };
       await runDestructive(ctx, flags, { label: 'clear-old', build: (engine, env) => keyspaceOperation(env.connection, env.config, spec, engine) });
     });
   return addDestructiveOptions(command, { scanTenants: false });

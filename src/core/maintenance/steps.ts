@@ -15,6 +15,7 @@ import type { Plan } from '../plan.js';
 import { collectStats } from '../stats/collect.js';
 import type { StatsResult } from '../stats/types.js';
 import { queueSteps } from './queue-steps.js';
+import { withTenantRetention } from '../tenant-policies.js';
 import { ttlPolicyStep } from './ttl-step.js';
 import type { MaintenanceStep, StepContext } from './types.js';
 
@@ -27,7 +28,8 @@ export interface StepTuning {
 
 /** The clear-old plan of a maintenance run: every family, `--hours` overriding their own ages. */
 export function maintenancePlan(ctx: Pick<StepContext, 'config' | 'hours' | 'hoursOverride'>): Plan {
-  return clearOldSpec(ctx.config, ctx.hoursOverride ? { hours: ctx.hours } : {}).plan;
+  // Each tenant's own retention (tenantPolicies) in the same pass, unless --hours overrides every age.
+  return withTenantRetention(ctx.config, clearOldSpec(ctx.config, ctx.hoursOverride ? { hours: ctx.hours } : {}).plan, { hoursOverride: ctx.hoursOverride });
 }
 
 /** The archive of a run: the tuning's, else the configured one (relative to the working directory). */

@@ -7,6 +7,7 @@ import type { CachectlConfig } from '../../config/load.js';
 import { PartialError } from '../../errors.js';
 import { executePlan } from '../keyspace/execute.js';
 import type { RunSummary } from '../keyspace/summary.js';
+import { withTenantTtl } from '../tenant-policies.js';
 import { ttlPlan } from '../ttl/plan.js';
 import type { MaintenanceStep } from './types.js';
 
@@ -25,7 +26,7 @@ export function ttlPolicyStep(tuning: { rate?: number } = {}): MaintenanceStep {
       }
       let summary: RunSummary;
       try {
-        summary = await executePlan(ctx.connection, ctx.config, 'maintenance ttl-policy', ttlPlan(ctx.config), {
+        summary = await executePlan(ctx.connection, ctx.config, 'maintenance ttl-policy', withTenantTtl(ctx.config, ttlPlan(ctx.config)), {
           dryRun: ctx.dryRun,
           signal: ctx.signal,
           ...(tuning.rate ? { rate: tuning.rate } : {}),

@@ -16,6 +16,7 @@ import type { ExecuteOptions } from '../keyspace/execute.js';
 import type { RunSummary } from '../keyspace/summary.js';
 import { checkAcl, probeKey, type AclProbe } from '../safety/acl.js';
 import type { Operation, Outcome } from '../safety/lifecycle.js';
+import { withTenantTtl } from '../tenant-policies.js';
 import { ttlPlan, type TtlPolicyOptions } from '../ttl/plan.js';
 import { keyspaceOperation, type KeyspaceSpec } from './keyspace.js';
 import { runOperation, type ClearOptions, type OperationContext } from './run.js';
@@ -43,7 +44,7 @@ export interface TtlApplySummary extends RunSummary {
 
 /** The plan and prompt of a `ttl apply` run (no I/O). */
 export function ttlApplySpec(config: CachectlConfig, options: TtlPolicyOptions = {}): KeyspaceSpec {
-  const planned = ttlPlan(config, options);
+  const planned = withTenantTtl(config, ttlPlan(config, options), options.tenant !== undefined ? { tenant: options.tenant } : {});
   const n = planned.selections.length;
   const what = options.cap
     ? options.missing === false
