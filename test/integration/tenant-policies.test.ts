@@ -60,3 +60,36 @@ describe.each(serverTargets())('tenantPolicies on $name', (target) => {
     ).toThrow(/not tenant-scoped/);
   });
 });
+
+describe('cachectl --tenant X maintenance', () => {
+  let fx: ClearingFixture;
+  let tag: string;
+  const HOUR = 3_600_000;
+  beforeAll(async () => {
+    const probe = await clearingFixture(serverTargets()[0]!, {}, 'tmaint');
+    tag = probe.prefix.replace(/[^a-z0-9]/gi, '');
+    await probe.close();
+    fx = await clearingFixture(
+      serverTargets()[0]!,
+      {
+        namespace: `n${tag}`,
+        families: { ...familiesFor(probe.prefix), tconv: { template: `tenant:{tenant}:${tag}:conv:{id}`, ageField: 'updatedAt', maxAgeHours: 48 } },
+        tenantPolicies: { acme: { families: { tconv: { maxAgeHours: 12 } } } },
+      },
+      'tmaint',
+    );
+  });
+  afterAll(async () => fx?.close());
+
+  it("runs only the tenant-scoped steps, on that tenant's keys only", async () => {
+    const key = (tenant: string, age: number) => `tenant:${tenant}:${tag}:conv:${age}`;
+    for (const tenant of ['acme', 'globex'])
+      for (const age of [6, 30, 72]) await fx.client.set(key(tenant, age), JSON.stringify({ updatedAt: Date.now() - age * HOUR }));
+    const result = await fx.cli(['--tenant', 'acme', 'maintenance']);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/2 steps/);
+    expect(result.stdout).not.toMatch(/clean-queues/);
+    expect(await fx.existing([6, 30, 72].map((a) => key('acme', a)))).toEqual([key('acme', 6)]);
+    expect(await fx.existing([6, 30, 72].map((a) => key('globex', a)))).toHaveLength(3);
+  }, 60_000);
+});

@@ -53,6 +53,7 @@ Examples:
   $ cachectl maintenance --hours 48
   $ cachectl maintenance --rate 2000         # at most 2000 deletions per second
   $ cachectl maintenance --backup-dir logs/archive --keep-days 14   # restorable with cachectl restore
+  $ cachectl --tenant acme maintenance      # only acme's keys: clear-old and ttl-policy
   $ cachectl maintenance --log-format json      # as in ecosystem.config.cjs`,
     )
     .action(async (flags: MaintenanceFlags) => {
@@ -66,7 +67,11 @@ Examples:
         const env = await cliEnv(ctx);
         const archive = archiveFlags(ctx, flags);
         const op = maintenanceOperation(env.connection, env.config, {
-          steps: defaultSteps({ ...(flags.rate !== undefined ? { rate: flags.rate } : {}), ...(archive ? { archive } : {}) }),
+          steps: defaultSteps({
+            ...(flags.rate !== undefined ? { rate: flags.rate } : {}),
+            ...(archive ? { archive } : {}),
+            ...(ctx.options.tenant !== undefined ? { tenant: ctx.options.tenant } : {}),
+          }),
           ...(archive ? { archive } : {}),
           hours: flags.hours,
           signal: ctx.signal,

@@ -24,12 +24,18 @@ export interface StepTuning {
   rate?: number;
   /** Keep what clear-old deletes in this folder (absolute); default `config.maintenance.archive`. */
   archive?: { dir: string; keepDays?: number | undefined };
+  /** Only keys under `tenant:<tenant>:`: the tenant-scoped steps (clear-old, ttl-policy) for that tenant. */
+  tenant?: string;
 }
 
 /** The clear-old plan of a maintenance run: every family, `--hours` overriding their own ages. */
-export function maintenancePlan(ctx: Pick<StepContext, 'config' | 'hours' | 'hoursOverride'>): Plan {
+export function maintenancePlan(ctx: Pick<StepContext, 'config' | 'hours' | 'hoursOverride'>, tenant?: string): Plan {
+  const scope = tenant !== undefined ? { tenant } : {};
   // Each tenant's own retention (tenantPolicies) in the same pass, unless --hours overrides every age.
-  return withTenantRetention(ctx.config, clearOldSpec(ctx.config, ctx.hoursOverride ? { hours: ctx.hours } : {}).plan, { hoursOverride: ctx.hoursOverride });
+  return withTenantRetention(ctx.config, clearOldSpec(ctx.config, { ...(ctx.hoursOverride ? { hours: ctx.hours } : {}), ...scope }).plan, {
+    hoursOverride: ctx.hoursOverride,
+    ...scope,
+  });
 }
 
 /** The archive of a run: the tuning's, else the configured one (relative to the working directory). */
@@ -50,7 +56,7 @@ export function clearOldStep(tuning: StepTuning = {}): MaintenanceStep {
     name: 'clear-old',
     run: async (ctx) => {
       const archive = archiveOf(ctx.config, tuning);
-      const plan = maintenancePlan(ctx);
+      const plan = maintenancePlan(ctx, tuning.tenant);
       const file = archive && !ctx.dryRun ? archiveFile(archive.dir, 'maintenance') : undefined;
       const sink = file ? await openBackupSink(file, { connection: ctx.connection, command: 'maintenance', selection: plan.labels }) : undefined;
       let summary: RunSummary;
@@ -59,6 +65,7 @@ export function clearOldStep(tuning: StepTuning = {}): MaintenanceStep {
           dryRun: ctx.dryRun,
           signal: ctx.signal,
           ...(tuning.rate ? { rate: tuning.rate } : {}),
+          ...(tuning.tenant !== undefined ? { tenant: tuning.tenant } : {}),
           ...(sink ? { capture: sink.capture } : {}),
         });
       } catch (error) {
@@ -128,5 +135,7 @@ export function compactStats(stats: StatsResult): Record<string, unknown> {
 
 /** Every step of a maintenance run, in order. */
 export function defaultSteps(tuning: StepTuning = {}): MaintenanceStep[] {
+  // A tenant-restricted run: only the steps that can be restricted to the tenant's keys.
+  if (tuning.tenant !== undefined) return [clearOldStep(tuning), ttlPolicyStep(tuning)];
   return [clearOldStep(tuning), ttlPolicyStep(tuning), ...queueSteps(), statsSnapshotStep()];
 }

@@ -16,7 +16,7 @@ export function ttlPolicyActive(config: CachectlConfig): boolean {
   return config.maintenance.ttlPolicy !== false && Object.values(config.families).some((f) => f.ttlSeconds !== undefined);
 }
 
-export function ttlPolicyStep(tuning: { rate?: number } = {}): MaintenanceStep {
+export function ttlPolicyStep(tuning: { rate?: number; tenant?: string } = {}): MaintenanceStep {
   return {
     name: 'ttl-policy',
     run: async (ctx) => {
@@ -26,7 +26,9 @@ export function ttlPolicyStep(tuning: { rate?: number } = {}): MaintenanceStep {
       }
       let summary: RunSummary;
       try {
-        summary = await executePlan(ctx.connection, ctx.config, 'maintenance ttl-policy', withTenantTtl(ctx.config, ttlPlan(ctx.config)), {
+        const scope = tuning.tenant !== undefined ? { tenant: tuning.tenant } : {};
+        summary = await executePlan(ctx.connection, ctx.config, 'maintenance ttl-policy', withTenantTtl(ctx.config, ttlPlan(ctx.config, scope), scope), {
+          ...scope,
           dryRun: ctx.dryRun,
           signal: ctx.signal,
           ...(tuning.rate ? { rate: tuning.rate } : {}),
