@@ -78,4 +78,26 @@ describe('archived maintenance and clear-old --backup-dir', () => {
     expect(readdirSync(dir).filter((f) => f.startsWith('clear-old-'))).toHaveLength(3);
     expect((await fx.cli(['clear-old', '--backup-dir', dir, '--backup', 'x.cbk'])).code).toBe(2);
   }, 60_000);
+
+  it('hook deploy --backup-dir keeps what each deploy deletes, a new restorable file each time', async () => {
+    const config = path.join(fx.dir, 'deploy.json');
+    const families = { ...fx.input.families, chatList: { template: `${fx.prefix}chats:{deviceId}:{chatId}`, clearOnDeploy: true } };
+    writeFileSync(config, JSON.stringify({ ...fx.input, families }));
+    const dir = path.join(fx.dir, 'deploys');
+    const chats = (run: number) => Array.from({ length: 5 }, (_, i) => `${fx.prefix}chats:d${run}:${i}`);
+    for (const run of [1, 2]) {
+      await setKeys(fx.client, chats(run));
+      const result = await fx.cli(['--config', config, 'hook', 'deploy', '--backup-dir', dir]);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect((await fx.existing(chats(run))).length).toBe(0);
+    }
+    const kept = readdirSync(dir)
+      .filter((f) => /^deploy-\d{8}T\d{6}\.\d{3}Z\.cbk\.gz$/.test(f))
+      .sort();
+    expect(kept).toHaveLength(2);
+    for (const [i, file] of kept.entries()) {
+      expect((await fx.cli(['restore', path.join(dir, file), '--yes'])).code).toBe(0);
+      expect((await fx.existing(chats(i + 1))).length).toBe(5);
+    }
+  }, 60_000);
 });

@@ -11,7 +11,7 @@ import { fileError } from '../safety/preflight.js';
 import { backupTimestamp } from './directory.js';
 
 /** Labels of the runs that archive (file name prefixes). */
-export type ArchiveLabel = 'maintenance' | 'clear-old';
+export type ArchiveLabel = 'maintenance' | 'clear-old' | 'pre-deploy' | 'deploy';
 
 /** A file name in `dir` for a run starting now that no earlier run has taken. */
 export function archiveFile(dir: string, label: ArchiveLabel, now = new Date()): string {
