@@ -52,6 +52,12 @@ describe.each(serverTargets())('tenantPolicies on $name', (target) => {
       else expect(ttl).toBeGreaterThan(3_500_000);
     }
     expect(outcome.run.removed.families.tconv).toBe(2 + 0 + 1 + 1);
+    // The report judges acme's keys by acme's policy, in a row of their own.
+    const report = await manager.ttlReport({ families: ['tprof'] });
+    expect(report.families.map((f) => [f.family, f.tenant, f.ttlSeconds, f.keys, f.noTtl, f.aboveTtl])).toEqual([
+      ['tprof', 'acme', 600, 1, 0, 0],
+      ['tprof', undefined, 3600, 3, 0, 0],
+    ]);
   }, 60_000);
 
   it('rejects a policy for a family that is not tenant-scoped', () => {

@@ -118,7 +118,7 @@ function printReport(report: TtlReport, out: Output): void {
   ];
   const rows: Array<Array<string | number>> = [];
   for (const family of report.families) {
-    rows.push(row(family.family, humanDuration(family.ttlSeconds), family));
+    rows.push(row(family.tenant !== undefined ? `${family.family} (tenant ${family.tenant})` : family.family, humanDuration(family.ttlSeconds), family));
     if (family.nodes.length > 1) for (const node of family.nodes) rows.push(row(`  ${node.node}`, '', node));
   }
   out.table(head, rows, { align: head.map((_, i) => (i === 0 ? 'left' : 'right')) });

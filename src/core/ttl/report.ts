@@ -11,6 +11,7 @@ import { coveredMasters, readyMasters } from '../../redis/topology.js';
 import { KeyGuard } from '../guard.js';
 import { compileRules, type PassRule } from '../keyspace/rules.js';
 import { int, runScript } from '../scripts/index.js';
+import { withTenantTtl } from '../tenant-policies.js';
 import { ttlPlan } from './plan.js';
 
 /** Upper edges of the spread's ranges (seconds); the last range is "above the last edge". */
@@ -33,6 +34,8 @@ export interface TtlCounts {
 
 export interface TtlFamilyReport extends TtlCounts {
   family: string;
+  /** A tenant with its own policy (tenantPolicies): this row is its keys only, the family's row the others'. */
+  tenant?: string;
   template: string;
   ttlSeconds: number;
   /** Per master (`host:port`). */
@@ -62,10 +65,9 @@ export interface TtlReportOptions {
 /** Read every family's TTL standing (read-only). */
 export async function ttlReport(connection: RedisConnection, config: CachectlConfig, options: TtlReportOptions = {}): Promise<TtlReport> {
   const began = performance.now();
-  const plan = ttlPlan(config, {
-    ...(options.families ? { families: options.families } : {}),
-    ...(options.tenant !== undefined ? { tenant: options.tenant } : {}),
-  });
+  const scope = options.tenant !== undefined ? { tenant: options.tenant } : {};
+  // Tenants with their own TTL policy (tenantPolicies) get rows of their own, judged by it.
+  const plan = withTenantTtl(config, ttlPlan(config, { ...(options.families ? { families: options.families } : {}), ...scope }), scope);
   await readyMasters(connection);
   const masters = coveredMasters(connection);
   const rules: PassRule[] = plan.selections.map((s, i) => ({
@@ -79,9 +81,18 @@ export async function ttlReport(connection: RedisConnection, config: CachectlCon
   const guard = new KeyGuard(config, options.tenant !== undefined ? { tenant: options.tenant } : {}).scriptArgs();
   const edges = SPREAD_EDGES_SECONDS.map((s) => s * 1000);
   const families: TtlFamilyReport[] = compiled.rules.map((rule) => {
-    const name = plan.selections[rule.target]!.family!;
-    const family = config.families[name]!;
-    return { family: name, template: family.template, ttlSeconds: family.ttlSeconds!, ...emptyCounts(), nodes: [] };
+    const selection = plan.selections[rule.target]!;
+    const family = config.families[selection.family!]!;
+    const ttlMs = rule.condition.mode === 'ttl' ? rule.condition.ttlMs : family.ttlSeconds! * 1000;
+    const tenant = selection.label !== family.name ? /\(tenant (.*)\)$/.exec(selection.label)?.[1] : undefined;
+    return {
+      family: family.name,
+      ...(tenant !== undefined ? { tenant } : {}),
+      template: family.template,
+      ttlSeconds: Math.round(ttlMs / 1000),
+      ...emptyCounts(),
+      nodes: [],
+    };
   });
   let scanned = 0;
   await Promise.all(
