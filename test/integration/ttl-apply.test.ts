@@ -9,6 +9,7 @@ import { ttlApply } from '../../src/core/operations/ttl.js';
 import { CacheManager } from '../../src/index.js';
 import { ttlReport } from '../../src/core/ttl/report.js';
 import { clearingFixture, familiesFor, setKeys, type ClearingFixture } from '../helpers/clearing-fixture.js';
+import { startCluster, startServer } from '../helpers/servers.js';
 import { serverTargets } from '../helpers/targets.js';
 
 const POLICY = 3600;
@@ -20,8 +21,12 @@ async function pttls(client: Redis | Cluster, keys: string[]): Promise<number[]>
   return out;
 }
 
-describe.each(serverTargets())('ttl apply on $name', (target) => {
+// 100k keys and more: on servers of their own, so that no other test file sharing a server sees a
+// keyspace this size (their estimates and first steps depend on it).
+describe.each(serverTargets())('ttl apply on $name', (shared) => {
   let fx: ClearingFixture;
+  let own: { url: string; stop(): Promise<void> };
+  const target = shared;
   const family = (p: string) => ({
     ...familiesFor(p),
     sess: { template: `${p}sess:{id}`, ttlSeconds: POLICY },
@@ -29,11 +34,15 @@ describe.each(serverTargets())('ttl apply on $name', (target) => {
   });
 
   beforeAll(async () => {
-    fx = await clearingFixture(target, {}, 'ttl');
+    own = shared.cluster ? await startCluster() : await startServer(shared.name === 'valkey' ? { binary: 'valkey-server' } : {});
+    fx = await clearingFixture({ url: own.url }, {}, 'ttl');
     fx.input = { ...fx.input, families: family(fx.prefix) };
     fx.config = resolveConfig(fx.input);
+  }, 60_000);
+  afterAll(async () => {
+    await fx?.close();
+    await own?.stop();
   });
-  afterAll(async () => fx?.close());
 
   const ctx = () => ({ connection: fx.connection, config: fx.config });
   const key = (name: string, i: number) => `${fx.prefix}${name}:${i}`;
