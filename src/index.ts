@@ -33,7 +33,18 @@ export { DEFAULT_INVALIDATION_RULES } from './config/schema.js';
 export { connect, fromClient, type RedisConnection, type ConnectionMode, type RedisClient } from './redis/connect.js';
 export type { ConnectionOptions, HostPort } from './redis/options.js';
 
-export { CacheManager, type CacheManagerOptions, type ClearAllCachesOptions, type KeysTarget, type SafetyOptions } from './core/cache-manager.js';
+export {
+  CacheManager,
+  type CacheManagerOptions,
+  type ClearAllCachesOptions,
+  type KeysTarget,
+  type SafetyOptions,
+  type CacheStats,
+} from './core/cache-manager.js';
+export type { MemoryStats } from './core/legacy/user-states.js';
+export type { TtlApplyOptions, TtlApplySummary, TtlFamilyResult } from './core/operations/ttl.js';
+export type { TtlReport, TtlReportOptions, TtlFamilyReport, TtlCounts } from './core/ttl/report.js';
+export { clearAllUserStates, clearOldUserStates, clearUserState, getMemoryStats } from './core/legacy/functions.js';
 export type { ClearOptions } from './core/operations/run.js';
 export type { ClearAllOptions, ClearAllResult } from './core/operations/clear-all.js';
 export type { ClearOldOptions } from './core/operations/clear-old.js';

@@ -13,6 +13,7 @@ export const COMMAND_NAMES: ReadonlyArray<{ name: string; aliases?: string[] }> 
   { name: 'clear-all', aliases: ['all'] },
   { name: 'clear-old', aliases: ['old'] },
   { name: 'clear-user', aliases: ['user'] },
+  { name: 'ttl' },
   { name: 'backup' },
   { name: 'restore' },
   { name: 'queues' },

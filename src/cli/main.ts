@@ -36,7 +36,7 @@ export function buildProgram(ctx: CliContext, factories: CommandFactory[]): Comm
     .option('--connect-timeout <duration>', 'give up connecting after this long (default 5s)', durationParser('ms'))
     .option('--command-timeout <duration>', 'give up on one command after this long (default 15s)', durationParser('ms'))
     .addOption(new Option('--config <file>', 'config file (default: ./cachectl.config.json)').env('CACHECTL_CONFIG'))
-    .option('--tenant <id>', 'work only on keys under tenant:<id>: (clear-*, invalidate, keys, backup, restore)', parseTenant)
+    .option('--tenant <id>', 'work only on keys under tenant:<id>: (clear-*, invalidate, keys, backup, restore, ttl, maintenance)', parseTenant)
     .option('--json', 'print results as JSON on stdout')
     .option('--no-color', 'no colors (also NO_COLOR=1)')
     .option('-q, --quiet', 'no informational messages on stderr')
@@ -62,7 +62,7 @@ Restricting to one tenant (--tenant <id>):
   Only keys starting with tenant:<id>: are touched. Families take part with {tenant} bound to <id>;
   families not under tenant:{tenant}: are left out (reported as skipped). Raw patterns must start
   with tenant:<id>: (glob characters of the id escaped), else exit 2. Commands with no
-  tenant-restricted meaning (queues, maintenance, hook, schedule, pm2-*, listen, publish, stats,
+  tenant-restricted meaning (queues, hook, schedule, pm2-*, listen, publish, stats,
   doctor, ping) refuse --tenant with exit 2.
 
 Exit codes:
@@ -167,7 +167,7 @@ function commandPath(program: Command, action: Command): string {
 }
 
 /** Commands that have a tenant-restricted meaning (the others refuse `--tenant`). */
-const TENANT_COMMANDS = new Set(['clear-all', 'clear-old', 'clear-user', 'invalidate', 'keys', 'backup', 'restore']);
+const TENANT_COMMANDS = new Set(['clear-all', 'clear-old', 'clear-user', 'invalidate', 'keys', 'backup', 'restore', 'ttl', 'maintenance']);
 
 /** `--tenant` once, valid, and only on a command that can honour it (else exit 2). */
 function assertTenantCommand(program: Command, action: Command, tenant: string): void {

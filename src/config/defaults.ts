@@ -17,12 +17,14 @@ export const DEFAULT_FAMILIES: Record<string, FamilyInput> = {
   convMapping: {
     template: 'tenant:{tenant}:mapping:conv:{conversationId}',
     description: 'Conversation id to WhatsApp / Genesys mapping, per tenant',
+    ttlSeconds: 86400,
   },
   waMapping: {
     template: 'tenant:{tenant}:mapping:wa:{waId}',
     description: 'WhatsApp id to conversation mapping, per tenant',
     user: 'waId',
     userFormat: 'any',
+    ttlSeconds: 86400,
   },
   chatList: {
     template: 'chats:{deviceId}:{chatId}',

@@ -9,6 +9,7 @@ import { ConfigError } from '../errors.js';
 import { MIB, readInputFile } from '../input-file.js';
 import { registerSecret } from '../redact.js';
 import { CONFIG_FILE_NAME, DEFAULT_FAMILIES, DEFAULT_TENANT } from './defaults.js';
+import { applyEnvTtl } from './env-ttl.js';
 import { configSchema, type ConfigInput, type FamilyConfig, type ParsedConfig } from './schema.js';
 import { parseTemplate, type ParsedTemplate } from './template.js';
 
@@ -61,7 +62,7 @@ export function loadConfig(options: LoadConfigOptions = {}): CachectlConfig {
   }
   merged.redis = redis as ConfigInput['redis'];
   if (options.overrides?.tenants) merged.tenants = options.overrides.tenants;
-  merged.families = { ...DEFAULT_FAMILIES, ...(merged.families ?? {}) };
+  merged.families = applyEnvTtl({ ...DEFAULT_FAMILIES, ...(merged.families ?? {}) }, raw.families, env) as ConfigInput['families'];
 
   const result = configSchema.safeParse(merged);
   if (!result.success) throw configErrorFrom(result.error, source);

@@ -160,6 +160,26 @@ function checkInvalidationRules(
   });
 }
 
+/** Tenant policies name existing families whose keys live under `tenant:{tenant}:`. */
+function checkTenantPolicies(
+  config: { families: Record<string, { template: string } | false>; tenantPolicies: Record<string, { families: Record<string, unknown> }> },
+  ctx: z.RefinementCtx,
+): void {
+  for (const [tenant, policy] of Object.entries(config.tenantPolicies)) {
+    for (const name of Object.keys(policy.families)) {
+      const family = config.families[name];
+      const path = ['tenantPolicies', tenant, 'families', name];
+      if (!family) ctx.addIssue({ code: 'custom', path, message: `family "${name}" does not exist` });
+      else if (!family.template.startsWith('tenant:{tenant}:'))
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `family "${name}" (${family.template}) is not tenant-scoped (its template must start with tenant:{tenant}:)`,
+        });
+    }
+  }
+}
+
 /**
  * Keys under a queue prefix or cachectl's own namespace are never touched by cache commands, so a
  * family whose keys would live there could never be cleared, and two reserved streams must differ:
@@ -264,6 +284,16 @@ export const configSchema = z
         schedule: z.string().default('0 2 * * *'),
         timezone: z.string().default('UTC'),
         lockTtlSeconds: positiveInt.default(60),
+        /** The `ttl-policy` step: keys without a TTL in families with `ttlSeconds` get it (false: off). */
+        ttlPolicy: z.boolean().default(true),
+        /**
+         * Keep what the clear-old step deletes: one `maintenance-<UTC timestamp>.cbk.gz` per run in
+         * `dir` (relative to the working directory), files older than `keepDays` removed by maintenance.
+         */
+        archive: z
+          .object({ dir: z.string().min(1), keepDays: z.number().positive().optional() })
+          .strict()
+          .optional(),
       })
       .strict()
       .prefault({}),
@@ -311,8 +341,25 @@ export const configSchema = z
       .strict()
       .prefault({}),
     invalidation: invalidationSchema,
+    /**
+     * Per-tenant policies, by tenant id: for tenant-scoped families (template `tenant:{tenant}:…`),
+     * the tenant's own retention (`maxAgeHours`, overriding the family's and maintenance.hours) and
+     * TTL policy (`ttlSeconds`). Applied by maintenance, clear-old and ttl apply in the same pass
+     * as every other tenant.
+     */
+    tenantPolicies: z
+      .record(
+        z.string().regex(/^[^\s:*?[\]\\]+$/, 'a tenant id is one namespace segment (no ":", spaces or glob characters)'),
+        z
+          .object({
+            families: z.record(z.string(), z.object({ maxAgeHours: z.number().positive().optional(), ttlSeconds: positiveInt.optional() }).strict()),
+          })
+          .strict(),
+      )
+      .default({}),
   })
   .strict()
+  .superRefine(checkTenantPolicies)
   .superRefine(checkInvalidationRules)
   .superRefine(checkProtectedNamespaces);
 

@@ -6,6 +6,7 @@
  * methods keep the earlier `clear-cache.js` API (`CacheManager.clearAllCaches()` …) working:
  * connect, run, close.
  */
+import path from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
 import { loadConfig, resolveConfig, type CachectlConfig } from '../config/load.js';
 import type { ConfigInput } from '../config/schema.js';
@@ -35,6 +36,17 @@ import { listQueues, type QueueSummary } from './queues/list.js';
 import { queueOperation } from './queues/operation.js';
 import { runLifecycle, type LifecycleOptions, type Outcome } from './safety/lifecycle.js';
 import { collectStats, type StatsOptions, type StatsResult } from './stats/index.js';
+import { ttlApply, type TtlApplyOptions, type TtlApplySummary } from './operations/ttl.js';
+import { ttlReport, type TtlReport, type TtlReportOptions } from './ttl/report.js';
+import {
+  clearAllUserStates,
+  clearOldUserStates,
+  clearUserState,
+  deletedCount,
+  getMemoryStats,
+  type LegacyStatsFields,
+  type MemoryStats,
+} from './legacy/user-states.js';
 import { tenantMatch, tenantScope } from './tenant.js';
 
 /** What every method that changes data accepts besides its own options. */
@@ -44,6 +56,9 @@ export interface SafetyOptions {
   /** Write the audit line to `config.logs.dir` (default true). */
   audit?: boolean;
 }
+
+/** `getCacheStats()`: the statistics, with the earlier top-level fields too. */
+export type CacheStats = StatsResult & LegacyStatsFields;
 
 /** `clearAllCaches` options: the cache part, plus the earlier `clearQueueJobs`. */
 export interface ClearAllCachesOptions extends Omit<ClearAllOptions, 'queues'>, SafetyOptions {
@@ -163,10 +178,39 @@ export class CacheManager {
     return countKeys(ctx, planOf(ctx, target, scoped.tenant), scoped);
   }
 
-  /** Statistics: server, memory, keyspace, families, queues, maintenance (`stats`). */
-  async getCacheStats(options: StatsOptions = {}): Promise<StatsResult> {
+  /**
+   * Statistics: server, memory, keyspace, families, queues, maintenance (`stats`). The earlier
+   * fields are there too: `timestamp`, `memory`, and `queue` / `userStates` (= `summary.queue` /
+   * `summary.userStates`).
+   */
+  async getCacheStats(options: StatsOptions = {}): Promise<CacheStats> {
     this.unscoped('getCacheStats');
-    return collectStats(await this.connection(), this.config, options);
+    const stats = await collectStats(await this.connection(), this.config, options);
+    return Object.assign(stats, { queue: stats.summary.queue, userStates: stats.summary.userStates });
+  }
+
+  /**
+   * Earlier API: delete every `userState` key; returns how many were deleted. A whole family, so it
+   * needs `force: true` (or `maxKeys`) like every library call that would ask on a terminal.
+   */
+  async clearAllUserStates(options: ClearOptions & SafetyOptions = {}): Promise<number> {
+    return deletedCount(await clearAllUserStates(await this.context(options), this.scoped(options)));
+  }
+
+  /** Earlier API: delete `userState` keys older than `hours` (default: the family's age); returns the count. */
+  async clearOldUserStates(hours?: number, options: ClearOptions & SafetyOptions = {}): Promise<number> {
+    return deletedCount(await clearOldUserStates(await this.context(options), hours, this.scoped(options)));
+  }
+
+  /** Earlier API: delete one user's `userState` keys (any spelling of the number); returns the count. */
+  async clearUserState(phone: string, options: ClearOptions & SafetyOptions & { country?: string } = {}): Promise<number> {
+    return deletedCount(await clearUserState(await this.context(options), phone, this.scoped(options)));
+  }
+
+  /** Earlier API: `{ totalKeys, userStateKeys, memory, timestamp }` (read-only, queues not inspected). */
+  async getMemoryStats(options: { exact?: boolean } = {}): Promise<MemoryStats> {
+    this.unscoped('getMemoryStats');
+    return getMemoryStats({ connection: await this.connection(), config: this.config }, options);
   }
 
   /** Health checks with pass / warn / fail (`doctor`). */
@@ -177,12 +221,20 @@ export class CacheManager {
 
   /** One maintenance run under the lock, with the configured policy (`maintenance`). */
   async performMaintenance(
-    options: { hours?: number; signal?: AbortSignal; logDir?: string; dryRun?: boolean } & SafetyOptions = {},
+    options: {
+      hours?: number;
+      signal?: AbortSignal;
+      logDir?: string;
+      dryRun?: boolean;
+      /** Keep what clear-old deletes in this folder, one file per run (default: `maintenance.archive`). */
+      archive?: { dir: string; keepDays?: number };
+    } & SafetyOptions = {},
   ): Promise<MaintenanceOutcome> {
     this.unscoped('performMaintenance');
     const ctx = await this.context(options);
     const logDir = options.logDir ?? auditDirOf({ ...ctx, auditDir: undefined });
-    const op = maintenanceOperation(ctx.connection, this.config, { steps: defaultSteps(), ...options, logDir });
+    const archive = options.archive ? { dir: path.resolve(options.archive.dir), keepDays: options.archive.keepDays } : undefined;
+    const op = maintenanceOperation(ctx.connection, this.config, { steps: defaultSteps(archive ? { archive } : {}), ...options, archive, logDir });
     return runLifecycle(this.env(ctx), op, lifecycle(options));
   }
 
@@ -233,6 +285,20 @@ export class CacheManager {
     return runLifecycle(this.env(ctx), op, lifecycle(options));
   }
 
+  /** How every family with a TTL policy stands against it, per family and master (`cachectl ttl`; read-only). */
+  async ttlReport(options: TtlReportOptions = {}): Promise<TtlReport> {
+    return ttlReport(await this.connection(), this.config, this.scoped(options));
+  }
+
+  /**
+   * Give the keys of every family with `ttlSeconds` their policy TTL (`cachectl ttl apply`): keys
+   * without a TTL, and with `cap` keys above it. A run estimated above `safety.confirmAbove` keys
+   * needs `force` (or `maxKeys`).
+   */
+  async applyTtlPolicy(options: TtlApplyOptions & SafetyOptions = {}): Promise<Outcome<TtlApplySummary>> {
+    return ttlApply(await this.context(options), this.scoped(options));
+  }
+
   /** Close the connection if this manager opened it. */
   async close(): Promise<void> {
     const pending = this.connectionPromise;
@@ -257,8 +323,28 @@ export class CacheManager {
   }
 
   /** Earlier API: connect, `getCacheStats()`, close. */
-  static async getCacheStats(options: StatsOptions = {}): Promise<StatsResult> {
+  static async getCacheStats(options: StatsOptions = {}): Promise<CacheStats> {
     return CacheManager.once((m) => m.getCacheStats(options));
+  }
+
+  /** Earlier API: connect, `clearAllUserStates()`, close. */
+  static async clearAllUserStates(options: ClearOptions & SafetyOptions = {}): Promise<number> {
+    return CacheManager.once((m) => m.clearAllUserStates(options));
+  }
+
+  /** Earlier API: connect, `clearOldUserStates(hours)`, close. */
+  static async clearOldUserStates(hours?: number, options: ClearOptions & SafetyOptions = {}): Promise<number> {
+    return CacheManager.once((m) => m.clearOldUserStates(hours, options));
+  }
+
+  /** Earlier API: connect, `clearUserState(phone)`, close. */
+  static async clearUserState(phone: string, options: ClearOptions & SafetyOptions & { country?: string } = {}): Promise<number> {
+    return CacheManager.once((m) => m.clearUserState(phone, options));
+  }
+
+  /** Earlier API: connect, `getMemoryStats()`, close. */
+  static async getMemoryStats(options: { exact?: boolean } = {}): Promise<MemoryStats> {
+    return CacheManager.once((m) => m.getMemoryStats(options));
   }
 
   /** Earlier API: connect, `performMaintenance()`, close. */

@@ -4,7 +4,18 @@
  */
 
 /** When a matching key is acted on: always, when idle long enough, or when its timestamp is old enough. */
-export type Condition = { mode: 'all' } | { mode: 'idle'; seconds: number } | { mode: 'field'; field: string; maxAgeMs: number; now: number };
+export type Condition = { mode: 'all' } | { mode: 'idle'; seconds: number } | { mode: 'field'; field: string; maxAgeMs: number; now: number } | TtlCondition;
+
+/**
+ * Not a delete: a key with no TTL (`missing`), a TTL above the policy (`above`), or either
+ * (`both`) is given `ttlMs`, less up to `jitter` (0..1) of it, chosen by a hash of the key.
+ */
+export interface TtlCondition {
+  mode: 'ttl';
+  apply: 'missing' | 'above' | 'both';
+  ttlMs: number;
+  jitter: number;
+}
 
 export const ALWAYS: Condition = { mode: 'all' };
 

@@ -93,7 +93,7 @@ describe('cachectl maintenance', () => {
     expect(run.removed.families).toEqual({ old: 20, keep: 0 });
     expect(run.removed.queues['bull:mq']).toBe(34);
     expect(run.removed.queues['bull:mq:events']).toBeGreaterThan(0);
-    expect(run.steps.map((s: { name: string }) => s.name)).toEqual(['clear-old', 'clean-queues', 'trim-events', 'stats-snapshot']);
+    expect(run.steps.map((s: { name: string }) => s.name)).toEqual(['clear-old', 'ttl-policy', 'clean-queues', 'trim-events', 'stats-snapshot']);
     expect(run.snapshot).toMatchObject({ families: { old: 1, keep: 5 } });
 
     // what stayed: young entries, a family with a longer maxAgeHours, waiting jobs, user state
@@ -132,7 +132,7 @@ describe('cachectl maintenance', () => {
   it('text log format: readable lines, a start and a finish', async () => {
     const result = await runCli(['maintenance'], { env, cwd: work.dir });
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/maintenance \S+ started on redis:\/\/127\.0\.0\.1:\d+: 4 steps/);
+    expect(result.stdout).toMatch(/maintenance \S+ started on redis:\/\/127\.0\.0\.1:\d+: 5 steps/);
     expect(result.stdout).toMatch(/clean-queues: ok/);
     expect(result.stdout).toMatch(/finished: ok, .*recorded in Redis/);
     expect(() => JSON.parse(result.stdout.split('\n')[0]!)).toThrow();
@@ -199,7 +199,7 @@ describe('Redis disappears during a run', () => {
       const [line] = maintenanceLog(local.dir);
       expect(line).toMatchObject({ recorded: false, status: done.code === 5 ? 'partial' : 'failed' });
       expect(line!.errors.join('\n')).toMatch(/lost the connection/);
-      expect(line!.steps.map((s: { status: string }) => s.status)).toEqual(['failed', 'skipped', 'skipped', 'skipped']);
+      expect(line!.steps.map((s: { status: string }) => s.status)).toEqual(['failed', 'skipped', 'skipped', 'skipped', 'skipped']);
       // the record's count matches what the server lost, give or take the call in flight (rate/10 keys)
       await doomed.restart();
       const after = await connect({ url: doomed.url });

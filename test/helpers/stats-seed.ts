@@ -11,7 +11,13 @@ export type SeedClient = Redis | Cluster;
 export function seedConfig(queuePrefix: string, extra: Partial<ConfigInput> = {}): ConfigInput {
   return {
     tenants: ['acme', 'globex'],
-    families: { sessions: { template: 'session:{sessionId}', ttlSeconds: 43200 } },
+    families: {
+      sessions: { template: 'session:{sessionId}', ttlSeconds: 43200 },
+      // The mappings as these fixtures were written: without the default 24 h TTL policy (their
+      // 7-day and TTL-less keys exercise the "no policy" paths of stats and the exporter).
+      convMapping: { template: 'tenant:{tenant}:mapping:conv:{conversationId}' },
+      waMapping: { template: 'tenant:{tenant}:mapping:wa:{waId}', user: 'waId' },
+    },
     queues: { prefixes: [queuePrefix] },
     ...extra,
   };

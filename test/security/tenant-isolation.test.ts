@@ -351,7 +351,7 @@ describe('tenant isolation on a server of our own', () => {
       [['--tenant', 'a', 'clear-all', '--queue', '--yes'], /cannot be restricted/],
       [['--tenant', 'a', 'queues'], /"queues" cannot be restricted/],
       [['--tenant', 'a', 'queues', 'clean', 'q', '--yes'], /"queues" cannot be restricted/],
-      [['--tenant', 'a', 'maintenance'], /"maintenance" cannot be restricted/],
+      [['--tenant', 'a', 'doctor'], /"doctor" cannot be restricted/],
       [['--tenant', 'a', 'stats'], /"stats" cannot be restricted/],
       [['--tenant', 'a', 'hook', 'pre-deploy'], /"hook" cannot be restricted/],
       [['--tenant', 'a', 'listen'], /"listen" cannot be restricted/],

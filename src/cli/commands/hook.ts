@@ -14,6 +14,7 @@ import { integerParser } from '../parsers.js';
 
 interface HookFlags {
   keepBackups: number;
+  backupDir?: string;
   dryRun?: boolean;
 }
 
@@ -21,7 +22,8 @@ export function hookCommand(ctx: CliContext): Command {
   return new Command('hook')
     .description('deploy / restart hooks: pre-deploy (backup + clear clearOnDeploy families), deploy (clear them), pm2-restart (clean finished queue jobs)')
     .addArgument(new Argument('<name>', 'which hook').choices([...HOOK_NAMES]))
-    .option('--keep-backups <n>', 'pre-deploy: how many backups to keep in <logs.dir>/backups', integerParser(1, 10000), 10)
+    .option('--keep-backups <n>', 'pre-deploy (and deploy with --backup-dir): how many backups to keep', integerParser(1, 10000), 10)
+    .option('--backup-dir <dir>', 'pre-deploy: back up into DIR instead of <logs.dir>/backups; deploy: also keep what it deletes there (deploy-<time>.cbk.gz)')
     .option('--dry-run', 'count what the hook would remove; change nothing (no backup is written)')
     .addHelpText(
       'after',
@@ -55,7 +57,8 @@ Examples:
       try {
         result = await runHook(env, name, {
           signal: ctx.signal,
-          backupDir: path.join(logsDir(ctx), 'backups'),
+          backupDir: flags.backupDir ? path.resolve(ctx.environment.cwd, flags.backupDir) : path.join(logsDir(ctx), 'backups'),
+          ...(flags.backupDir && name === 'deploy' ? { archive: true } : {}),
           keepBackups: flags.keepBackups,
           dryRun: flags.dryRun === true,
           progress: (message) => ctx.output.info(message),

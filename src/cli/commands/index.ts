@@ -23,6 +23,7 @@ const LOADERS: Record<string, () => Promise<CommandFactory>> = {
   'clear-all': async () => (await import('./clear-all.js')).clearAllCommand,
   'clear-old': async () => (await import('./clear-old.js')).clearOldCommand,
   'clear-user': async () => (await import('./clear-user.js')).clearUserCommand,
+  ttl: async () => (await import('./ttl.js')).ttlCommand,
   backup: async () => (await import('./backup.js')).backupCommand,
   restore: async () => (await import('./restore.js')).restoreCommand,
   queues: async () => (await import('./queues.js')).queuesCommand,

@@ -7,7 +7,8 @@ import { maintenanceOperation } from '../../core/maintenance/operation.js';
 import type { MaintenanceOutcome } from '../../core/maintenance/run.js';
 import { defaultSteps } from '../../core/maintenance/steps.js';
 import { runLifecycle } from '../../core/safety/lifecycle.js';
-import { CachectlError, LockHeldError } from '../../errors.js';
+import path from 'node:path';
+import { CachectlError, LockHeldError, UsageError } from '../../errors.js';
 import { guardControls, jsonSafe } from '../../printable.js';
 import { redact } from '../../redact.js';
 import type { CliContext } from '../context.js';
@@ -17,6 +18,8 @@ import { integerParser, parseHours } from '../parsers.js';
 
 interface MaintenanceFlags {
   hours?: number;
+  backupDir?: string;
+  keepDays?: number;
   rate?: number;
   dryRun?: boolean;
   logFormat: 'json' | 'text';
@@ -28,6 +31,8 @@ export function maintenanceCommand(ctx: CliContext): Command {
     .option('--hours <n>', "age threshold for every family (overrides maintenance.hours and each family's maxAgeHours)", parseHours)
     .option('--rate <keys/s>', 'ceiling on cache deletions per second (protects a busy server)', integerParser(1))
     .option('--dry-run', 'count what each step would remove; change nothing (no lock, no run record)')
+    .option('--backup-dir <dir>', 'keep what clear-old deletes: one maintenance-<UTC timestamp>.cbk.gz per run in DIR (default: maintenance.archive.dir)')
+    .option('--keep-days <n>', 'with an archive: remove archive files older than N days (default: maintenance.archive.keepDays; none)', parseHours)
     .addOption(
       new Option('--log-format <format>', 'json: one JSON object per line on stdout (PM2 logs); text: readable lines')
         .choices(['json', 'text'])
@@ -48,6 +53,8 @@ Examples:
   $ cachectl maintenance
   $ cachectl maintenance --hours 48
   $ cachectl maintenance --rate 2000         # at most 2000 deletions per second
+  $ cachectl maintenance --backup-dir logs/archive --keep-days 14   # restorable with cachectl restore
+  $ cachectl --tenant acme maintenance      # only acme's keys: clear-old and ttl-policy
   $ cachectl maintenance --log-format json      # as in ecosystem.config.cjs`,
     )
     .action(async (flags: MaintenanceFlags) => {
@@ -59,8 +66,14 @@ Examples:
       let outcome: MaintenanceOutcome;
       try {
         const env = await cliEnv(ctx);
+        const archive = archiveFlags(ctx, flags);
         const op = maintenanceOperation(env.connection, env.config, {
-          steps: defaultSteps({ ...(flags.rate !== undefined ? { rate: flags.rate } : {}) }),
+          steps: defaultSteps({
+            ...(flags.rate !== undefined ? { rate: flags.rate } : {}),
+            ...(archive ? { archive } : {}),
+            ...(ctx.options.tenant !== undefined ? { tenant: ctx.options.tenant } : {}),
+          }),
+          ...(archive ? { archive } : {}),
           hours: flags.hours,
           signal: ctx.signal,
           logDir: logsDir(ctx),
@@ -96,6 +109,19 @@ Examples:
       else if (!json) printHint(outcome, out);
       ctx.fail(outcome.exitCode);
     });
+}
+
+/** `--backup-dir` / `--keep-days`, else `maintenance.archive`, resolved against the working directory. */
+function archiveFlags(ctx: CliContext, flags: MaintenanceFlags): { dir: string; keepDays?: number | undefined } | undefined {
+  const configured = ctx.config().maintenance.archive;
+  const dir = flags.backupDir ?? configured?.dir;
+  if (dir === undefined) {
+    if (flags.keepDays !== undefined)
+      throw new UsageError('--keep-days needs an archive folder', { hint: 'add --backup-dir DIR, or set maintenance.archive.dir' });
+    return undefined;
+  }
+  if (dir === '') throw new UsageError('Empty --backup-dir', { hint: 'e.g. --backup-dir logs/archive' });
+  return { dir: path.resolve(ctx.environment.cwd, dir), keepDays: flags.keepDays ?? configured?.keepDays };
 }
 
 function printHint(outcome: MaintenanceOutcome, out: Output): void {

@@ -24,7 +24,7 @@ export function ttlCoverageCheck(stats: StatsResult, config: CachectlConfig): Do
   return fromFindings('ttl-coverage', findings, {
     pass: `every family with ttlSeconds has TTLs on its keys (${how})`,
     skip: 'no family sets ttlSeconds',
-    hint: `the code that writes these keys forgets the TTL (SET without EX); fix the writer, then remove the strays with "cachectl clear-old" or set TTLs (${how})`,
+    hint: `the code that writes these keys forgets the TTL (SET without EX); fix the writer, then give the strays their TTL with "cachectl ttl apply" (maintenance does it nightly unless maintenance.ttlPolicy is false) (${how})`,
   });
 }
 

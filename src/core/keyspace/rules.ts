@@ -71,6 +71,7 @@ export function shapeOf(pattern: Buffer): [string, Buffer | ''] {
 export function conditionArgs(condition: Condition): [string, number, number, string] {
   if (condition.mode === 'all') return ['all', 0, 0, ''];
   if (condition.mode === 'idle') return ['idle', condition.seconds, 0, ''];
+  if (condition.mode === 'ttl') return [`ttl-${condition.apply}`, Math.round(condition.ttlMs), Math.round(condition.jitter * 1_000_000), ''];
   return ['field', Math.round(condition.maxAgeMs), Math.round(condition.now), condition.field];
 }
 

@@ -12,6 +12,7 @@
 import path from 'node:path';
 import type { CachectlConfig } from '../../config/load.js';
 import { PartialError } from '../../errors.js';
+import { archiveFile } from '../backup/archive.js';
 import { backupTimestamp, prune } from '../backup/directory.js';
 import type { RunSummary } from '../keyspace/summary.js';
 import { clearAllSpec } from '../operations/clear-all.js';
@@ -29,6 +30,8 @@ export interface HookOptions {
   backupDir: string;
   /** How many pre-deploy backups to keep (default 10). */
   keepBackups?: number;
+  /** `deploy`: keep what it deletes too, as `deploy-<time>.cbk.gz` in `backupDir` (pre-deploy always does). */
+  archive?: boolean;
   dryRun?: boolean;
   progress?: (message: string) => void;
 }
@@ -83,21 +86,24 @@ async function clearFamilies(env: LifecycleEnv, hook: HookName, options: HookOpt
     return;
   }
   const spec = { ...clearAllSpec(env.config, { families }), command: `hook ${hook}` };
-  const op = keyspaceOperation(env.connection, env.config, spec, { signal: options.signal, ...(hook === 'pre-deploy' ? { backup: true } : {}) });
-  const file = path.join(options.backupDir, `pre-deploy-${backupTimestamp(new Date())}.cbk.gz`);
+  const keep = hook === 'pre-deploy' || options.archive === true;
+  const label = hook === 'pre-deploy' ? 'pre-deploy' : 'deploy';
+  const op = keyspaceOperation(env.connection, env.config, spec, { signal: options.signal, ...(keep ? { backup: true } : {}) });
+  // A new name every run (the next free millisecond if one is taken): a rerun never fails on an existing file.
+  const file = keep && !options.dryRun ? archiveFile(options.backupDir, label) : path.join(options.backupDir, `${label}-${backupTimestamp(new Date())}.cbk.gz`);
   const record = (summary: RunSummary & { backup?: { file: string; keys: number; written: boolean } }) => {
     for (const t of summary.byTarget) if (t.family) result.families[t.family] = (result.families[t.family] ?? 0) + (summary.dryRun ? t.matched : t.deleted);
     if (summary.interrupted) result.errors.push('interrupted');
     result.errors.push(...(summary.errors ?? []));
   };
   try {
-    const summary = await runLifecycle(env, op, { dryRun: options.dryRun, force: true, ...(hook === 'pre-deploy' ? { backup: { file } } : {}) });
+    const summary = await runLifecycle(env, op, { dryRun: options.dryRun, force: true, ...(keep ? { backup: { file } } : {}) });
     record(summary);
     if (summary.backup?.written)
       result.backup = {
         file: summary.backup.file,
         keys: summary.backup.keys,
-        prunedOld: await prune(options.backupDir, 'pre-deploy', options.keepBackups ?? 10),
+        prunedOld: await prune(options.backupDir, label, options.keepBackups ?? 10),
       };
   } catch (error) {
     if (error instanceof PartialError) record(error.partial as RunSummary);

@@ -10,10 +10,17 @@ import { checkAppendable } from '../safety/preflight.js';
 import type { Operation } from '../safety/lifecycle.js';
 import { MAINTENANCE_LOG } from './log.js';
 import { runMaintenance, type MaintenanceOptions, type MaintenanceOutcome } from './run.js';
-import { maintenancePlan } from './steps.js';
+import { archiveOf, maintenancePlan, type StepTuning } from './steps.js';
+import { checkArchiveDir } from '../backup/archive.js';
+import { ttlApplyOperation, ttlApplySpec } from '../operations/ttl.js';
+import { ttlPolicyActive } from './ttl-step.js';
 
 /** The operation; `options.logDir` is where `maintenance.log` goes. */
-export function maintenanceOperation(connection: RedisConnection, config: CachectlConfig, options: MaintenanceOptions): Operation<MaintenanceOutcome> {
+export function maintenanceOperation(
+  connection: RedisConnection,
+  config: CachectlConfig,
+  options: MaintenanceOptions & { archive?: StepTuning['archive'] },
+): Operation<MaintenanceOutcome> {
   const hours = options.hours ?? config.maintenance.hours;
   const clearOld = keyspaceOperation(connection, config, {
     command: 'maintenance',
@@ -29,6 +36,10 @@ export function maintenanceOperation(connection: RedisConnection, config: Cachec
     preflight: async () => {
       if (options.logDir !== undefined) await checkAppendable(options.logDir, [MAINTENANCE_LOG]);
       if (options.steps.some((s) => s.name === 'clear-old')) await clearOld.preflight?.();
+      const archive = archiveOf(config, { ...(options.archive ? { archive: options.archive } : {}) });
+      if (archive && options.steps.some((s) => s.name === 'clear-old')) await checkArchiveDir(archive.dir);
+      if (options.steps.some((s) => s.name === 'ttl-policy') && ttlPolicyActive(config))
+        await ttlApplyOperation(connection, config, ttlApplySpec(config), {}).preflight?.();
     },
     execute: ({ dryRun }) => runMaintenance(connection, config, { ...options, dryRun }),
     changes: removedTotal,

@@ -1,9 +1,13 @@
 /**
- * The maintenance policy as steps: clear-old (every family in one pass), clean finished queue
+ * The maintenance policy as steps: clear-old (every family in one pass), the TTL policy (keys
+ * without a TTL get their family's), clean finished queue
  * jobs, trim queue events streams, record a stats snapshot. Each step is independent, so one that fails leaves
  * the others' work done and the record says which.
  */
+import path from 'node:path';
 import { PartialError } from '../../errors.js';
+import { archiveFile, pruneArchive } from '../backup/archive.js';
+import { openBackupSink } from '../backup/sink.js';
 import { executePlan } from '../keyspace/execute.js';
 import type { RunSummary } from '../keyspace/summary.js';
 import { clearOldSpec } from '../operations/clear-old.js';
@@ -11,36 +15,68 @@ import type { Plan } from '../plan.js';
 import { collectStats } from '../stats/collect.js';
 import type { StatsResult } from '../stats/types.js';
 import { queueSteps } from './queue-steps.js';
+import { withTenantRetention } from '../tenant-policies.js';
+import { ttlPolicyStep } from './ttl-step.js';
 import type { MaintenanceStep, StepContext } from './types.js';
 
 export interface StepTuning {
   /** Ceiling on deletions per second for the clear-old step (protects a busy server). */
   rate?: number;
+  /** Keep what clear-old deletes in this folder (absolute); default `config.maintenance.archive`. */
+  archive?: { dir: string; keepDays?: number | undefined };
+  /** Only keys under `tenant:<tenant>:`: the tenant-scoped steps (clear-old, ttl-policy) for that tenant. */
+  tenant?: string;
 }
 
 /** The clear-old plan of a maintenance run: every family, `--hours` overriding their own ages. */
-export function maintenancePlan(ctx: Pick<StepContext, 'config' | 'hours' | 'hoursOverride'>): Plan {
-  return clearOldSpec(ctx.config, ctx.hoursOverride ? { hours: ctx.hours } : {}).plan;
+export function maintenancePlan(ctx: Pick<StepContext, 'config' | 'hours' | 'hoursOverride'>, tenant?: string): Plan {
+  const scope = tenant !== undefined ? { tenant } : {};
+  // Each tenant's own retention (tenantPolicies) in the same pass, unless --hours overrides every age.
+  return withTenantRetention(ctx.config, clearOldSpec(ctx.config, { ...(ctx.hoursOverride ? { hours: ctx.hours } : {}), ...scope }).plan, {
+    hoursOverride: ctx.hoursOverride,
+    ...scope,
+  });
+}
+
+/** The archive of a run: the tuning's, else the configured one (relative to the working directory). */
+export function archiveOf(config: StepContext['config'], tuning: StepTuning = {}): StepTuning['archive'] {
+  if (tuning.archive) return tuning.archive;
+  const configured = config.maintenance.archive;
+  return configured ? { dir: path.resolve(configured.dir), keepDays: configured.keepDays } : undefined;
 }
 
 /**
  * The `clear-old` step: every family's entries older than its age (`--hours` > family.maxAgeHours
  * > maintenance.hours), in one pass per master, the age re-checked on the server at delete time.
+ * With an archive, what it deletes goes to a new `maintenance-<timestamp>.cbk.gz` there (kept
+ * when something was deleted), and archive files older than `keepDays` are removed.
  */
 export function clearOldStep(tuning: StepTuning = {}): MaintenanceStep {
   return {
     name: 'clear-old',
     run: async (ctx) => {
+      const archive = archiveOf(ctx.config, tuning);
+      const plan = maintenancePlan(ctx, tuning.tenant);
+      const file = archive && !ctx.dryRun ? archiveFile(archive.dir, 'maintenance') : undefined;
+      const sink = file ? await openBackupSink(file, { connection: ctx.connection, command: 'maintenance', selection: plan.labels }) : undefined;
       let summary: RunSummary;
       try {
-        summary = await executePlan(ctx.connection, ctx.config, 'maintenance clear-old', maintenancePlan(ctx), {
+        summary = await executePlan(ctx.connection, ctx.config, 'maintenance clear-old', plan, {
           dryRun: ctx.dryRun,
           signal: ctx.signal,
           ...(tuning.rate ? { rate: tuning.rate } : {}),
+          ...(tuning.tenant !== undefined ? { tenant: tuning.tenant } : {}),
+          ...(sink ? { capture: sink.capture } : {}),
         });
       } catch (error) {
-        if (error instanceof PartialError)
-          throw new PartialError(error.message, { removed: { families: perFamily(error.partial as RunSummary) } }, { cause: error });
+        if (error instanceof PartialError) {
+          const partial = error.partial as RunSummary;
+          // What was deleted before the failure is in the archive: keep it.
+          if (sink && partial.deleted > 0) ctx.progress(`archive: ${(await sink.close()).keys} key(s) in ${file}`);
+          else await sink?.abort();
+          throw new PartialError(error.message, { removed: { families: perFamily(partial) } }, { cause: error });
+        }
+        await sink?.abort();
         throw error;
       }
       const errors = [...(summary.errors ?? [])];
@@ -50,6 +86,18 @@ export function clearOldStep(tuning: StepTuning = {}): MaintenanceStep {
       ctx.progress(
         `${summary.dryRun ? summary.matched : summary.deleted} of ${summary.matched} matching key(s) past their age ${verb}, ${summary.kept ?? 0} kept`,
       );
+      if (sink) {
+        if (summary.deleted > 0)
+          ctx.progress(`archive: ${(await sink.close()).keys} key(s) in ${file} (restore with: cachectl restore ${JSON.stringify(file)})`);
+        else {
+          await sink.abort();
+          ctx.progress('archive: nothing deleted, no file written');
+        }
+      }
+      if (archive?.keepDays !== undefined && !ctx.dryRun) {
+        const removed = await pruneArchive(archive.dir, archive.keepDays);
+        if (removed.length > 0) ctx.progress(`archive: ${removed.length} file(s) older than ${archive.keepDays} day(s) removed`);
+      }
       return { removed: { families: perFamily(summary) }, errors };
     },
   };
@@ -87,5 +135,7 @@ export function compactStats(stats: StatsResult): Record<string, unknown> {
 
 /** Every step of a maintenance run, in order. */
 export function defaultSteps(tuning: StepTuning = {}): MaintenanceStep[] {
-  return [clearOldStep(tuning), ...queueSteps(), statsSnapshotStep()];
+  // A tenant-restricted run: only the steps that can be restricted to the tenant's keys.
+  if (tuning.tenant !== undefined) return [clearOldStep(tuning), ttlPolicyStep(tuning)];
+  return [clearOldStep(tuning), ttlPolicyStep(tuning), ...queueSteps(), statsSnapshotStep()];
 }

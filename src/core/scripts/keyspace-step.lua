@@ -21,8 +21,17 @@
              shape · text: "any" (every key the MATCH filter returns; text ignored) | "exact" (the key
              is the text) | "prefix" (starts with the text) | "suffix" (ends with the text) | "glob"
              (text is an anchored Lua pattern) ·
-             mode ("all" | "idle" | "field") · threshold (idle: seconds; field: max age in ms) ·
-             now (field: epoch ms) · field (field: hash field or JSON property, dotted path)
+             mode ("all" | "idle" | "field" | "ttl-missing" | "ttl-above" | "ttl-both") ·
+             threshold (idle: seconds; field: max age in ms; ttl-*: the policy TTL in ms) ·
+             now (field: epoch ms; ttl-*: jitter in parts per million) ·
+             field (field: hash field or JSON property, dotted path; ttl-*: ignored)
+           ttl-* rules do not delete: a key qualifies when it has no TTL (missing), a TTL above the
+           policy (above), or either (both), judged by PTTL in this same call, and is given the
+           policy TTL with PEXPIRE, shortened by up to `jitter` of it by a hash of the key (the same
+           key always gets the same TTL), so it never ends above the policy. A key given a TTL or
+           rewritten since it was selected is judged on what it is now. When every rule is
+           ttl-missing, a key with a TTL is passed over before the guard and the rules (one PTTL),
+           so it is counted in no rule's kept.
            A key is judged by the first rule (lowest number) it matches. Exact, prefix and suffix
            rules are looked up in tables, so a step costs the same with one rule or thousands.
   then     keys mode without a declared key: the candidate keys, all served by this node. They are
@@ -40,7 +49,7 @@
               repeated step never counts them twice.
     error     "" or the first unexpected error (the step stops there; what it did is reported)
     matched   per rule: keys that qualified (COUNT: that would be acted on)
-    acted     per rule: keys removed (the delete command returned 1)
+    acted     per rule: keys removed (the delete command returned 1); ttl-*: keys given the TTL
     kept      per rule: keys that matched but do not qualify (kept + undated, counted like them)
     items     COUNT: up to ARGV[7] sample keys; capture: key, pttl, dump of each key acted on
     moved     key, rule of each key that belongs to another node now (slot moved or importing):
@@ -84,6 +93,7 @@ for i = 1, ruleCount do
   local b = at + 6 * (i - 1)
   local shape, text = ARGV[b + 1], ARGV[b + 2]
   rules[i] = { mode = ARGV[b + 3], threshold = tonumber(ARGV[b + 4]) or 0, now = tonumber(ARGV[b + 5]) or 0, field = ARGV[b + 6] }
+  if string.sub(rules[i].mode, 1, 4) == 'ttl-' then rules[i].ttl = string.sub(rules[i].mode, 5) end
   if shape == 'any' then
     if not anyRule then anyRule = i end
   elseif shape == 'exact' then
@@ -97,6 +107,12 @@ for i = 1, ruleCount do
   end
 end
 at = at + 6 * ruleCount
+-- Every rule sets TTLs on keys without one: a key that has a TTL is passed over before the guard
+-- and the rules are consulted (one PTTL, the cheapest test), so it is not counted per rule.
+local missingOnly = ruleCount > 0
+for i = 1, ruleCount do
+  if rules[i].mode ~= 'ttl-missing' then missingOnly = false end
+end
 
 local function days_from_civil(y, m, d)
   if m <= 2 then y = y - 1 end
@@ -205,11 +221,29 @@ local function verdict(rule, key)
     if not idle then return 'missing', nil end
     return idle >= rule.threshold and 'yes' or 'no', nil
   end
+  if rule.ttl then
+    local pttl, err = call('PTTL', key)
+    if err then return nil, err end
+    if pttl == -2 then return 'missing', nil end
+    if pttl == -1 then return rule.ttl ~= 'above' and 'yes' or 'no', nil end
+    return (rule.ttl ~= 'missing' and pttl > rule.threshold) and 'yes' or 'no', nil
+  end
   local ts, exists, err = timestamp_of(key, rule.field)
   if err then return nil, err end
   if not exists then return 'missing', nil end
   if not ts then return 'undated', nil end
   return rule.now - ts >= rule.threshold and 'yes' or 'no', nil
+end
+
+-- The TTL a ttl-* rule gives `key`: the policy, less up to `jitter` of it, by a hash of the key.
+local function expiry(rule, key)
+  local ttl = rule.threshold
+  if rule.now > 0 then
+    local share = tonumber(string.sub(redis.sha1hex(key), 1, 8), 16) / 4294967296
+    ttl = ttl - math.floor(ttl * (rule.now / 1000000) * share)
+  end
+  if ttl < 1 then ttl = 1 end
+  return ttl
 end
 
 local function guarded(key)
@@ -285,8 +319,15 @@ local done = 0
 
 for _, key in ipairs(candidates) do
   examined = examined + 1
-  local guard = guarded(key)
-  if guard == 'outside' then
+  local guard = nil
+  if missingOnly and redis.call('PTTL', key) ~= -1 then
+    guard = 'skip'
+  else
+    guard = guarded(key)
+  end
+  if guard == 'skip' then
+    -- has a TTL (or is gone): nothing to do
+  elseif guard == 'outside' then
     outside = outside + 1
   elseif guard == 'queue' then
     queue = queue + 1
@@ -319,12 +360,17 @@ for _, key in ipairs(candidates) do
             if #items < sampleSize then items[#items + 1] = key end
           else
             local dump, pttl, derr
-            if capture then
+            local rule = rules[r]
+            if capture and not rule.ttl then
               dump, derr = call('DUMP', key)
               if not derr then pttl, derr = call('PTTL', key) end
             end
             local n
-            if not derr then n, derr = call(action, key) end
+            if rule.ttl then
+              n, derr = call('PEXPIRE', key, expiry(rule, key))
+            elseif not derr then
+              n, derr = call(action, key)
+            end
             if derr then
               if is_moved(derr) then
                 moved[#moved + 1] = key

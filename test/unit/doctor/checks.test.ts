@@ -78,3 +78,16 @@ describe('check building', () => {
     expect(fromFindings('failed-jobs', [], { pass: 'p', hint: 'h', skip: 'no queues' })).toMatchObject({ status: 'skip', message: 'no queues', hint: null });
   });
 });
+
+describe('ttl-coverage hint', () => {
+  it('points at cachectl ttl apply', async () => {
+    const { ttlCoverageCheck } = await import('../../../src/core/doctor/checks-keys.js');
+    const stats = {
+      sampling: { method: 'exact', inspected: 10 },
+      families: [{ name: 'userState', ttlSeconds: 86400, keys: 10, withoutTtl: 5, withoutTtlShare: 0.5 }],
+    } as unknown as StatsResult;
+    const check = ttlCoverageCheck(stats, resolveConfig({}));
+    expect(check.status).toBe('fail');
+    expect(check.hint).toMatch(/cachectl ttl apply/);
+  });
+});
