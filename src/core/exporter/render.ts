@@ -8,6 +8,7 @@
 import type { CachectlConfig } from '../../config/load.js';
 import type { CheckStatus } from '../doctor/types.js';
 import { ExpositionWriter } from '../metrics/exposition.js';
+import { addListenMetrics } from '../metrics/listen-metrics.js';
 import { addFamilyMetrics, addMaintenanceMetrics, addQueueJobMetrics, addServerMetrics } from '../metrics/stats-metrics.js';
 import type { ConnectionMode } from '../../redis/connect.js';
 import type { CheapReading } from './cheap.js';
@@ -84,23 +85,7 @@ function addCheap(w: ExpositionWriter, cheap: CheapReading, state: ExporterState
   w.add('cachectl_queues', 'gauge', 'BullMQ queues known to the exporter (exported or not).', cheap.queues.length + state.queuesNotExported);
   w.add('cachectl_queues_not_exported', 'gauge', 'Queues known but left out of the per-queue series (see --max-queues).', state.queuesNotExported);
   if (cheap.maintenance) addMaintenanceMetrics(w, cheap.maintenance);
-  const s = cheap.listen;
-  if (s) {
-    w.add('cachectl_invalidation_stream_length', 'gauge', 'Entries in the invalidation stream (XLEN).', s.length);
-    w.add('cachectl_invalidation_group_exists', 'gauge', "1 when the listeners' consumer group exists.", s.groupExists ? 1 : 0);
-    if (s.lag !== null) w.add('cachectl_invalidation_lag', 'gauge', 'Entries not yet delivered to the consumer group (XINFO GROUPS lag).', s.lag);
-    w.add('cachectl_invalidation_pending', 'gauge', 'Entries delivered but not yet acknowledged.', s.pending);
-    w.add(
-      'cachectl_invalidation_oldest_pending_idle_seconds',
-      'gauge',
-      'Idle time of the oldest pending entry; 0 when none is pending.',
-      (s.oldestPending?.idleMs ?? 0) / 1000,
-    );
-    w.add('cachectl_invalidation_consumers', 'gauge', 'Consumers in the group.', s.consumers.length);
-    w.add('cachectl_invalidation_dead_letters', 'gauge', 'Entries in the dead-letter stream.', s.deadLetters);
-    // Entries the stream cap trimmed before they were applied (listen --status: trimmed.total).
-    w.add('cachectl_invalidation_trimmed_entries', 'gauge', 'Entries trimmed from the stream before they were applied.', s.trimmed.total);
-  }
+  if (cheap.listen) addListenMetrics(w, cheap.listen);
   for (const section of ['invalidation', 'maintenance', 'queues']) {
     w.add('cachectl_exporter_read_ok', 'gauge', '1 when the section could be read at this scrape (0: ACL or other error).', cheap.errors[section] ? 0 : 1, {
       section,

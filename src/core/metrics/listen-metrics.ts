@@ -8,6 +8,12 @@ import { ExpositionWriter } from './exposition.js';
 /** Render a listen status in the Prometheus text exposition format. */
 export function renderListenPrometheus(s: ListenStatus): string {
   const w = new ExpositionWriter();
+  addListenMetrics(w, s);
+  return w.toString();
+}
+
+/** The invalidation stream's series (shared by `listen --status --prometheus` and the exporter). */
+export function addListenMetrics(w: ExpositionWriter, s: ListenStatus): void {
   w.add('cachectl_invalidation_stream_length', 'gauge', 'Entries in the invalidation stream.', s.length);
   w.add('cachectl_invalidation_group_exists', 'gauge', "1 when the listeners' consumer group exists.", s.groupExists ? 1 : 0);
   if (s.lag !== null) w.add('cachectl_invalidation_lag', 'gauge', 'Entries in the stream not yet delivered to the consumer group.', s.lag);
@@ -39,5 +45,4 @@ export function renderListenPrometheus(s: ListenStatus): string {
       'When a listener last found trimmed entries (Unix time).',
       Date.parse(s.trimmed.lastAt) / 1000,
     );
-  return w.toString();
 }
