@@ -34,10 +34,19 @@ export const familySchema = z
     ageField: z.string().min(1).optional(),
     /** `hook pre-deploy` / `hook deploy` clear this family. */
     clearOnDeploy: z.boolean().default(false),
+    /**
+     * Cover tenant namespaces that `tenants` does not list: every path (invalidate, clear-user,
+     * listen's rules, the library) selects `tenant:*:…` in one shared SCAN pass instead of the
+     * exact keys of the listed tenants. Only for templates with a `{tenant}` placeholder.
+     */
+    scanTenants: z.boolean().default(false),
   })
   .strict()
   .superRefine((family, ctx) => {
     const placeholders = parseSafe(family.template);
+    if (family.scanTenants && placeholders && !placeholders.includes('tenant')) {
+      ctx.addIssue({ code: 'custom', path: ['scanTenants'], message: 'the template has no {tenant} placeholder' });
+    }
     if (family.user !== undefined && placeholders && !placeholders.includes(family.user)) {
       ctx.addIssue({
         code: 'custom',

@@ -50,7 +50,7 @@ export function selectFamily(family: Family, values: FamilyValues, options: Sele
 
   const bound: Record<string, string[]> = { ...given };
   const tenantOpen = known.has(TENANT_PLACEHOLDER) && given[TENANT_PLACEHOLDER] === undefined;
-  if (tenantOpen && !options.scanTenants && options.tenants.length > 1) bound[TENANT_PLACEHOLDER] = options.tenants;
+  if (tenantOpen && !options.scanTenants && !family.scanTenants && options.tenants.length > 1) bound[TENANT_PLACEHOLDER] = options.tenants;
   const allBound = family.parsed.placeholders.every((name) => bound[name] !== undefined);
   if (allBound && !family.parsed.prefix) {
     return [{ kind: 'exact', family: family.name, label, keys: expand(family, bound) }];

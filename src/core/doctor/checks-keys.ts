@@ -72,3 +72,30 @@ export function maintenanceCheck(stats: StatsResult, now: Date): DoctorCheck {
   }
   return verdict('maintenance', 'pass', `${lastText}, removed ${last.removed}; next due ${m.nextRunAt}`);
 }
+
+/**
+ * Tenant namespaces (`tenant:<id>:`) found in the keyspace that `tenants` does not list: an
+ * invalidation of a tenant-scoped family enumerates the listed tenants, so it misses them (unless
+ * the family sets `scanTenants`).
+ */
+export function tenantsCheck(stats: StatsResult, config: CachectlConfig): DoctorCheck {
+  const scoped = Object.values(config.families).filter((f) => f.parsed.placeholders.includes('tenant'));
+  if (scoped.length === 0 || !stats.tenants) return verdict('tenants', 'skip', 'no family has a {tenant} placeholder');
+  const listed = new Set(['default', ...config.tenants]);
+  const covered = scoped.every((f) => f.scanTenants);
+  const approx = stats.sampling.method === 'exact' ? '' : '~';
+  const findings: CheckFinding[] = stats.tenants.tenants
+    .filter((t) => !listed.has(t.tenant))
+    .map((t) => ({
+      subject: `tenant:${t.tenant}`,
+      status: covered ? 'pass' : 'warn',
+      message: `${approx}${t.keys} key(s) in a tenant namespace the config does not list${covered ? ' (covered: every tenant family sets scanTenants)' : ''}`,
+    }));
+  return fromFindings('tenants', findings, {
+    pass: `every tenant namespace seen is listed in tenants (${config.tenants.length} listed)`,
+    hint: `add the tenant to "tenants" in the config, or set "scanTenants": true on ${scoped
+      .filter((f) => !f.scanTenants)
+      .map((f) => f.name)
+      .join(', ')} so invalidations also reach unlisted tenants (one shared SCAN pass)`,
+  });
+}

@@ -10,7 +10,7 @@ import { collectStats } from '../stats/collect.js';
 import { verdict } from './check.js';
 import { collectListenStatus } from '../invalidation/status.js';
 import { ecosystemCheck } from './checks-ecosystem.js';
-import { maintenanceCheck, ttlCoverageCheck } from './checks-keys.js';
+import { maintenanceCheck, tenantsCheck, ttlCoverageCheck } from './checks-keys.js';
 import { eventsStreamCheck, failedJobsCheck, queueKeysCheck, stalledJobsCheck, waitingAgeCheck } from './checks-queues.js';
 import { invalidationStreamCheck } from './checks-stream.js';
 import { connectivityCheck, evictionCheck, fragmentationCheck, versionCheck } from './checks-server.js';
@@ -29,6 +29,8 @@ export async function runDoctor(connection: RedisConnection, config: CachectlCon
     exact: options.exact === true,
     // A health check must see every queue: one MATCH pass rather than the record + sample.
     scanQueues: true,
+    // Tenant namespaces seen in the keyspace, to name those the config does not list.
+    tenants: true,
     signal: options.signal,
     now,
   });
@@ -53,6 +55,7 @@ export async function runDoctor(connection: RedisConnection, config: CachectlCon
     eventsStreamCheck(probes, config),
     queueKeysCheck(stats),
     invalidationStreamCheck(await collectListenStatus(connection, config).catch((error: Error) => error), config, now),
+    tenantsCheck(stats, config),
     await ecosystemCheck({ file: options.ecosystemFile, cwd: options.cwd ?? process.cwd(), timezone: config.maintenance.timezone, commands: options.commands }),
   ];
   return finish(connection.target, now, started, checks, { method: stats.sampling.method, inspected: stats.sampling.inspected });
@@ -73,6 +76,7 @@ export async function doctorUnreachable(target: string, error: CachectlError, co
     'events-streams',
     'queue-keys',
     'invalidation-stream',
+    'tenants',
   ];
   const checks: DoctorCheck[] = [
     verdict('connectivity', 'fail', error.message, error.hint ?? 'check the server address, password and network'),

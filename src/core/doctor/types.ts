@@ -17,6 +17,7 @@ export type CheckId =
   | 'events-streams'
   | 'queue-keys'
   | 'invalidation-stream'
+  | 'tenants'
   | 'ecosystem';
 
 /** Human titles of the checks, in report order. */
@@ -33,6 +34,7 @@ export const CHECK_TITLES: Record<CheckId, string> = {
   'events-streams': 'Queue events streams',
   'queue-keys': 'Queue key types',
   'invalidation-stream': 'Invalidation stream',
+  tenants: 'Tenant namespaces',
   ecosystem: 'PM2 ecosystem file',
 };
 

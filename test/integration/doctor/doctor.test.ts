@@ -117,9 +117,10 @@ describe('doctor on a server of its own', () => {
       'events-streams',
       'queue-keys',
       'invalidation-stream',
+      'tenants',
       'ecosystem',
     ]);
-    expect(report).toMatchObject({ status: 'pass', counts: { pass: 13, warn: 0, fail: 0, skip: 0 } });
+    expect(report).toMatchObject({ status: 'pass', counts: { pass: 14, warn: 0, fail: 0, skip: 0 } });
     expect(result.code).toBe(0);
   });
 
@@ -308,7 +309,7 @@ describe('doctor on a server of its own', () => {
     const metrics = parsePrometheus(result.stdout);
     expect(promValue(metrics, 'cachectl_doctor_status')).toBe(0);
     expect(promValue(metrics, 'cachectl_doctor_check_status', { check: 'eviction-policy' })).toBe(0);
-    expect(metrics.get('cachectl_doctor_check_status')?.samples).toHaveLength(13);
+    expect(metrics.get('cachectl_doctor_check_status')?.samples).toHaveLength(14);
   });
 
   it('reports an unreachable server as a failed connectivity check (exit 1)', async () => {
