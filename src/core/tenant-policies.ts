@@ -83,3 +83,13 @@ function merge(plan: Plan, extra: Selection[]): Plan {
     idleFamilies: [...new Set([...plan.idleFamilies, ...idle])],
   };
 }
+
+/** `convMapping retention 48 h, TTL 3600 s; waMapping TTL 600 s` — a tenant's own policy in words. */
+export function describeTenantPolicy(policy: Record<string, { maxAgeHours?: number; ttlSeconds?: number }>): string {
+  return Object.entries(policy)
+    .map(([family, v]) => {
+      const parts = [v.maxAgeHours !== undefined ? `retention ${v.maxAgeHours} h` : '', v.ttlSeconds !== undefined ? `TTL ${v.ttlSeconds} s` : ''];
+      return `${family} ${parts.filter(Boolean).join(', ')}`;
+    })
+    .join('; ');
+}

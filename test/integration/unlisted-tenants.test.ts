@@ -94,6 +94,31 @@ describe('tenant namespaces the config does not list (tenants: [acme]; globex ex
     expect((JSON.parse(covered.stdout) as { checks: Array<{ id: string; status: string }> }).checks.find((c) => c.id === 'tenants')?.status).toBe('pass');
   });
 
+  it('stats --tenants and doctor show each tenant: keys, whether it is listed, and its own policy', async () => {
+    writeFileSync(
+      path.join(dir, 'cachectl.config.json'),
+      JSON.stringify({ ...input(false), tenantPolicies: { acme: { families: { convMapping: { maxAgeHours: 48, ttlSeconds: 3600 } } } } }),
+    );
+    const stats = await runCli(['--redis-url', server.url, 'stats', '--tenants', '--exact', '--json'], { cwd: dir });
+    expect(stats.code, stats.stderr).toBe(0);
+    const tenants = (JSON.parse(stats.stdout) as { tenants: { tenants: Array<{ tenant: string; keys: number; listed: boolean; policy?: unknown }> } }).tenants
+      .tenants;
+    expect(tenants.find((t) => t.tenant === 'acme')).toEqual({
+      tenant: 'acme',
+      keys: 1,
+      listed: true,
+      policy: { convMapping: { maxAgeHours: 48, ttlSeconds: 3600 } },
+    });
+    expect(tenants.find((t) => t.tenant === 'globex')).toEqual({ tenant: 'globex', keys: 2, listed: false });
+    const table = await runCli(['--redis-url', server.url, 'stats', '--tenants', '--exact'], { cwd: dir });
+    expect(table.stdout).toMatch(/acme\s*│\s*1\s*│\s*yes\s*│\s*convMapping retention 48 h, TTL 3600 s/);
+    const doctor = await runCli(['--redis-url', server.url, 'doctor', '--json', '--exact'], { cwd: dir });
+    const check = (JSON.parse(doctor.stdout) as { checks: Array<{ id: string; findings: Array<{ subject: string; message: string }> }> }).checks.find(
+      (c) => c.id === 'tenants',
+    );
+    expect(check?.findings).toContainEqual({ subject: 'tenant:acme', status: 'pass', message: 'own policy: convMapping retention 48 h, TTL 3600 s' });
+  });
+
   it('scanTenants on a family without {tenant} is a config error (exit 2)', async () => {
     writeFileSync(
       path.join(dir, 'cachectl.config.json'),

@@ -7,6 +7,7 @@ import { UsageError } from '../../errors.js';
 import { renderPrometheus } from '../../core/metrics/stats-metrics.js';
 import { collectStats, DEFAULT_NAMESPACE_DEPTH, DEFAULT_SAMPLE, DEFAULT_TOP_NAMESPACES } from '../../core/stats/collect.js';
 import { humanBytes, humanDuration } from '../../core/stats/format.js';
+import { describeTenantPolicy } from '../../core/tenant-policies.js';
 import type { FamilyStats, StatsProgress, StatsResult } from '../../core/stats/types.js';
 import type { CliContext } from '../context.js';
 import { safe, type Output } from '../output.js';
@@ -22,6 +23,7 @@ interface StatsFlags {
   prometheus?: boolean;
   queues: boolean;
   scanQueues?: boolean;
+  tenants?: boolean;
 }
 
 export function statsCommand(ctx: CliContext): Command {
@@ -37,6 +39,7 @@ export function statsCommand(ctx: CliContext): Command {
       '--scan-queues',
       'find every BullMQ queue with a SCAN MATCH pass (sampled mode otherwise lists the queues the last maintenance run found plus those the sample shows)',
     )
+    .option('--tenants', "keys per tenant namespace (tenant:<id>:), which tenants the config lists, and each tenant's own policy (tenantPolicies)")
     .option('--prometheus', 'print Prometheus text format (for node_exporter --collector.textfile)')
     .addHelpText(
       'after',
@@ -79,6 +82,7 @@ Examples:
         ...(flags.top !== undefined ? { top: flags.top } : {}),
         skipQueues: !flags.queues,
         scanQueues: flags.scanQueues === true,
+        ...(flags.tenants ? { tenants: true } : {}),
         signal: ctx.signal,
         onProgress: (p) => out.progress(progressText(p)),
       });
@@ -151,6 +155,7 @@ export function printStats(s: StatsResult, out: Output): void {
     { align: ['left', 'right', 'right', 'right', 'right', 'right', 'left'] },
   );
   if (s.top) printTopKeys(s.top, out);
+  if (s.tenants) printTenants(s, out);
   out.line(`queue keys: ${est}${n(s.queueKeys.keys)} (${pct(s.queueKeys.share)})    keys of no family: ${est}${n(s.unknown.keys)} (${pct(s.unknown.share)})`);
   if (s.unknown.namespaces.length > 0) {
     const rows = s.unknown.namespaces.map((ns) => [safe(ns.namespace), `${est}${n(ns.keys)}`, pct(ns.share)]);
@@ -216,4 +221,17 @@ function printMaintenance(s: StatsResult, out: Output): void {
     : 'never ran';
   const next = m.scheduleError ? c.red(`schedule "${m.schedule}" invalid: ${m.scheduleError}`) : `next due ${m.nextRunAt} (${m.schedule} ${m.timezone})`;
   out.line(`maintenance: ${last}; ${next}${m.overdue ? c.red(' — OVERDUE') : ''}`);
+}
+
+/** Keys per tenant namespace, whether the config lists it, and its own policy. */
+function printTenants(s: StatsResult, out: Output): void {
+  const est = s.sampling.method === 'exact' ? '' : '~';
+  const rows = s.tenants!.tenants.map((t) => [
+    safe(t.tenant),
+    `${est}${n(t.keys)}`,
+    t.listed ? 'yes' : 'no',
+    t.policy ? describeTenantPolicy(t.policy) : "the families' own",
+  ]);
+  if (s.tenants!.otherKeys > 0) rows.push(['(more tenants)', `${est}${n(s.tenants!.otherKeys)}`, '', '']);
+  out.table(['tenant', 'keys', 'listed', 'policy'], rows, { align: ['left', 'right', 'left', 'left'] });
 }

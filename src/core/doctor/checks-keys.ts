@@ -4,6 +4,7 @@
  */
 import type { CachectlConfig } from '../../config/load.js';
 import type { StatsResult } from '../stats/types.js';
+import { describeTenantPolicy } from '../tenant-policies.js';
 import { fromFindings, verdict } from './check.js';
 import type { CheckFinding, DoctorCheck } from './types.js';
 
@@ -84,13 +85,22 @@ export function tenantsCheck(stats: StatsResult, config: CachectlConfig): Doctor
   const listed = new Set(['default', ...config.tenants]);
   const covered = scoped.every((f) => f.scanTenants);
   const approx = stats.sampling.method === 'exact' ? '' : '~';
-  const findings: CheckFinding[] = stats.tenants.tenants
+  // Tenants with their own policy are shown as such (pass), so the report says who follows what.
+  const own: CheckFinding[] = stats.tenants.tenants
+    .filter((t) => t.policy)
+    .map((t) => ({
+      subject: `tenant:${t.tenant}`,
+      status: 'pass' as const,
+      message: `own policy: ${describeTenantPolicy(t.policy!)}`,
+    }));
+  const unlisted: CheckFinding[] = stats.tenants.tenants
     .filter((t) => !listed.has(t.tenant))
     .map((t) => ({
       subject: `tenant:${t.tenant}`,
-      status: covered ? 'pass' : 'warn',
+      status: covered ? ('pass' as const) : ('warn' as const),
       message: `${approx}${t.keys} key(s) in a tenant namespace the config does not list${covered ? ' (covered: every tenant family sets scanTenants)' : ''}`,
     }));
+  const findings = [...unlisted, ...own];
   return fromFindings('tenants', findings, {
     pass: `every tenant namespace seen is listed in tenants (${config.tenants.length} listed)`,
     hint: `add the tenant to "tenants" in the config, or set "scanTenants": true on ${scoped

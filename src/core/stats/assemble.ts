@@ -3,7 +3,7 @@
  * visited, memory, idle time and TTL median from the inspected ones), the unknown namespaces, and
  * the summary that keeps the earlier clear-cache.js `stats` fields.
  */
-import type { Family } from '../../config/load.js';
+import type { CachectlConfig, Family } from '../../config/load.js';
 import type { QueueCounts } from '../queues/discovery.js';
 import { displayKey } from '../display.js';
 import { humanBytes } from './format.js';
@@ -134,9 +134,19 @@ export function namespaceOf(key: Buffer, depth: number): Buffer {
 }
 
 /** Keys per tenant, biggest first (weighted counts rounded). */
-export function assembleTenants(tally: KeyTally): TenantKeys {
-  const tenants = [...tally.tenants.entries()]
-    .map(([tenant, keys]) => ({ tenant, keys: Math.round(keys) }))
+export function assembleTenants(tally: KeyTally, config: Pick<CachectlConfig, 'tenants' | 'tenantPolicies'>): TenantKeys {
+  const listed = new Set(['default', ...config.tenants]);
+  const policies = config.tenantPolicies ?? {};
+  // Tenants with a policy show up even before the sample met one of their keys.
+  const counts = new Map(tally.tenants);
+  for (const tenant of Object.keys(policies)) if (!counts.has(tenant)) counts.set(tenant, 0);
+  const tenants = [...counts.entries()]
+    .map(([tenant, keys]) => ({
+      tenant,
+      keys: Math.round(keys),
+      listed: listed.has(tenant),
+      ...(policies[tenant] ? { policy: policies[tenant].families } : {}),
+    }))
     .sort((a, b) => b.keys - a.keys || (a.tenant < b.tenant ? -1 : a.tenant > b.tenant ? 1 : 0));
   return { tenants, otherKeys: Math.round(tally.otherTenantKeys) };
 }

@@ -144,7 +144,7 @@ export async function collectStats(connection: RedisConnection, config: Cachectl
       warnings,
     };
     if ((options.top ?? 0) > 0) result.top = assembleTop(families, tally, options.top!, exact, depth);
-    if (options.tenants) result.tenants = assembleTenants(tally);
+    if (options.tenants) result.tenants = assembleTenants(tally, config);
     result.durationMs = Math.round(performance.now() - started);
     return result;
   } catch (error) {

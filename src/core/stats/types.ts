@@ -198,7 +198,8 @@ export interface TopKeys {
 
 /** Keys per tenant namespace (`tenant:<id>:`), from the sample or the full pass. */
 export interface TenantKeys {
-  tenants: Array<{ tenant: string; keys: number }>;
+  /** Keys per tenant namespace; `policy`: the tenant's own retention / TTL per family (`tenantPolicies`). */
+  tenants: Array<{ tenant: string; keys: number; listed: boolean; policy?: Record<string, { maxAgeHours?: number; ttlSeconds?: number }> }>;
   /** Keys of tenants beyond the counted ones. */
   otherKeys: number;
 }
