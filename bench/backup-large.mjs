@@ -3,17 +3,16 @@
 // the cachectl process from /usr/bin/time -v (or /proc VmHWM polling).
 //
 //   npm run build && node bench/backup-large.mjs
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { startThrowawayServer } from '../scripts/lib/throwaway-server.mjs';
+import { runCachectl } from './lib/run-cli.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'bin/cachectl.js');
 const RSS_LIMIT_MB = 200;
 const MB = 1024 * 1024;
 const SIZES = [1 * MB, 4 * MB, 8 * MB, 16 * MB - 64];
@@ -22,37 +21,6 @@ const SMALL = 20_000;
 if (!existsSync(path.join(ROOT, 'dist/cli/main.js'))) {
   console.error('dist/ is missing: run "npm run build" first');
   process.exit(2);
-}
-
-/** Run the built CLI; resolve with exit code, stdout, stderr and peak RSS (MB). */
-function runCachectl(args, cwd) {
-  const useTime = existsSync('/usr/bin/time');
-  const command = useTime ? '/usr/bin/time' : process.execPath;
-  const argv = useTime ? ['-v', process.execPath, BIN, ...args] : [BIN, ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    let polledKb = 0;
-    const timer = useTime
-      ? undefined
-      : setInterval(() => {
-          try {
-            const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-            if (m) polledKb = Math.max(polledKb, Number(m[1]));
-          } catch {
-            // exited between polls
-          }
-        }, 20);
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (timer) clearInterval(timer);
-      const timeKb = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-      resolve({ code, stdout, stderr, rssMb: (timeKb ? Number(timeKb[1]) : polledKb) / 1024 });
-    });
-  });
 }
 
 const server = await startThrowawayServer({ args: ['--maxmemory-policy', 'noeviction'] });

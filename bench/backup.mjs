@@ -8,17 +8,16 @@
 // Peak RSS of the cachectl process from /usr/bin/time -v (or /proc VmHWM polling).
 //
 //   npm run build && node bench/backup.mjs [--keys 1000000] [--gzip]
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { startThrowawayServer } from '../scripts/lib/throwaway-server.mjs';
+import { runCachectl } from './lib/run-cli.mjs';
 import { booleanFlag, numberFlag } from './lib/args.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'bin/cachectl.js');
 const BATCH = 1000;
 const RSS_LIMIT_MB = 200;
 /** Targets against the floors: backup ≤ 2×, restore ≤ 1.5×. */
@@ -112,41 +111,6 @@ async function baselineRestore(redis, records) {
     for (const [key, dump, ttl] of records.slice(start, start + BATCH)) p.restore(key, ttl > 0 ? ttl : 0, dump);
     await p.exec();
   }
-}
-
-/** Run the built CLI; resolve with wall time, exit code, stdout and peak RSS (MB). */
-function runCachectl(args, cwd) {
-  const useTime = existsSync('/usr/bin/time');
-  const command = useTime ? '/usr/bin/time' : process.execPath;
-  const argv = useTime ? ['-v', process.execPath, BIN, ...args] : [BIN, ...args];
-  const start = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    let polledKb = 0;
-    // Without /usr/bin/time: poll the high-water mark of the node process itself.
-    const timer = useTime
-      ? undefined
-      : setInterval(() => {
-          try {
-            const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-            if (m) polledKb = Math.max(polledKb, Number(m[1]));
-          } catch {
-            // exited between polls
-          }
-        }, 20);
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (timer) clearInterval(timer);
-      const seconds = (performance.now() - start) / 1000;
-      const timeKb = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-      const rssMb = (timeKb ? Number(timeKb[1]) : polledKb) / 1024;
-      resolve({ code, seconds, stdout, stderr, rssMb });
-    });
-  });
 }
 
 async function timed(fn) {
