@@ -10,7 +10,7 @@ import { redact } from '../redact.js';
 import { classifyRedisError, isRedisFailure } from '../redis/errors.js';
 import { parseHostList } from '../redis/options.js';
 import { aclUserHint } from './acl-users.js';
-import { entriesFor, type CommandFactory } from './commands/index.js';
+import { entriesFor, unknownCommand, type CommandFactory } from './commands/index.js';
 import { rewriteLegacyHookFlags } from './legacy-flags.js';
 import { registerArgvSecrets } from './process-title.js';
 import { CliContext, type CliEnvironment, type GlobalOptions } from './context.js';
@@ -106,6 +106,14 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
   });
   const factories = await Promise.all(entriesFor(argv).map((entry) => entry.load()));
   const program = buildProgram(ctx, factories);
+  // `cachectl` alone: the help, on stdout, exit 0. An unknown command stays an error (exit 2)
+  // even with --help, which would otherwise print the program's help and exit 0.
+  if (argv.length === 0) {
+    program.outputHelp();
+    await ctx.close();
+    return ExitCode.OK;
+  }
+  if (unknownCommand(argv) !== undefined) argv = argv.filter((a) => a !== '--help' && a !== '-h');
   // ioredis reports some conditions with console.warn; route them through our stderr (redacted).
   const consoleWarn = console.warn;
   console.warn = (...args: unknown[]) =>

@@ -140,6 +140,22 @@ describe('cachectl binary: failures are fast, clear and documented', () => {
     expect(version.code).toBe(0);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
+
+  it('cachectl alone prints the help on stdout (exit 0); an unknown command is exit 2 even with --help', async () => {
+    const bare = await spawnCli([]);
+    expect(bare.code).toBe(0);
+    expect(bare.stdout).toMatch(/^Usage: cachectl/);
+    expect(bare.stderr).toBe('');
+    for (const args of [
+      ['nosuch', '--help'],
+      ['--redis-url', 'redis://127.0.0.1:1', 'nosuch', '-h'],
+    ]) {
+      const unknown = await spawnCli(args);
+      expect(unknown.code, args.join(' ')).toBe(2);
+      expect(unknown.stderr).toMatch(/^error: unknown command 'nosuch'$/m);
+      expect(unknown.stdout).toBe('');
+    }
+  });
 });
 
 /** A port nothing listens on: bind, read the port, close. */

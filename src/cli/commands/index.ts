@@ -47,17 +47,31 @@ const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--redis-url', '--sentinel', '--senti
  * (`--help`, `--version`, a typo that deserves a suggestion).
  */
 export function entriesFor(argv: string[]): CommandEntry[] {
+  const token = firstPositional(argv);
+  const entry = token === undefined ? undefined : entryNamed(token);
+  return entry ? [entry] : commandEntries;
+}
+
+/** The command word the user typed when no command has that name (`cachectl nosuch --help`). */
+export function unknownCommand(argv: string[]): string | undefined {
+  const token = firstPositional(argv);
+  return token !== undefined && token !== 'help' && !entryNamed(token) ? token : undefined;
+}
+
+function entryNamed(token: string): CommandEntry | undefined {
+  return commandEntries.find((e) => e.name === token || e.aliases?.includes(token));
+}
+
+/** The first argument that is neither an option nor a global option's value. */
+function firstPositional(argv: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
-    if (token === '--') break;
+    if (token === '--') return undefined;
     if (GLOBAL_OPTIONS_WITH_VALUE.has(token)) {
       i++;
       continue;
     }
-    if (token.startsWith('-')) continue;
-    const entry = commandEntries.find((e) => e.name === token || e.aliases?.includes(token));
-    if (entry) return [entry];
-    if (token !== 'help') return commandEntries;
+    if (!token.startsWith('-')) return token;
   }
-  return commandEntries;
+  return undefined;
 }
