@@ -174,12 +174,7 @@ function planFamilies(config: CachectlConfig, target: Extract<Target, { kind: 'f
       out.skippedFamilies.push(family.name);
       continue;
     }
-    out.selections.push({
-      kind: 'pattern',
-      family: family.name,
-      label: family.name,
-      pattern: scope ? tenantFamilyPattern(family, scope) : familyPattern(family),
-    });
+    out.selections.push(wholeFamily(family, scope));
   }
 }
 
@@ -201,12 +196,17 @@ function planOld(config: CachectlConfig, target: Extract<Target, { kind: 'old' }
       ? { mode: 'field', field: family.ageField, maxAgeMs: hours * 3_600_000, now }
       : { mode: 'idle', seconds: hours * 3600 };
     if (condition.mode === 'idle') out.idleFamilies.push(family.name);
-    out.selections.push({
-      kind: 'pattern',
-      family: family.name,
-      label: family.name,
-      pattern: scope ? tenantFamilyPattern(family, scope) : familyPattern(family),
-      condition,
-    });
+    out.selections.push(wholeFamily(family, scope, condition));
   }
+}
+
+/** Every key of a family (within the tenant scope, if any), optionally under a condition. */
+export function wholeFamily(family: Family, scope: TenantScope | undefined, condition?: Condition): Selection {
+  return {
+    kind: 'pattern',
+    family: family.name,
+    label: family.name,
+    pattern: scope ? tenantFamilyPattern(family, scope) : familyPattern(family),
+    ...(condition ? { condition } : {}),
+  };
 }

@@ -5,10 +5,9 @@
  */
 import type { CachectlConfig, Family } from '../../config/load.js';
 import { UsageError } from '../../errors.js';
-import { familyPattern } from '../families.js';
-import { getFamily, type Plan } from '../plan.js';
+import { getFamily, wholeFamily, type Plan } from '../plan.js';
 import type { TtlCondition } from '../selection.js';
-import { isTenantScoped, tenantFamilyPattern, tenantScope } from '../tenant.js';
+import { isTenantScoped, tenantScope } from '../tenant.js';
 
 /** What `ttl apply` (and the maintenance step) sets. */
 export interface TtlPolicyOptions {
@@ -62,13 +61,7 @@ export function ttlPlan(config: CachectlConfig, options: TtlPolicyOptions = {}):
       continue;
     }
     const condition: TtlCondition = { mode: 'ttl', apply, ttlMs: family.ttlSeconds! * 1000, jitter };
-    out.selections.push({
-      kind: 'pattern',
-      family: family.name,
-      label: family.name,
-      pattern: scope ? tenantFamilyPattern(family, scope) : familyPattern(family),
-      condition,
-    });
+    out.selections.push(wholeFamily(family, scope, condition));
   }
   out.labels = out.selections.map((s) => s.label);
   return out;
