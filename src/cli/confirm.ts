@@ -1,14 +1,15 @@
 /**
  * The confirmation prompt of the safety lifecycle: on a terminal it says where (server, database,
- * mode), what (the selection), how much (the estimate and how it was made) and why it asks, then
- * waits for "y". Without a terminal it refuses: scripts confirm with `--yes`. Refusals are
- * `SafetyError` (exit 4) and happen before anything is touched.
+ * mode, context), what (the selection), how much (the estimate and how it was made) and why it
+ * asks, then waits for "y" — or, on a production context, for the context's name typed out.
+ * Without a terminal it refuses: scripts confirm with `--yes`. Refusals are `SafetyError` (exit 4)
+ * and happen before anything is touched.
  */
 import { createInterface } from 'node:readline';
 import { describeEstimate } from '../core/safety/assess.js';
 import type { ConfirmPrompt } from '../core/safety/lifecycle.js';
 import { SafetyError } from '../errors.js';
-import { redact } from '../redact.js';
+import { displayUrl, redact } from '../redact.js';
 import type { CliContext } from './context.js';
 
 /** Resolve when the run may go ahead; throw `SafetyError` otherwise. */
@@ -21,14 +22,25 @@ export async function promptConfirm(ctx: CliContext, prompt: ConfirmPrompt): Pro
     });
   }
   const c = ctx.output.color;
+  const context = ctx.config().context;
   const lines = [
     `About to ${c.bold(prompt.action)}`,
+    ...(context ? [`  context: ${context.name} (${displayUrl(context.url)})${context.production ? ` ${c.bold('PRODUCTION')}` : ''}`] : []),
     `  server:  ${prompt.server}`,
     ...(prompt.estimate ? [`  size:    ${describeEstimate(prompt.estimate)}`] : []),
     ...prompt.reasons.filter((r) => !prompt.estimate || !r.startsWith(describeEstimate(prompt.estimate))).map((r) => `  why:     ${r}`),
   ];
   ctx.output.clearProgress();
   stderr.write(redact(`${lines.join('\n')}\n`));
+  if (context?.production) {
+    const typed = await ask(stdin, stderr, `Type the context name (${context.name}) to continue: `);
+    if (typed.trim() !== context.name) {
+      throw new SafetyError(`Cancelled: "${typed.trim()}" is not the context name; nothing was changed`, {
+        hint: `type ${context.name} exactly to go ahead on this production context, or use --dry-run to look first`,
+      });
+    }
+    return;
+  }
   const answer = await ask(stdin, stderr, 'Continue? [y/N] ');
   if (!/^y(es)?$/i.test(answer.trim())) {
     throw new SafetyError('Cancelled: nothing was changed', { hint: 'answer "y" to go ahead, or use --dry-run to look first' });

@@ -19,6 +19,10 @@ export interface GlobalOptions {
   connectTimeout?: number;
   commandTimeout?: number;
   config?: string;
+  /** `--context <name>` (or CACHECTL_CONTEXT): a named server of the config file. */
+  context?: string;
+  /** Where `--redis-url`, `--config` and `--context` came from (commander's value sources). */
+  sources?: { redisUrl?: string | undefined; config?: string | undefined; context?: string | undefined };
   /** `--tenant <id>`: restrict the command to keys under `tenant:<id>:`. */
   tenant?: string;
   json?: boolean;
@@ -89,13 +93,18 @@ export class CliContext {
   config(): CachectlConfig {
     if (!this.configInstance) {
       const g = this.globals;
+      const fromEnv = (name: 'redisUrl' | 'config' | 'context') => g.sources?.[name] === 'env';
       this.configInstance = loadConfig({
         file: g.config ?? this.env.CACHECTL_CONFIG,
+        fileFromEnv: g.config === undefined || fromEnv('config'),
+        context: g.context ?? (this.env.CACHECTL_CONTEXT || undefined),
+        contextFromEnv: g.context === undefined || fromEnv('context'),
         cwd: this.environment.cwd,
         env: this.env,
         overrides: {
           redis: {
-            url: g.redisUrl,
+            // REDIS_URL (through commander's env) ranks below a context: loadConfig reads it itself.
+            url: fromEnv('redisUrl') ? undefined : g.redisUrl,
             cluster: g.cluster,
             sentinels: g.sentinel?.map((s) => `${s.host}:${s.port}`),
             sentinelName: g.sentinelName,
@@ -105,6 +114,9 @@ export class CliContext {
           },
         },
       });
+      // A context's tenant restricts tenant-scoped commands as --tenant does (the flag wins).
+      const tenant = this.configInstance.context?.tenant;
+      if (tenant !== undefined && g.tenant === undefined) this.globals = { ...g, tenant };
     }
     return this.configInstance;
   }

@@ -35,7 +35,8 @@ export function buildProgram(ctx: CliContext, factories: CommandFactory[]): Comm
     .option('--tls-insecure', 'do not verify the server certificate (testing only)')
     .option('--connect-timeout <duration>', 'give up connecting after this long (default 5s)', durationParser('ms'))
     .option('--command-timeout <duration>', 'give up on one command after this long (default 15s)', durationParser('ms'))
-    .addOption(new Option('--config <file>', 'config file (default: ./cachectl.config.json)').env('CACHECTL_CONFIG'))
+    .addOption(new Option('--config <file>', 'config file (default: first of ./cachectl.config.json, ~/.config/cachectl/config.json, /etc/cachectl/config.json)').env('CACHECTL_CONFIG'))
+    .addOption(new Option('--context <name>', 'use a named server of the config file ("cachectl config contexts" lists them)').env('CACHECTL_CONTEXT'))
     .option('--tenant <id>', 'work only on keys under tenant:<id>: (clear-*, invalidate, keys, backup, restore, ttl, maintenance)', parseTenant)
     .option('--json', 'print results as JSON on stdout')
     .option('--no-color', 'no colors (also NO_COLOR=1)')
@@ -56,6 +57,9 @@ Environment:
   REDIS_URL         server URL (same as --redis-url)
   REDIS_PASSWORD    password, when the URL has none (never printed)
   CACHECTL_CONFIG   config file (same as --config)
+  CACHECTL_CONTEXT  context (same as --context)
+  XDG_CONFIG_HOME   user config folder (config at $XDG_CONFIG_HOME/cachectl/config.json)
+  XDG_STATE_HOME    logs and backups without a config file ($XDG_STATE_HOME/cachectl)
   NO_COLOR          disable colors
 
 Restricting to one tenant (--tenant <id>):
@@ -76,7 +80,8 @@ Examples:
 `,
     );
   program.hook('preAction', (_root, action) => {
-    const globals = action.optsWithGlobals<GlobalOptions>();
+    const sources = { redisUrl: program.getOptionValueSource('redisUrl'), config: program.getOptionValueSource('config'), context: program.getOptionValueSource('context') };
+    const globals = { ...action.optsWithGlobals<GlobalOptions>(), sources };
     if (globals.tenant !== undefined) assertTenantCommand(program, action, globals.tenant);
     ctx.init(globals);
     ctx.command = { path: commandPath(program, action), options: action.opts() };

@@ -2,14 +2,16 @@
  * Resolve the configuration once: flags > environment > config file > defaults, validated with
  * messages that name the file and the bad field.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { MIB, readInputFile } from '../input-file.js';
 import { registerSecret } from '../redact.js';
-import { CONFIG_FILE_NAME, DEFAULT_FAMILIES, DEFAULT_TENANT } from './defaults.js';
+import { pickContext, type ContextSource, type SelectedContext } from './contexts.js';
+import { DEFAULT_FAMILIES, DEFAULT_TENANT } from './defaults.js';
 import { applyEnvTtl } from './env-ttl.js';
+import { locateConfig, type ConfigLocation } from './locate.js';
+import { anchorPaths } from './paths.js';
 import { configSchema, type ConfigInput, type FamilyConfig, type ParsedConfig } from './schema.js';
 import { parseTemplate, type ParsedTemplate } from './template.js';
 
@@ -27,6 +29,10 @@ export interface CachectlConfig extends Omit<ParsedConfig, 'families' | 'invalid
   password: string | undefined;
   /** The file the settings came from, if any. */
   source: string | undefined;
+  /** How the file was found (and where else cachectl looked); absent for in-memory configs. */
+  location?: ConfigLocation;
+  /** The context in use (`--context`, CACHECTL_CONTEXT or `currentContext`), if any. */
+  context: SelectedContext | undefined;
 }
 
 /** Settings given on the command line; they win over everything else. */
@@ -36,13 +42,19 @@ export interface ConfigOverrides {
 }
 
 export interface LoadConfigOptions {
-  /** Explicit config file (`--config` / CACHECTL_CONFIG); must exist. */
+  /** Explicit config file (`--config`; default CACHECTL_CONFIG); must exist. */
   file?: string | undefined;
-  /** Where `cachectl.config.json` is looked up when `file` is not given. */
+  /** True when `file` is CACHECTL_CONFIG's value (for `config path`). */
+  fileFromEnv?: boolean;
+  /** Where `cachectl.config.json` is looked up first, and what relative `file` means. */
   cwd?: string;
-  /** Environment to read REDIS_URL / REDIS_PASSWORD from (default: process.env). */
+  /** Environment to read REDIS_URL, REDIS_PASSWORD, CACHECTL_*, XDG_* and HOME from (default: process.env). */
   env?: NodeJS.ProcessEnv;
   overrides?: ConfigOverrides;
+  /** Context to use (`--context`; default CACHECTL_CONTEXT, then the file's `currentContext`). */
+  context?: string | undefined;
+  /** True when `context` is CACHECTL_CONTEXT's value. */
+  contextFromEnv?: boolean;
 }
 
 /** A config file is small; anything larger is a mistake (or /dev/zero). */
@@ -52,11 +64,19 @@ const CONFIG_MAX_BYTES = MIB;
 export function loadConfig(options: LoadConfigOptions = {}): CachectlConfig {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
-  const { raw, source } = readConfigFile(options.file, cwd);
+  const fileFromEnv = options.file === undefined ? Boolean(env.CACHECTL_CONFIG) : options.fileFromEnv === true;
+  const location = locateConfig({ file: options.file ?? env.CACHECTL_CONFIG, fromEnv: fileFromEnv, cwd, env });
+  const { raw, source } = readConfigFile(location);
 
-  const merged = structuredClone(raw) as Record<string, unknown> & ConfigInput;
+  const merged = anchorPaths(raw, source, env) as Record<string, unknown> & ConfigInput;
+  const requested = options.context ?? (env.CACHECTL_CONTEXT || undefined);
+  const picked = pickContext(merged, requested);
   const redis: Record<string, unknown> = { ...(merged.redis ?? {}) };
-  if (env.REDIS_URL) redis.url = env.REDIS_URL;
+  // --redis-url > context > REDIS_URL > redis.url
+  if (picked) {
+    for (const key of ['url', 'tls', 'cluster'] as const) if (picked.raw[key] !== undefined) redis[key] = picked.raw[key];
+    if (picked.raw.production === true) merged.safety = { ...(merged.safety ?? {}), confirmAbove: 0 };
+  } else if (env.REDIS_URL) redis.url = env.REDIS_URL;
   for (const [key, value] of Object.entries(options.overrides?.redis ?? {})) {
     if (value !== undefined) redis[key] = value;
   }
@@ -68,7 +88,9 @@ export function loadConfig(options: LoadConfigOptions = {}): CachectlConfig {
   if (!result.success) throw configErrorFrom(result.error, source);
   const password = env.REDIS_PASSWORD || undefined;
   registerSecret(password);
-  return finish(result.data, password, source);
+  const contextSource: ContextSource = options.context !== undefined ? (options.contextFromEnv ? 'env' : 'flag') : requested !== undefined ? 'env' : 'config';
+  const context = picked ? { ...result.data.contexts[picked.name]!, name: picked.name, source: contextSource } : undefined;
+  return { ...finish(result.data, password, source), location, context };
 }
 
 /** Validate an in-memory config object (library use); same rules and messages as files. */
@@ -77,10 +99,10 @@ export function resolveConfig(input: ConfigInput = {}, password?: string): Cache
   const result = configSchema.safeParse(merged);
   if (!result.success) throw configErrorFrom(result.error, undefined);
   registerSecret(password);
-  return finish(result.data, password, undefined);
+  return { ...finish(result.data, password, undefined), context: undefined };
 }
 
-function finish(data: ParsedConfig, password: string | undefined, source: string | undefined): CachectlConfig {
+function finish(data: ParsedConfig, password: string | undefined, source: string | undefined): Omit<CachectlConfig, 'context'> {
   // No prototype: a family named toString, constructor or __proto__ is just unknown.
   const families = Object.create(null) as Record<string, Family>;
   for (const [name, family] of Object.entries(data.families)) {
@@ -96,13 +118,12 @@ function finish(data: ParsedConfig, password: string | undefined, source: string
   return { ...data, invalidation, tenants, families, password, source };
 }
 
-function readConfigFile(file: string | undefined, cwd: string): { raw: ConfigInput; source: string | undefined } {
-  const explicit = file !== undefined && file !== '';
-  const target = explicit ? path.resolve(cwd, file) : path.join(cwd, CONFIG_FILE_NAME);
-  if (!existsSync(target)) {
-    if (!explicit) return { raw: {}, source: undefined };
-    throw new ConfigError(`Config file not found: ${file}`, {
-      hint: 'check the path given to --config or CACHECTL_CONFIG',
+function readConfigFile(location: ConfigLocation): { raw: ConfigInput; source: string | undefined } {
+  const target = location.file;
+  if (target === undefined) return { raw: {}, source: undefined };
+  if (!location.searched.at(-1)?.exists) {
+    throw new ConfigError(`Config file not found: ${target}`, {
+      hint: `check the path given to ${location.source === 'env' ? 'CACHECTL_CONFIG' : '--config'}`,
     });
   }
   const text = readInputFile(target, {

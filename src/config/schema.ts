@@ -3,6 +3,7 @@
  * `cachectl.config.example.json` documents the same fields for users.
  */
 import { z } from 'zod';
+import { checkCurrentContext, contextsSchema } from './contexts.js';
 import { parseTemplate } from './template.js';
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected "host:port"');
@@ -297,7 +298,7 @@ export const configSchema = z
         ttlPolicy: z.boolean().default(true),
         /**
          * Keep what the clear-old step deletes: one `maintenance-<UTC timestamp>.cbk.gz` per run in
-         * `dir` (relative to the working directory), files older than `keepDays` removed by maintenance.
+         * `dir` (relative to the config file's folder), files older than `keepDays` removed by maintenance.
          */
         archive: z
           .object({ dir: z.string().min(1), keepDays: z.number().positive().optional() })
@@ -322,6 +323,7 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Logs, audit log and backups: `dir` relative to the config file's folder (default `<that folder>/logs`). */
     logs: z
       .object({ dir: z.string().default('logs') })
       .strict()
@@ -366,8 +368,13 @@ export const configSchema = z
           .strict(),
       )
       .default({}),
+    /** Named servers (see contexts.ts), chosen with `--context NAME` / CACHECTL_CONTEXT. */
+    contexts: contextsSchema,
+    /** The context used when none is named (never a production one). */
+    currentContext: z.string().min(1).optional(),
   })
   .strict()
+  .superRefine(checkCurrentContext)
   .superRefine(checkTenantPolicies)
   .superRefine(checkInvalidationRules)
   .superRefine(checkProtectedNamespaces);

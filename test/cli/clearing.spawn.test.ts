@@ -1,7 +1,7 @@
 // The built binary (npm run build first): stdout / stderr / exit codes of the clearing commands,
 // and a real SIGINT in the middle of a large pattern deletion.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -66,8 +66,9 @@ describe('cachectl binary: clearing commands', () => {
 describe('cachectl binary: Ctrl-C in a large run', () => {
   let server: ServerHandle;
   let client: Redis;
-  // A working dir of its own, so the audit line does not land in the checkout's logs/.
+  // A working dir of its own with a config file, so the audit line lands in its logs/.
   const dir = mkdtempSync(path.join(tmpdir(), 'cachectl-sigint-'));
+  writeFileSync(path.join(dir, 'cachectl.config.json'), '{}');
   beforeAll(async () => {
     server = await startServer({ binary: 'redis-server' });
     client = new Redis(server.port, '127.0.0.1');

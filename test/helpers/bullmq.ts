@@ -80,12 +80,16 @@ afterAll(async () => {
   await Promise.all(tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-/** A temporary working directory for a CLI run (its logs/ and backups land there); removed after the file's tests. */
+/**
+ * A temporary working directory for a CLI run, with an empty `cachectl.config.json` so that its
+ * logs/ and backups land there (next to the config file); removed after the file's tests.
+ */
 export async function tempCwd(): Promise<string> {
-  const { mkdtemp } = await import('node:fs/promises');
+  const { mkdtemp, writeFile } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
   const path = await import('node:path');
   const dir = await mkdtemp(path.join(tmpdir(), 'cachectl-queues-'));
+  await writeFile(path.join(dir, 'cachectl.config.json'), '{}\n');
   tempDirs.push(dir);
   return dir;
 }

@@ -1,6 +1,7 @@
 // Run cachectl in-process (captured streams) or as the built binary (real process, exit code).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -32,10 +33,18 @@ export interface CliOptions {
   stdin?: string;
 }
 
-/** A clean environment: no REDIS_URL / REDIS_PASSWORD / CACHECTL_CONFIG leaking in from outside. */
+/** Config and state folders of test runs: never the real ~/.config, ~/.local/state or /etc. */
+export const TEST_HOME = path.join(tmpdir(), 'cachectl-test-home');
+export const SANDBOX_ENV = {
+  XDG_CONFIG_HOME: path.join(TEST_HOME, 'config'),
+  XDG_STATE_HOME: path.join(TEST_HOME, 'state'),
+  CACHECTL_SYSTEM_CONFIG: path.join(TEST_HOME, 'etc', 'config.json'),
+};
+
+/** A clean environment: no REDIS_URL / REDIS_PASSWORD / CACHECTL_CONFIG / CACHECTL_CONTEXT leaking in from outside. */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const { REDIS_URL: _u, REDIS_PASSWORD: _p, CACHECTL_CONFIG: _c, FORCE_COLOR: _f, ...rest } = process.env;
-  return { ...rest, NO_COLOR: '1', ...extra };
+  const { REDIS_URL: _u, REDIS_PASSWORD: _p, CACHECTL_CONFIG: _c, CACHECTL_CONTEXT: _x, FORCE_COLOR: _f, ...rest } = process.env;
+  return { ...rest, NO_COLOR: '1', ...SANDBOX_ENV, ...extra };
 }
 
 /** Run the CLI in this process with captured stdout/stderr. */

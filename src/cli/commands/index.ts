@@ -40,7 +40,7 @@ const LOADERS: Record<string, () => Promise<CommandFactory>> = {
 export const commandEntries: CommandEntry[] = COMMAND_NAMES.map((c) => ({ ...c, ...(c.aliases ? { aliases: [...c.aliases] } : {}), load: LOADERS[c.name]! }));
 
 /** Global options that take a value: the token after them is not a command name. */
-const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--redis-url', '--sentinel', '--sentinel-name', '--tls-ca', '--connect-timeout', '--command-timeout', '--config']);
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--redis-url', '--sentinel', '--sentinel-name', '--tls-ca', '--connect-timeout', '--command-timeout', '--config', '--context']);
 
 /**
  * The commands a command line needs: the one it names, or every command when it names none
