@@ -25,6 +25,8 @@ export const COMMAND_NAMES: ReadonlyArray<{ name: string; aliases?: string[] }> 
   { name: 'listen' },
   { name: 'publish' },
   { name: 'exporter' },
+  { name: 'config' },
+  { name: 'completion' },
 ];
 
 /** Names and aliases of every cachectl command, plus the legacy hook flags. */

@@ -2,7 +2,8 @@
  * What every command gets: the output, the resolved configuration and a lazily opened
  * connection, all built once from the global options.
  */
-import { loadConfig, type CachectlConfig } from '../config/load.js';
+import { loadConfig, type CachectlConfig, type LoadConfigOptions } from '../config/load.js';
+import { locateConfig, type ConfigLocation } from '../config/locate.js';
 import { connect, type RedisConnection } from '../redis/connect.js';
 import { connectionOptionsFrom } from '../redis/from-config.js';
 import type { ConnectionOptions, HostPort } from '../redis/options.js';
@@ -95,11 +96,9 @@ export class CliContext {
       const g = this.globals;
       const fromEnv = (name: 'redisUrl' | 'config' | 'context') => g.sources?.[name] === 'env';
       this.configInstance = loadConfig({
-        file: g.config ?? this.env.CACHECTL_CONFIG,
-        fileFromEnv: g.config === undefined || fromEnv('config'),
+        ...this.lookup(),
         context: g.context ?? (this.env.CACHECTL_CONTEXT || undefined),
         contextFromEnv: g.context === undefined || fromEnv('context'),
-        cwd: this.environment.cwd,
         env: this.env,
         overrides: {
           redis: {
@@ -119,6 +118,21 @@ export class CliContext {
       if (tenant !== undefined && g.tenant === undefined) this.globals = { ...g, tenant };
     }
     return this.configInstance;
+  }
+
+  /** Where the config file was found (or not): without reading it, so a broken file can be named. */
+  configLocation(): ConfigLocation {
+    const { file, fileFromEnv, cwd } = this.lookup();
+    return locateConfig({ file, fromEnv: fileFromEnv === true, cwd: cwd!, env: this.env });
+  }
+
+  private lookup(): Pick<LoadConfigOptions, 'file' | 'fileFromEnv' | 'cwd'> {
+    const g = this.globals;
+    return {
+      file: g.config ?? (this.env.CACHECTL_CONFIG || undefined),
+      fileFromEnv: g.config === undefined || g.sources?.config === 'env',
+      cwd: this.environment.cwd,
+    };
   }
 
   /** The server connection, opened on first use and closed by `close()`. */

@@ -35,7 +35,11 @@ export function buildProgram(ctx: CliContext, factories: CommandFactory[]): Comm
     .option('--tls-insecure', 'do not verify the server certificate (testing only)')
     .option('--connect-timeout <duration>', 'give up connecting after this long (default 5s)', durationParser('ms'))
     .option('--command-timeout <duration>', 'give up on one command after this long (default 15s)', durationParser('ms'))
-    .addOption(new Option('--config <file>', 'config file (default: first of ./cachectl.config.json, ~/.config/cachectl/config.json, /etc/cachectl/config.json)').env('CACHECTL_CONFIG'))
+    .addOption(
+      new Option('--config <file>', 'config file (default: first of ./cachectl.config.json, ~/.config/cachectl/config.json, /etc/cachectl/config.json)').env(
+        'CACHECTL_CONFIG',
+      ),
+    )
     .addOption(new Option('--context <name>', 'use a named server of the config file ("cachectl config contexts" lists them)').env('CACHECTL_CONTEXT'))
     .option('--tenant <id>', 'work only on keys under tenant:<id>: (clear-*, invalidate, keys, backup, restore, ttl, maintenance)', parseTenant)
     .option('--json', 'print results as JSON on stdout')
@@ -80,7 +84,11 @@ Examples:
 `,
     );
   program.hook('preAction', (_root, action) => {
-    const sources = { redisUrl: program.getOptionValueSource('redisUrl'), config: program.getOptionValueSource('config'), context: program.getOptionValueSource('context') };
+    const sources = {
+      redisUrl: program.getOptionValueSource('redisUrl'),
+      config: program.getOptionValueSource('config'),
+      context: program.getOptionValueSource('context'),
+    };
     const globals = { ...action.optsWithGlobals<GlobalOptions>(), sources };
     if (globals.tenant !== undefined) assertTenantCommand(program, action, globals.tenant);
     ctx.init(globals);

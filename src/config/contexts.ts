@@ -61,7 +61,10 @@ export function checkCurrentContext(config: { contexts: Record<string, ContextCo
 }
 
 /** The requested context from the raw file settings; unknown → exit 2 naming the known ones. */
-export function pickContext(raw: { contexts?: unknown; currentContext?: unknown }, requested: string | undefined): { name: string; raw: Record<string, unknown> } | undefined {
+export function pickContext(
+  raw: { contexts?: unknown; currentContext?: unknown },
+  requested: string | undefined,
+): { name: string; raw: Record<string, unknown> } | undefined {
   const name = requested ?? (typeof raw.currentContext === 'string' ? raw.currentContext : undefined);
   if (name === undefined || name === '') return undefined;
   const contexts = raw.contexts && typeof raw.contexts === 'object' ? (raw.contexts as Record<string, unknown>) : {};
@@ -70,7 +73,10 @@ export function pickContext(raw: { contexts?: unknown; currentContext?: unknown 
   if (requested === undefined) return undefined; // a bad currentContext is reported by the schema
   const names = Object.keys(contexts);
   throw new UsageError(`Unknown context "${name}"`, {
-    hint: names.length > 0 ? `known contexts: ${names.join(', ')} (see "cachectl config contexts")` : 'the config file defines no contexts: add them under "contexts"',
+    hint:
+      names.length > 0
+        ? `known contexts: ${names.join(', ')} (see "cachectl config contexts")`
+        : 'the config file defines no contexts: add them under "contexts"',
   });
 }
 

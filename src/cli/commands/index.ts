@@ -35,12 +35,23 @@ const LOADERS: Record<string, () => Promise<CommandFactory>> = {
   listen: async () => (await import('./listen.js')).listenCommand,
   publish: async () => (await import('./publish.js')).publishCommand,
   exporter: async () => (await import('./exporter.js')).exporterCommand,
+  config: async () => (await import('./config.js')).configCommand,
+  completion: async () => (await import('./completion.js')).completionCommand,
 };
 
 export const commandEntries: CommandEntry[] = COMMAND_NAMES.map((c) => ({ ...c, ...(c.aliases ? { aliases: [...c.aliases] } : {}), load: LOADERS[c.name]! }));
 
 /** Global options that take a value: the token after them is not a command name. */
-const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--redis-url', '--sentinel', '--sentinel-name', '--tls-ca', '--connect-timeout', '--command-timeout', '--config', '--context']);
+const GLOBAL_OPTIONS_WITH_VALUE = new Set([
+  '--redis-url',
+  '--sentinel',
+  '--sentinel-name',
+  '--tls-ca',
+  '--connect-timeout',
+  '--command-timeout',
+  '--config',
+  '--context',
+]);
 
 /**
  * The commands a command line needs: the one it names, or every command when it names none
