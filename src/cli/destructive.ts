@@ -56,7 +56,7 @@ export async function cliEnv(ctx: CliContext): Promise<LifecycleEnv> {
   return { connection: await ctx.connection(), config: ctx.config(), auditDir: logsDir(ctx) };
 }
 
-/** `logs.dir`, relative to the working directory. */
+/** `logs.dir`: absolute once loaded (next to the config file, or the state folder without one). */
 export function logsDir(ctx: CliContext): string {
   return path.resolve(ctx.environment.cwd, ctx.config().logs.dir);
 }

@@ -111,7 +111,7 @@ Examples:
     });
 }
 
-/** `--backup-dir` / `--keep-days`, else `maintenance.archive`, resolved against the working directory. */
+/** `--backup-dir` (against the working directory) / `--keep-days`, else `maintenance.archive` (next to the config file). */
 function archiveFlags(ctx: CliContext, flags: MaintenanceFlags): { dir: string; keepDays?: number | undefined } | undefined {
   const configured = ctx.config().maintenance.archive;
   const dir = flags.backupDir ?? configured?.dir;

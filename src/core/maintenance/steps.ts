@@ -38,7 +38,7 @@ export function maintenancePlan(ctx: Pick<StepContext, 'config' | 'hours' | 'hou
   });
 }
 
-/** The archive of a run: the tuning's, else the configured one (relative to the working directory). */
+/** The archive of a run: the tuning's, else the configured one (a config file's is next to that file). */
 export function archiveOf(config: StepContext['config'], tuning: StepTuning = {}): StepTuning['archive'] {
   if (tuning.archive) return tuning.archive;
   const configured = config.maintenance.archive;
