@@ -4,13 +4,10 @@
  * so commands, options, families, contexts and queue names are always the current ones.
  */
 import { Argument, Command } from 'commander';
-import { discoverQueues } from '../../core/queues/discovery.js';
-import { connect } from '../../redis/connect.js';
-import { connectionOptionsFrom } from '../../redis/from-config.js';
 import { completeWords, type CompletionSource } from '../completion-words.js';
 import type { CliContext } from '../context.js';
 import { buildProgram } from '../main.js';
-import { commandEntries } from './index.js';
+import { entriesFor, type CommandFactory } from './index.js';
 import { SCRIPTS } from './completion-scripts.js';
 
 /** Connect + discovery budget for queue names: a slow server must not freeze the shell. */
@@ -41,13 +38,22 @@ Install:
     .argument('[words...]', 'the words after "cachectl", the last one being completed (after --)')
     .action(async (words: string[]) => {
       ctx.releaseIdleStdin();
-      const factories = await Promise.all(commandEntries.map((entry) => entry.load()));
-      const program = buildProgram(ctx, factories);
+      const program = buildProgram(ctx, await factoriesFor(words.slice(0, -1)));
       applyTypedGlobals(ctx, words);
       const found = await completeWords(program, words.length > 0 ? words : [''], configSource(ctx));
       if (found.length > 0) ctx.output.streams.stdout.write(`${found.join('\n')}\n`);
     });
   return command;
+}
+
+/**
+ * Only the command the line names is loaded (a TAB must not pay for every command); before one is
+ * named, stand-ins with the names and aliases are enough to offer them.
+ */
+async function factoriesFor(done: string[]): Promise<CommandFactory[]> {
+  const entries = entriesFor(done);
+  if (entries.length === 1) return [await entries[0]!.load()];
+  return entries.map((entry) => () => new Command(entry.name).aliases(entry.aliases ?? []));
 }
 
 /** `--config`, `--context` and `--redis-url` typed on the line being completed choose the server. */
@@ -81,6 +87,12 @@ function configSource(ctx: CliContext): CompletionSource {
 
 /** Queue names from the server, or nothing when it does not answer within the budget. */
 async function queueNames(ctx: CliContext): Promise<string[]> {
+  // Loaded here: most completions never talk to the server.
+  const [{ discoverQueues }, { connect }, { connectionOptionsFrom }] = await Promise.all([
+    import('../../core/queues/discovery.js'),
+    import('../../redis/connect.js'),
+    import('../../redis/from-config.js'),
+  ]);
   const config = ctx.config();
   const options = { ...connectionOptionsFrom(config), connectTimeoutMs: QUEUE_BUDGET_MS, commandTimeoutMs: QUEUE_BUDGET_MS };
   const abort = new AbortController();
