@@ -116,6 +116,21 @@ describe('cachectl config contexts', () => {
   });
 });
 
+describe('cachectl config show', () => {
+  it('shows the settings in effect for the context, without its password', async () => {
+    const shown = await cli(['--context', 'prod', 'config', 'show'], { REDIS_PASSWORD: 'env-secret-pw' });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).not.toMatch(/s3cr3t-pw|env-secret-pw/);
+    const data = JSON.parse(shown.stdout);
+    expect(data.context).toBe('prod');
+    expect(data.redis.url).toBe(`redis://:***@127.0.0.1:${new URL(target.url).port}`);
+    expect(data.redis.password).toBe('set');
+    expect(data.safety.confirmAbove).toBe(0);
+    expect(data.logs.dir).toBe(path.join(dir, 'logs'));
+    expect(data.source).toBe(configFile);
+  });
+});
+
 describe('the confirmation prompt on a production context (pseudo-terminal)', () => {
   async function seed(): Promise<void> {
     for (const i of [1, 2, 3]) await connection.client.set(`${prefix}k:${i}`, 'v');

@@ -1,6 +1,6 @@
 /**
- * `cachectl config path|contexts`: which config file is in use (and where else cachectl looked),
- * where logs and backups go, and the named servers of the file.
+ * `cachectl config path|contexts|show`: which config file is in use (and where else cachectl
+ * looked), where logs and backups go, the named servers of the file, and the settings in effect.
  */
 import { Command } from 'commander';
 import { SOURCE_LABELS, type ConfigCandidate, type ConfigSource } from '../../config/locate.js';
@@ -80,6 +80,30 @@ Examples:
         current: name === current,
       }));
       ctx.output.result({ current, contexts }, (r, out) => printContexts(r.contexts, out, config.source));
+    });
+  command
+    .command('show')
+    .description('the settings in effect (file, context, flags and environment merged; no secrets), as JSON')
+    .addHelpText(
+      'after',
+      `
+Paths are shown resolved; URLs without passwords; REDIS_PASSWORD only as set / not set.
+
+Examples:
+  $ cachectl config show
+  $ cachectl --context staging config show`,
+    )
+    .action(() => {
+      const { password, families, location: _l, context, ...rest } = ctx.config();
+      const contexts = Object.fromEntries(Object.entries(rest.contexts).map(([name, c]) => [name, { ...c, url: displayUrl(c.url) }]));
+      const shown = {
+        ...rest,
+        redis: { ...rest.redis, url: displayUrl(rest.redis.url), password: password ? 'set' : 'not set' },
+        context: context?.name ?? null,
+        contexts,
+        families: Object.fromEntries(Object.entries(families).map(([name, { parsed: _p, name: _n, ...family }]) => [name, family])),
+      };
+      ctx.output.streams.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
     });
   return command;
 }
