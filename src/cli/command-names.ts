@@ -29,6 +29,19 @@ export const COMMAND_NAMES: ReadonlyArray<{ name: string; aliases?: string[] }> 
   { name: 'completion' },
 ];
 
+/** Commands that have a tenant-restricted meaning (`--tenant`, a context's tenant); the others refuse `--tenant`. */
+export const TENANT_COMMANDS: ReadonlySet<string> = new Set([
+  'clear-all',
+  'clear-old',
+  'clear-user',
+  'invalidate',
+  'keys',
+  'backup',
+  'restore',
+  'ttl',
+  'maintenance',
+]);
+
 /** Names and aliases of every cachectl command, plus the legacy hook flags. */
 export function registeredCommands(): string[] {
   return [...COMMAND_NAMES.flatMap((c) => [c.name, ...(c.aliases ?? [])]), 'help', '--pm2-restart', '--deploy', '--pre-deploy'];

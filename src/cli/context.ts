@@ -7,6 +7,7 @@ import { locateConfig, type ConfigLocation } from '../config/locate.js';
 import { connect, type RedisConnection } from '../redis/connect.js';
 import { connectionOptionsFrom } from '../redis/from-config.js';
 import type { ConnectionOptions, HostPort } from '../redis/options.js';
+import { TENANT_COMMANDS } from './command-names.js';
 import { Output, type CliStreams } from './output.js';
 
 /** Options every command accepts (see `cachectl --help`). */
@@ -72,7 +73,10 @@ export class CliContext {
     this.outputInstance = undefined;
   }
 
+  /** The global options; in a tenant-scoped command, `tenant` includes the context's (config loaded). */
   get options(): Readonly<GlobalOptions> {
+    const top = this.command?.path.split(' ')[0];
+    if (this.globals.tenant === undefined && !this.configInstance && top !== undefined && TENANT_COMMANDS.has(top)) this.config();
     return this.globals;
   }
 

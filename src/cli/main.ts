@@ -10,6 +10,7 @@ import { redact } from '../redact.js';
 import { classifyRedisError, isRedisFailure } from '../redis/errors.js';
 import { parseHostList } from '../redis/options.js';
 import { aclUserHint } from './acl-users.js';
+import { TENANT_COMMANDS } from './command-names.js';
 import { entriesFor, unknownCommand, type CommandFactory } from './commands/index.js';
 import { rewriteLegacyHookFlags } from './legacy-flags.js';
 import { registerArgvSecrets } from './process-title.js';
@@ -35,11 +36,7 @@ export function buildProgram(ctx: CliContext, factories: CommandFactory[]): Comm
     .option('--tls-insecure', 'do not verify the server certificate (testing only)')
     .option('--connect-timeout <duration>', 'give up connecting after this long (default 5s)', durationParser('ms'))
     .option('--command-timeout <duration>', 'give up on one command after this long (default 15s)', durationParser('ms'))
-    .addOption(
-      new Option('--config <file>', 'config file (default: first of ./cachectl.config.json, ~/.config/cachectl/config.json, /etc/cachectl/config.json)').env(
-        'CACHECTL_CONFIG',
-      ),
-    )
+    .addOption(new Option('--config <file>', 'config file (default: looked up, see "cachectl config path --help")').env('CACHECTL_CONFIG'))
     .addOption(new Option('--context <name>', 'use a named server of the config file ("cachectl config contexts" lists them)').env('CACHECTL_CONTEXT'))
     .option('--tenant <id>', 'work only on keys under tenant:<id>: (clear-*, invalidate, keys, backup, restore, ttl, maintenance)', parseTenant)
     .option('--json', 'print results as JSON on stdout')
@@ -186,9 +183,6 @@ function commandPath(program: Command, action: Command): string {
   if (names.join(' ') === 'hook' && action.args[0]) names.push(action.args[0]);
   return names.join(' ');
 }
-
-/** Commands that have a tenant-restricted meaning (the others refuse `--tenant`). */
-const TENANT_COMMANDS = new Set(['clear-all', 'clear-old', 'clear-user', 'invalidate', 'keys', 'backup', 'restore', 'ttl', 'maintenance']);
 
 /** `--tenant` once, valid, and only on a command that can honour it (else exit 2). */
 function assertTenantCommand(program: Command, action: Command, tenant: string): void {

@@ -89,6 +89,10 @@ describe('choosing a context', () => {
     expect(outside.code).toBe(2);
     expect(outside.stderr).toMatch(/tenant:acme:/);
     expect((await cli(['--context', 'staging', 'invalidate', 'pattern', `${prefix}*`, '--dry-run'])).code).toBe(0);
+    // Also where the command reads the tenant before anything else (restore checks --match first).
+    const restore = await cli(['--context', 'acme', 'restore', 'missing.cbk', '--match', `${prefix}*`, '--dry-run']);
+    expect(restore.code).toBe(2);
+    expect(restore.stderr).toMatch(/reaches outside tenant acme/);
     // Commands without a tenant meaning still run (the context is not a --tenant flag).
     expect((await cli(['--context', 'acme', 'ping'])).code).toBe(0);
   });
