@@ -68,7 +68,7 @@ describe('bash', () => {
 
   it('completes commands, subcommands and options', () => {
     expect(bash(['clear-'])).toEqual(['clear-all', 'clear-old', 'clear-user']);
-    expect(bash(['config', ''])).toEqual(['path', 'contexts']);
+    expect(bash(['config', ''])).toEqual(['path', 'contexts', 'show']);
     expect(bash(['clear-old', '--ho'])).toEqual(['--hours']);
     expect(bash(['--con'])).toEqual(expect.arrayContaining(['--config', '--context', '--connect-timeout']));
   });
