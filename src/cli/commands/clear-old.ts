@@ -23,7 +23,7 @@ export function clearOldCommand(ctx: CliContext): Command {
     .alias('old')
     .description('remove family entries older than N hours (idle time, or a timestamp field per family)')
     .argument('[families...]', 'only these families (default: every family)')
-    .option('--hours <n>', "age threshold in hours (default: each family's maxAgeHours, else maintenance.hours = 24)", parseHours)
+    .option('--hours <n>', "age threshold: 48 (hours), 48h, 2d, 90m (default: each family's maxAgeHours, else maintenance.hours = 24)", parseHours)
     .option('--backup-dir <dir>', 'keep exactly what is deleted in a new clear-old-<UTC timestamp>.cbk.gz in DIR (never an existing file: fit for schedules)')
     .addHelpText(
       'after',

@@ -11,7 +11,9 @@ import { UsageError } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import type { CliContext } from '../context.js';
 import type { Output } from '../output.js';
-import { durationParser } from '../parsers.js';
+import { durationOption } from '../parsers.js';
+
+const DEFAULT_STOP_TIMEOUT_MS = 1200;
 
 interface ListenFlags {
   status?: boolean;
@@ -28,11 +30,12 @@ export function listenCommand(ctx: CliContext): Command {
     .option('--prometheus', 'with --status: print it as Prometheus gauges and counters (text format)')
     .option('--consumer <name>', 'consumer name in the group (default: invalidation.consumer, else <host>-pm2-<pm_id> or <host>-<pid>)')
     .addOption(new Option('--log-format <format>', 'one line per batch as text, or one JSON object per line (PM2)').choices(['text', 'json']).default('text'))
-    .option(
-      '--stop-timeout <duration>',
-      'on SIGINT/SIGTERM, finish the work in hand for at most this long (keep it below PM2 kill_timeout)',
-      durationParser('ms'),
-      1200,
+    .addOption(
+      durationOption(
+        '--stop-timeout <duration>',
+        'on SIGINT/SIGTERM, finish the work in hand for at most this long (keep it below PM2 kill_timeout)',
+        DEFAULT_STOP_TIMEOUT_MS,
+      ),
     )
     .addHelpText(
       'after',

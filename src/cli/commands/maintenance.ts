@@ -14,7 +14,7 @@ import { redact } from '../../redact.js';
 import type { CliContext } from '../context.js';
 import { cliEnv, logsDir } from '../destructive.js';
 import type { Output } from '../output.js';
-import { integerParser, parseHours } from '../parsers.js';
+import { integerParser, parseDays, parseHours } from '../parsers.js';
 
 interface MaintenanceFlags {
   hours?: number;
@@ -28,11 +28,15 @@ interface MaintenanceFlags {
 export function maintenanceCommand(ctx: CliContext): Command {
   return new Command('maintenance')
     .description('run the maintenance policy once, under a lock: clear-old per family, clean finished queue jobs, trim queue events, stats snapshot')
-    .option('--hours <n>', "age threshold for every family (overrides maintenance.hours and each family's maxAgeHours)", parseHours)
+    .option('--hours <n>', "age threshold for every family: 48 (hours), 48h, 2d (overrides maintenance.hours and each family's maxAgeHours)", parseHours)
     .option('--rate <keys/s>', 'ceiling on cache deletions per second (protects a busy server)', integerParser(1))
     .option('--dry-run', 'count what each step would remove; change nothing (no lock, no run record)')
     .option('--backup-dir <dir>', 'keep what clear-old deletes: one maintenance-<UTC timestamp>.cbk.gz per run in DIR (default: maintenance.archive.dir)')
-    .option('--keep-days <n>', 'with an archive: remove archive files older than N days (default: maintenance.archive.keepDays; none)', parseHours)
+    .option(
+      '--keep-days <n>',
+      'with an archive: remove archive files older than N days: 14 (days), 14d, 2w (default: maintenance.archive.keepDays; none)',
+      parseDays,
+    )
     .addOption(
       new Option('--log-format <format>', 'json: one JSON object per line on stdout (PM2 logs); text: readable lines')
         .choices(['json', 'text'])
