@@ -13,6 +13,7 @@ import { ExitCode, PartialError, UsageError } from '../errors.js';
 import { promptConfirm } from './confirm.js';
 import type { CliContext } from './context.js';
 import type { Output } from './output.js';
+import { logFormatOption } from './log-format.js';
 import { integerParser } from './parsers.js';
 import { progressReporter } from './progress.js';
 import { noteRun, printRunSummary } from './run-summary.js';
@@ -44,7 +45,8 @@ export function addDestructiveOptions(command: Command, options: { scanTenants?:
       integerParser(1, 100_000),
     )
     .option('--backup <file>', 'write exactly the deleted keys (DUMP + TTL) to FILE for "cachectl restore" (.gz: compressed)')
-    .option('--force', 'with --backup: replace FILE if it exists');
+    .option('--force', 'with --backup: replace FILE if it exists')
+    .addOption(logFormatOption());
   if (options.scanTenants !== false) {
     command.option('--scan-tenants', 'scan every tenant:* namespace instead of the configured tenants (finds unlisted ones)');
   }

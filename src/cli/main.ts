@@ -12,6 +12,7 @@ import { parseHostList } from '../redis/options.js';
 import { aclUserHint } from './acl-users.js';
 import { entriesFor, unknownCommand, type CommandFactory } from './commands/index.js';
 import { rewriteLegacyHookFlags } from './legacy-flags.js';
+import { logFormatInArgv } from './log-format.js';
 import { registerArgvSecrets } from './process-title.js';
 import { CliContext, type CliEnvironment, type GlobalOptions } from './context.js';
 import { durationParser } from './parsers.js';
@@ -81,11 +82,13 @@ Examples:
     ctx.init(globals);
     ctx.command = { path: commandPath(program, action), options: action.opts() };
   });
+  program.configureHelp({ showGlobalOptions: true });
   for (const make of factories) {
     const command = make(ctx);
     command.exitOverride();
     command.configureOutput(program.configureOutput());
     program.addCommand(command);
+    showGlobalOptions(command);
   }
   return program;
 }
@@ -104,6 +107,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
     cwd: options.cwd ?? process.cwd(),
     signal: options.signal ?? new AbortController().signal,
   });
+  ctx.logFormat = logFormatInArgv(argv);
   const factories = await Promise.all(entriesFor(argv).map((entry) => entry.load()));
   const program = buildProgram(ctx, factories);
   // `cachectl` alone: the help, on stdout, exit 0. An unknown command stays an error (exit 2)
@@ -146,12 +150,12 @@ function report(ctx: CliContext, error: unknown): number {
       .replace(/^error:\s*/, '')
       .replace(/\s*\n\s*/g, ' ')
       .trim();
-    output.error(`${message}`);
+    output.error(`${message}`, { code: 'CACHECTL_USAGE', exitCode: ExitCode.USAGE });
     output.hint(`hint: run "cachectl --help" or "cachectl <command> --help" for usage`);
     return ExitCode.USAGE;
   }
   if (error instanceof CachectlError) {
-    output.error(error.message);
+    output.error(error.message, { code: error.code, exitCode: error.exitCode });
     if (error.hint) output.hint(`hint: ${error.hint}`);
     if (error instanceof PermissionError) {
       const user = aclUserHint(ctx.command?.path, { dryRun: ctx.command?.options.dryRun === true, queue: ctx.command?.options.queue !== undefined });
@@ -160,9 +164,15 @@ function report(ctx: CliContext, error: unknown): number {
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  output.error(`unexpected failure: ${redact(message)}`);
+  output.error(`unexpected failure: ${redact(message)}`, { exitCode: ExitCode.FAILED });
   output.hint('hint: this is a bug in cachectl if the message does not explain it; please report it');
   return ExitCode.FAILED;
+}
+
+/** Every command's help lists the options it inherits (`--json`, `--redis-url`, …) under "Global Options". */
+function showGlobalOptions(command: Command): void {
+  command.configureHelp({ ...command.configureHelp(), showGlobalOptions: true });
+  for (const sub of command.commands) showGlobalOptions(sub);
 }
 
 /** `queues inspect`, `hook pm2-restart`: the command's names below the program. */

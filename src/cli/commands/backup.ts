@@ -10,6 +10,7 @@ import { resolveTargets, type BackupTarget } from '../../core/backup/select.js';
 import type { FamilyValues } from '../../core/families.js';
 import { UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
+import { logFormatOption } from '../log-format.js';
 import type { Output } from '../output.js';
 
 interface BackupFlags {
@@ -24,6 +25,7 @@ export function backupCommand(ctx: CliContext): Command {
     .requiredOption('-o, --out <file>', 'file to write; gzip-compressed when the name ends in .gz')
     .option('--force', 'replace the file if it exists')
     .allowUnknownOption()
+    .addOption(logFormatOption())
     .addHelpText(
       'after',
       `

@@ -4,7 +4,7 @@
  * SIGINT/SIGTERM. The work is in core/exporter; this file parses flags and writes the log.
  */
 import { isIP } from 'node:net';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { Exporter, type ExporterLog } from '../../core/exporter/exporter.js';
 import { serveExporter, type ExporterServer } from '../../core/exporter/http.js';
 import { CachectlError } from '../../errors.js';
@@ -13,6 +13,7 @@ import { DEFAULT_URL } from '../../redis/options.js';
 import { displayUrl } from '../../redact.js';
 import { connectionOptionsFrom } from '../../redis/from-config.js';
 import type { CliContext } from '../context.js';
+import { addLogFormatOption } from '../log-format.js';
 import type { Output } from '../output.js';
 import { durationOption, integerParser } from '../parsers.js';
 
@@ -31,7 +32,7 @@ interface ExporterFlags {
 }
 
 export function exporterCommand(ctx: CliContext): Command {
-  return new Command('exporter')
+  const command = new Command('exporter')
     .description('serve Prometheus metrics (families, TTL policy, memory, tenants, queues, invalidation, maintenance, doctor) over HTTP')
     .option('--listen <host:port>', 'address to serve /metrics and /healthz on (port 0 picks a free one)', parseListen, parseListen(DEFAULT_LISTEN))
     .addOption(durationOption('--refresh <duration>', 'how often the sampled key census, queue probes and doctor verdicts are refreshed', 60_000))
@@ -41,7 +42,6 @@ export function exporterCommand(ctx: CliContext): Command {
     .option('--server-share <percent>', "most of each master's time the refresh steps may take, in percent", parsePercent, 1)
     .addOption(durationOption('--scrape-timeout <duration>', "longest a scrape waits for the server (capped by Prometheus' own scrape timeout)", 5000))
     .option('--max-queues <n>', 'most queues exported one by one (the rest are counted)', integerParser(1, 100_000), 200)
-    .addOption(new Option('--log-format <format>', 'log lines as text on stderr, or JSON objects on stdout (PM2)').choices(['text', 'json']).default('text'))
     .addHelpText(
       'after',
       `
@@ -105,6 +105,7 @@ Examples:
       await exporter.stop();
       log({ level: 'info', event: 'stopped', msg: 'stopped' });
     });
+  return addLogFormatOption(command);
 }
 
 /** `host:port`, `[v6]:port`; the host is required (an empty one would mean every interface). */
@@ -130,10 +131,7 @@ function hostPort(host: string, port: number): string {
 }
 
 function writeLog(out: Output, record: { level: string; event: string; msg: string }, json: boolean): void {
-  if (json) {
-    out.line(JSON.stringify({ time: new Date().toISOString(), ...record }));
-    return;
-  }
+  if (json) return out.log(record);
   if (record.level === 'error') out.error(record.msg);
   else if (record.level === 'warn') out.warn(record.msg);
   else out.info(record.msg);

@@ -8,6 +8,7 @@ import { ttlApplyOperation, ttlApplySpec, type TtlApplySummary } from '../../cor
 import { humanDuration } from '../../core/stats/format.js';
 import { ttlReport, type TtlCounts, type TtlReport } from '../../core/ttl/report.js';
 import type { CliContext } from '../context.js';
+import { logFormatOption } from '../log-format.js';
 import { runDestructive, type DestructiveFlags } from '../destructive.js';
 import type { Output } from '../output.js';
 import { integerParser } from '../parsers.js';
@@ -67,6 +68,7 @@ Examples:
     .option('--limit <n>', 'stop after N keys', integerParser(1))
     .option('--rate <n>', 'at most N keys per second', integerParser(1))
     .option('--batch <n>', 'at most N keys per server call (default scan.serverBatch)', integerParser(1, 100_000))
+    .addOption(logFormatOption())
     .addHelpText(
       'after',
       `

@@ -12,6 +12,7 @@ import type { RedisConnection } from '../../../redis/connect.js';
 import { promptConfirm } from '../../confirm.js';
 import type { CliContext } from '../../context.js';
 import { cliEnv } from '../../destructive.js';
+import { logFormatOption } from '../../log-format.js';
 import type { Output } from '../../output.js';
 import { parseDuration, splitDuration } from '../../parsers.js';
 
@@ -36,7 +37,10 @@ export function addPrefixOption(command: Command): Command {
 }
 
 export function addSafetyOptions(command: Command): Command {
-  return command.option('--dry-run', 'show what would change; change nothing').option('-y, --yes', 'do not ask for confirmation (needed without a terminal)');
+  return command
+    .option('--dry-run', 'show what would change; change nothing')
+    .option('-y, --yes', 'do not ask for confirmation (needed without a terminal)')
+    .addOption(logFormatOption());
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
