@@ -140,7 +140,7 @@ const rows: Row[] = [
     input: 'required option missing',
     args: (f) => on(f, 'backup', 'pattern', `${f.P}*`),
     code: USAGE,
-    says: /^error: required option '-o, --out <file>' not specified/,
+    says: /^error: required option '--out <file>' not specified/,
   },
   {
     input: 'argument not among the choices',
