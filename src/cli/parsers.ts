@@ -12,7 +12,7 @@ export const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 8
 export type DurationUnit = keyof typeof DURATION_UNITS_MS;
 
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?$/i;
-const EXAMPLES = 'such as 500ms, 90s, 15m, 24h or 7d';
+const EXAMPLES = 'such as 500ms, 5s, 24h or 7d';
 
 /** A whole number ≥ `min`. */
 export function integerParser(min = 1, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
@@ -42,6 +42,7 @@ export interface DurationOptions {
 export function parseDuration(value: string, options: DurationOptions = {}): number {
   const { amount, unit } = splitDuration(value);
   if (amount === 0 && options.allowZero) return 0;
+  if (amount === 0) throw new InvalidArgumentError(`expected a duration above zero, got "${value}".`);
   if (unit === undefined && options.bare === undefined) {
     throw new InvalidArgumentError(`"${value}" has no unit: write ${amount}s, ${amount}ms or ${amount}m (durations take a unit: ms, s, m, h, d, w).`);
   }
@@ -58,7 +59,7 @@ export function durationParser(options: DurationOptions = {}): (value: string) =
 /** A positive amount of `unit` (`--hours 48`, `--hours 2d`, `--keep-days 14`): a bare number is in that unit. */
 export function amountParser(unit: 'h' | 'd'): (value: string) => number {
   const refuse = (value: string) =>
-    new InvalidArgumentError(`expected a positive number of ${unit === 'h' ? 'hours (48, 48h, 2d, 90m)' : 'days (14, 14d, 2w)'}, got "${value}".`);
+    new InvalidArgumentError(`expected a positive number of ${unit === 'h' ? 'hours' : 'days'}, got "${value}" (e.g. ${unit === 'h' ? '48, 48h, 2d' : '14, 14d, 2w'}).`);
   return (value) => {
     let split: ReturnType<typeof splitDuration>;
     try {
