@@ -199,6 +199,12 @@ const rows: Row[] = [
     says: /^error: option '--command-timeout <duration>' argument '5parsecs' is invalid\. expected a duration such as 500ms, 5s, 24h or 7d/,
   },
   {
+    input: '--connect-timeout 5 (no unit)',
+    args: (f) => on(f, '--connect-timeout', '5', 'ping'),
+    code: USAGE,
+    says: /^error: option '--connect-timeout <duration>' argument '5' is invalid\. "5" has no unit: write 5s, 5ms or 5m/,
+  },
+  {
     input: '--connect-timeout 0',
     args: (f) => on(f, '--connect-timeout', '0', 'ping'),
     code: USAGE,
