@@ -59,7 +59,9 @@ export function durationParser(options: DurationOptions = {}): (value: string) =
 /** A positive amount of `unit` (`--hours 48`, `--hours 2d`, `--keep-days 14`): a bare number is in that unit. */
 export function amountParser(unit: 'h' | 'd'): (value: string) => number {
   const refuse = (value: string) =>
-    new InvalidArgumentError(`expected a positive number of ${unit === 'h' ? 'hours' : 'days'}, got "${value}" (e.g. ${unit === 'h' ? '48, 48h, 2d' : '14, 14d, 2w'}).`);
+    new InvalidArgumentError(
+      `expected a positive number of ${unit === 'h' ? 'hours' : 'days'}, got "${value}" (e.g. ${unit === 'h' ? '48, 48h, 2d' : '14, 14d, 2w'}).`,
+    );
   return (value) => {
     let split: ReturnType<typeof splitDuration>;
     try {
