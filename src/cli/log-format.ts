@@ -86,7 +86,7 @@ export class JsonLogOutput extends Output {
     this.errLine({ level: this.lastLevel, event: 'hint', msg: text.replace(/^hint:\s*/, '') });
   }
 
-  override progress(): void {
+  override progress(_text: string): void {
     // never in logs
   }
 
