@@ -4,7 +4,7 @@
  * SIGINT/SIGTERM. The work is in core/exporter; this file parses flags and writes the log.
  */
 import { isIP } from 'node:net';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { Exporter, type ExporterLog } from '../../core/exporter/exporter.js';
 import { serveExporter, type ExporterServer } from '../../core/exporter/http.js';
 import { CachectlError } from '../../errors.js';
@@ -34,12 +34,18 @@ interface ExporterFlags {
 export function exporterCommand(ctx: CliContext): Command {
   const command = new Command('exporter')
     .description('serve Prometheus metrics (families, TTL policy, memory, tenants, queues, invalidation, maintenance, doctor) over HTTP')
-    .option('--listen <host:port>', 'address to serve /metrics and /healthz on (port 0 picks a free one)', parseListen, parseListen(DEFAULT_LISTEN))
+    .addOption(
+      new Option('--listen <host:port>', 'address to serve /metrics and /healthz on (port 0 picks a free one)')
+        .argParser(parseListen)
+        .default(parseListen(DEFAULT_LISTEN), DEFAULT_LISTEN),
+    )
     .addOption(durationOption('--refresh <duration>', 'how often the sampled key census, queue probes and doctor verdicts are refreshed', 60_000))
     .addOption(durationOption('--discovery <duration>', 'how often a paced SCAN pass looks for new BullMQ queues', 600_000))
     .option('--sample <n>', 'keys drawn per refresh', integerParser(100, 1_000_000), 10_000)
     .addOption(durationOption('--step-budget <duration>', 'target server time of one step of a refresh', 10))
-    .option('--server-share <percent>', "most of each master's time the refresh steps may take, in percent", parsePercent, 1)
+    .addOption(
+      new Option('--server-share <percent>', "most of each master's time the refresh steps may take (1%, 0.5)").argParser(parsePercent).default(1, '1%'),
+    )
     .addOption(durationOption('--scrape-timeout <duration>', "longest a scrape waits for the server (capped by Prometheus' own scrape timeout)", 5000))
     .option('--max-queues <n>', 'most queues exported one by one (the rest are counted)', integerParser(1, 100_000), 200)
     .addHelpText(
