@@ -124,7 +124,39 @@ describe('help', () => {
   });
 });
 
+/** The commands that run unattended (docs/flags.md lists the same). */
+const UNATTENDED = [
+  ['clear-all'],
+  ['clear-old'],
+  ['clear-user'],
+  ['invalidate'],
+  ['ttl', 'apply'],
+  ['backup'],
+  ['restore'],
+  ['queues', 'clean'],
+  ['queues', 'retry'],
+  ['queues', 'pause'],
+  ['queues', 'resume'],
+  ['queues', 'drain'],
+  ['queues', 'obliterate'],
+  ['queues', 'import'],
+  ['hook'],
+  ['pm2-clean'],
+  ['publish'],
+  ['doctor'],
+  ['maintenance'],
+  ['listen'],
+  ['exporter'],
+];
+
 describe('--log-format json without a terminal', () => {
+  it('every command that runs unattended takes it', async () => {
+    for (const path of UNATTENDED) {
+      const help = await runCli([...path, '--help']);
+      expect(help.stdout, path.join(' ')).toMatch(/--log-format <format>[\s\S]*choices: "text", "json"/);
+    }
+  });
+
   let fx: ClearingFixture;
   beforeAll(async () => {
     fx = await clearingFixture(serverTargets()[0]!, {}, 'logjson');
@@ -159,5 +191,24 @@ describe('--log-format json without a terminal', () => {
     expect(jsonLines(usage!.stderr)[0]).toMatchObject({ level: 'error', code: 'CACHECTL_USAGE', exitCode: 2 });
     expect(refused!.code).toBe(4);
     expect(jsonLines(refused!.stderr)[0]).toMatchObject({ level: 'error', exitCode: 4 });
+  });
+
+  it('hook, clear-user, invalidate, queues clean and doctor: JSON lines only, the result included', async () => {
+    await setKeys(fx.client, [`${fx.prefix}context:S1`, `${fx.prefix}user:state:+27820000003`]);
+    const runs = [
+      await spawn(['hook', 'deploy', '--dry-run', '--log-format', 'json']),
+      await spawn(['clear-user', '+27820000003', '--dry-run', '--log-format', 'json']),
+      await spawn(['invalidate', 'pattern', `${fx.prefix}context:*`, '--dry-run', '--log-format', 'json']),
+      await spawn(['queues', 'clean', '--all', '--state', 'completed', '--grace', '1h', '--dry-run', '--log-format', 'json']),
+      await spawn(['doctor', '--log-format', 'json']),
+    ];
+    for (const run of runs) {
+      expect(run.stdout + run.stderr).not.toMatch(/[│┌└─]|\x1b\[/);
+      const records = [...jsonLines(run.stdout), ...jsonLines(run.stderr)];
+      expect(
+        records.filter((r) => r.event === 'result'),
+        run.stderr,
+      ).toHaveLength(1);
+    }
   });
 });
