@@ -104,6 +104,11 @@ export interface QueueCounts {
   waitingChildren: number;
 }
 
+/** Jobs in every state (each state once: the deprecated duplicates are not added). */
+export function totalJobs(counts: QueueCounts): number {
+  return QUEUE_STATES.reduce((sum, state) => sum + counts[state], 0);
+}
+
 /** Counts per state with the deprecated duplicate names filled in. */
 export function queueCountsOf(counts: Record<QueueState, number>): QueueCounts {
   return { ...counts, waiting: counts.wait, waitingChildren: counts['waiting-children'] };
