@@ -60,7 +60,7 @@ module.exports = {
       // Weekly deep cleanup: entries idle for more than a week.
       name: 'cache_cleanup',
       script: './bin/cachectl.js',
-      args: 'clear-old --hours 168 --yes',
+      args: 'clear-old --hours 168 --yes --log-format json',
       cron_restart: '0 3 * * 0',
       autorestart: false,
       kill_timeout: 30000,

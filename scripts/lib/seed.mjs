@@ -21,12 +21,14 @@ export async function seedCache(url, { users = 120 } = {}) {
   const redis = new Redis(url);
   const now = Date.now();
   const pipeline = redis.pipeline();
+  let withoutTtl = 0;
   for (let i = 0; i < users; i++) {
     const updatedAt = new Date(now - (i % 5 === 0 ? 72 : 2) * HOUR).toISOString();
     const state = JSON.stringify({ step: ['menu', 'quote', 'driver', 'done'][i % 4], updatedAt });
-    if (i % 10 === 0)
-      pipeline.set(`user:state:${phone(i)}`, state); // no TTL: what `stats` should flag
-    else pipeline.set(`user:state:${phone(i)}`, state, 'EX', 86400);
+    if (i % 10 === 0) {
+      pipeline.set(`user:state:${phone(i)}`, state); // no TTL: what `stats` and `doctor` should flag
+      withoutTtl++;
+    } else pipeline.set(`user:state:${phone(i)}`, state, 'EX', 86400);
   }
   for (let i = 0; i < users / 2; i++) {
     const tenant = TENANTS[i % TENANTS.length];
@@ -42,6 +44,7 @@ export async function seedCache(url, { users = 120 } = {}) {
     JSON.stringify({ conversation_id: staleConversation, wa_id: `+${phone(0)}`, communication_id: null, tenant: 'default' }),
   );
   pipeline.set(`tenant:default:mapping:wa:+${phone(0)}`, JSON.stringify({ conversation_id: staleConversation, communication_id: null }));
+  withoutTtl += 2; // the stale copies were written without a TTL too
   for (let d = 1; d <= 3; d++) {
     for (let c = 0; c < 25; c++) {
       pipeline.set(`chats:device-${d}:chat-${c}`, JSON.stringify({ unreadCount: c % 4, lastMessage: 'hi' }), 'EX', 300);
@@ -55,7 +58,7 @@ export async function seedCache(url, { users = 120 } = {}) {
   pipeline.set('feature-flags:rollout', '{"newMenu":true}'); // belongs to no family
   await pipeline.exec();
   await redis.quit();
-  return { users, staleConversation, tenants: TENANTS, samplePhone: `+${phone(3)}` };
+  return { users, staleConversation, tenants: TENANTS, samplePhone: `+${phone(3)}`, withoutTtl, userStatesWithoutTtl: withoutTtl - 2 };
 }
 
 /** A BullMQ queue with completed, failed and waiting jobs, made by a real worker. */

@@ -8,6 +8,7 @@ import { connect, type RedisConnection } from '../redis/connect.js';
 import { connectionOptionsFrom } from '../redis/from-config.js';
 import type { ConnectionOptions, HostPort } from '../redis/options.js';
 import { TENANT_COMMANDS } from './command-names.js';
+import { JsonLogOutput, type LogFormat } from './log-format.js';
 import { Output, type CliStreams } from './output.js';
 
 /** Options every command accepts (see `cachectl --help`). */
@@ -49,6 +50,9 @@ export class CliContext {
   /** The command being run (`queues inspect`) and its own options, once parsed. */
   command: { path: string; options: Record<string, unknown> } | undefined;
 
+  /** `--log-format` as read from the command line before parsing (so usage errors follow it too). */
+  logFormat: LogFormat | undefined;
+
   /** What the process should exit with when the command returns normally. */
   exitCode: number = 0;
 
@@ -85,11 +89,13 @@ export class CliContext {
       const { streams, env } = this.environment;
       const noColor = this.globals.color === false || (env.NO_COLOR !== undefined && env.NO_COLOR !== '');
       const forced = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0';
-      this.outputInstance = new Output(streams, {
+      const options = {
         json: this.globals.json === true,
         quiet: this.globals.quiet === true,
         color: !noColor && (forced || streams.stdout.isTTY === true),
-      });
+      };
+      const logFormat = (this.command?.options.logFormat as LogFormat | undefined) ?? this.logFormat;
+      this.outputInstance = logFormat === 'json' ? new JsonLogOutput(streams, options, this.command?.path) : new Output(streams, options);
     }
     return this.outputInstance;
   }

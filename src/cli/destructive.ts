@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
+import { archiveFile, checkArchiveDir, type ArchiveLabel } from '../core/backup/archive.js';
 import type { ExecuteOptions } from '../core/keyspace/execute.js';
 import type { RunSummary } from '../core/keyspace/summary.js';
 import { runLifecycle, type LifecycleEnv, type Operation, type Outcome } from '../core/safety/lifecycle.js';
@@ -13,6 +14,7 @@ import { ExitCode, PartialError, UsageError } from '../errors.js';
 import { promptConfirm } from './confirm.js';
 import type { CliContext } from './context.js';
 import type { Output } from './output.js';
+import { logFormatOption } from './log-format.js';
 import { integerParser } from './parsers.js';
 import { progressReporter } from './progress.js';
 import { noteRun, printRunSummary } from './run-summary.js';
@@ -27,11 +29,13 @@ export interface DestructiveFlags {
   scanTenants?: boolean;
   /** `--backup FILE`: keep exactly the deleted keys in FILE. */
   backup?: string;
+  /** `--backup-dir DIR`: the same, in a new `<command>-<UTC timestamp>.cbk.gz` in DIR. */
+  backupDir?: string;
   /** `--force`: replace an existing backup file. */
   force?: boolean;
 }
 
-/** Add `--dry-run --yes --limit --rate --batch --backup --force` (and `--scan-tenants` where families are selected). */
+/** Add `--dry-run --yes --limit --rate --batch --backup --backup-dir --force --log-format` (and `--scan-tenants` where families are selected). */
 export function addDestructiveOptions(command: Command, options: { scanTenants?: boolean } = {}): Command {
   command
     .option('--dry-run', 'count what would be deleted and show a sample; delete nothing')
@@ -43,8 +47,10 @@ export function addDestructiveOptions(command: Command, options: { scanTenants?:
       'at most N deletions per server call (default: scan.serverBatch 5000 per pattern step, scan.batch 500 per pipeline)',
       integerParser(1, 100_000),
     )
-    .option('--backup <file>', 'write exactly the deleted keys (DUMP + TTL) to FILE for "cachectl restore" (.gz: compressed)')
-    .option('--force', 'with --backup: replace FILE if it exists');
+    .option('--backup <file>', 'also keep exactly the deleted keys (DUMP + TTL) in FILE for "cachectl restore" (.gz: compressed)')
+    .option('--backup-dir <dir>', 'like --backup, in a new <command>-<UTC timestamp>.cbk.gz in DIR (never an existing file: fit for schedules)')
+    .option('--force', 'with --backup: replace FILE if it exists')
+    .addOption(logFormatOption());
   if (options.scanTenants !== false) {
     command.option('--scan-tenants', 'scan every tenant:* namespace instead of the configured tenants (finds unlisted ones)');
   }
@@ -79,7 +85,7 @@ export function engineOptions(ctx: CliContext, flags: DestructiveFlags, label: s
 
 /** What a destructive command gives `runDestructive`. */
 export interface DestructiveSpec<R extends RunSummary> {
-  /** Progress label (the command name). */
+  /** Progress label (the command name; its first word names `--backup-dir` files). */
   label: string;
   /** The operation, built with the engine options from the flags (`backup` when `--backup`). */
   build: (engine: ExecuteOptions & { backup?: boolean }, env: LifecycleEnv) => Operation<R>;
@@ -89,7 +95,7 @@ export interface DestructiveSpec<R extends RunSummary> {
 
 /** Run a keyspace operation through the lifecycle and print its result; sets exit 5 when incomplete. */
 export async function runDestructive<R extends RunSummary>(ctx: CliContext, flags: DestructiveFlags, spec: DestructiveSpec<R>): Promise<void> {
-  const backup = backupFile(ctx, flags);
+  const backup = await backupFile(ctx, flags, spec.label);
   const env = await cliEnv(ctx);
   const engine = engineOptions(ctx, flags, spec.label);
   const op = spec.build({ ...engine.options, ...(backup ? { backup: true } : {}) }, env);
@@ -136,8 +142,17 @@ export function noteTenant(summary: RunSummary, out: Output): void {
   if (summary.skippedOutsidePrefix) out.warn(`${summary.skippedOutsidePrefix} matched key(s) outside tenant:${summary.tenant.id}: were left untouched`);
 }
 
-/** Resolve `--backup FILE` against the working directory (`--force` needs it). */
-function backupFile(ctx: CliContext, flags: DestructiveFlags): string | undefined {
+/** Resolve `--backup FILE` against the working directory (`--force` needs it), or name a new file in `--backup-dir`. */
+async function backupFile(ctx: CliContext, flags: DestructiveFlags, label: string): Promise<string | undefined> {
+  if (flags.backupDir !== undefined) {
+    if (flags.backup !== undefined)
+      throw new UsageError('--backup and --backup-dir exclude each other', { hint: 'a file, or a folder that gets a new file per run' });
+    if (flags.backupDir === '') throw new UsageError('Empty --backup-dir', { hint: 'e.g. --backup-dir logs/archive' });
+    if (flags.force) throw new UsageError('--force only goes with --backup FILE', { hint: '--backup-dir always writes a new file' });
+    const dir = path.resolve(ctx.environment.cwd, flags.backupDir);
+    if (!flags.dryRun) await checkArchiveDir(dir);
+    return archiveFile(dir, label.split(' ')[0] as ArchiveLabel);
+  }
   if (flags.backup === undefined) {
     if (flags.force) throw new UsageError('--force only goes with --backup FILE', { hint: 'it allows replacing an existing backup file' });
     return undefined;

@@ -13,6 +13,7 @@ import { aclUserHint } from './acl-users.js';
 import { TENANT_COMMANDS } from './command-names.js';
 import { entriesFor, unknownCommand, type CommandFactory } from './commands/index.js';
 import { rewriteLegacyHookFlags } from './legacy-flags.js';
+import { logFormatInArgv } from './log-format.js';
 import { registerArgvSecrets } from './process-title.js';
 import { CliContext, type CliEnvironment, type GlobalOptions } from './context.js';
 import { durationParser } from './parsers.js';
@@ -34,8 +35,8 @@ export function buildProgram(ctx: CliContext, factories: CommandFactory[]): Comm
     .option('--sentinel-name <name>', 'master set name watched by the sentinels')
     .option('--tls-ca <file>', 'CA certificate (PEM) to verify a rediss:// server')
     .option('--tls-insecure', 'do not verify the server certificate (testing only)')
-    .option('--connect-timeout <duration>', 'give up connecting after this long (default 5s)', durationParser('ms'))
-    .option('--command-timeout <duration>', 'give up on one command after this long (default 15s)', durationParser('ms'))
+    .option('--connect-timeout <duration>', 'give up connecting after this long: 500ms, 5s (default: 5s)', durationParser())
+    .option('--command-timeout <duration>', 'give up on one command after this long: 500ms, 15s (default: 15s)', durationParser())
     .addOption(new Option('--config <file>', 'config file (default: looked up, see "cachectl config path --help")').env('CACHECTL_CONFIG'))
     .addOption(new Option('--context <name>', 'use a named server of the config file ("cachectl config contexts" lists them)').env('CACHECTL_CONTEXT'))
     .option('--tenant <id>', 'work only on keys under tenant:<id>: (clear-*, invalidate, keys, backup, restore, ttl, maintenance)', parseTenant)
@@ -91,11 +92,13 @@ Examples:
     ctx.init(globals);
     ctx.command = { path: commandPath(program, action), options: action.opts() };
   });
+  program.configureHelp({ showGlobalOptions: true });
   for (const make of factories) {
     const command = make(ctx);
     command.exitOverride();
     command.configureOutput(program.configureOutput());
     program.addCommand(command);
+    showGlobalOptions(command);
   }
   return program;
 }
@@ -114,6 +117,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
     cwd: options.cwd ?? process.cwd(),
     signal: options.signal ?? new AbortController().signal,
   });
+  ctx.logFormat = logFormatInArgv(argv);
   const factories = await Promise.all(entriesFor(argv).map((entry) => entry.load()));
   const program = buildProgram(ctx, factories);
   // `cachectl` alone: the help, on stdout, exit 0. An unknown command stays an error (exit 2)
@@ -156,12 +160,12 @@ function report(ctx: CliContext, error: unknown): number {
       .replace(/^error:\s*/, '')
       .replace(/\s*\n\s*/g, ' ')
       .trim();
-    output.error(`${message}`);
+    output.error(`${message}`, { code: 'CACHECTL_USAGE', exitCode: ExitCode.USAGE });
     output.hint(`hint: run "cachectl --help" or "cachectl <command> --help" for usage`);
     return ExitCode.USAGE;
   }
   if (error instanceof CachectlError) {
-    output.error(error.message);
+    output.error(error.message, { code: error.code, exitCode: error.exitCode });
     if (error.hint) output.hint(`hint: ${error.hint}`);
     if (error instanceof PermissionError) {
       const user = aclUserHint(ctx.command?.path, { dryRun: ctx.command?.options.dryRun === true, queue: ctx.command?.options.queue !== undefined });
@@ -170,9 +174,15 @@ function report(ctx: CliContext, error: unknown): number {
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  output.error(`unexpected failure: ${redact(message)}`);
+  output.error(`unexpected failure: ${redact(message)}`, { exitCode: ExitCode.FAILED });
   output.hint('hint: this is a bug in cachectl if the message does not explain it; please report it');
   return ExitCode.FAILED;
+}
+
+/** Every command's help lists the options it inherits (`--json`, `--redis-url`, …) under "Global Options". */
+function showGlobalOptions(command: Command): void {
+  command.configureHelp({ ...command.configureHelp(), showGlobalOptions: true });
+  for (const sub of command.commands) showGlobalOptions(sub);
 }
 
 /** `queues inspect`, `hook pm2-restart`: the command's names below the program. */

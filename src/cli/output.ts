@@ -70,14 +70,20 @@ export class Output {
     this.err(`${this.color.yellow('warning:')} ${text}`);
   }
 
-  /** Error line on stderr. */
-  error(text: string): void {
+  /** Error line on stderr (`fields`, such as the error code, are for `--log-format json`). */
+  error(text: string, _fields?: Record<string, unknown>): void {
     this.err(`${this.color.red('error:')} ${text}`);
   }
 
   /** A hint line on stderr after an error or warning (always shown). */
   hint(text: string): void {
     this.err(this.color.dim(text));
+  }
+
+  /** One JSON log record on stdout, `{time, ...record}` (a string is an already serialised record). */
+  log(record: object | string): void {
+    const text = typeof record === 'string' ? record : JSON.stringify({ time: new Date().toISOString(), ...record }, jsonReplacer);
+    this.write(`${jsonSafe(text)}\n`);
   }
 
   /** A transient progress line on stderr; only on a terminal and not with --quiet. */

@@ -140,7 +140,7 @@ const rows: Row[] = [
     input: 'required option missing',
     args: (f) => on(f, 'backup', 'pattern', `${f.P}*`),
     code: USAGE,
-    says: /^error: required option '-o, --out <file>' not specified/,
+    says: /^error: required option '--out <file>' not specified/,
   },
   {
     input: 'argument not among the choices',
@@ -197,6 +197,12 @@ const rows: Row[] = [
     args: (f) => on(f, '--command-timeout', '5parsecs', 'clear-all', '--yes'),
     code: USAGE,
     says: /^error: option '--command-timeout <duration>' argument '5parsecs' is invalid\. expected a duration such as 500ms, 5s, 24h or 7d/,
+  },
+  {
+    input: '--connect-timeout 5 (no unit)',
+    args: (f) => on(f, '--connect-timeout', '5', 'ping'),
+    code: USAGE,
+    says: /^error: option '--connect-timeout <duration>' argument '5' is invalid\. "5" has no unit: write 5s, 5ms or 5m/,
   },
   {
     input: '--connect-timeout 0',

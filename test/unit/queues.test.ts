@@ -65,11 +65,11 @@ describe('queue helpers', () => {
     expect(drainStates(true)).toContain('delayed');
   });
 
-  it('parseGrace accepts 0 and durations, a bare number is hours', () => {
-    expect(parseGrace('0')).toBe(0);
-    expect(parseGrace('24h')).toBe(86_400_000);
-    expect(parseGrace('2')).toBe(7_200_000);
-    expect(parseGrace('90s')).toBe(90_000);
+  it('parseGrace accepts 0 and durations, a bare number is hours (marked, so the command warns)', () => {
+    expect(parseGrace('0')).toEqual({ ms: 0, bare: false });
+    expect(parseGrace('24h')).toEqual({ ms: 86_400_000, bare: false });
+    expect(parseGrace('2')).toEqual({ ms: 7_200_000, bare: true });
+    expect(parseGrace('90s')).toEqual({ ms: 90_000, bare: false });
     expect(() => parseGrace('-1h')).toThrow();
     expect(() => parseGrace('soon')).toThrow();
   });

@@ -3,17 +3,20 @@
  * `cachectl restore` puts back.
  */
 import path from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { appendAudit } from '../../core/safety/audit.js';
 import { backup, type BackupSummary } from '../../core/backup/backup.js';
 import { resolveTargets, type BackupTarget } from '../../core/backup/select.js';
 import type { FamilyValues } from '../../core/families.js';
 import { UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
+import { logFormatOption } from '../log-format.js';
 import type { Output } from '../output.js';
 
 interface BackupFlags {
-  out: string;
+  out?: string;
+  /** `-o FILE`: the earlier short name of `--out` (hidden; `-o` means an output format elsewhere). */
+  o?: string;
   force?: boolean;
 }
 
@@ -21,9 +24,11 @@ export function backupCommand(ctx: CliContext): Command {
   return new Command('backup')
     .description('write the keys of families or patterns (DUMP payloads and TTLs) to a file that "restore" puts back')
     .argument('<targets...>', 'family names, each optionally followed by --<placeholder> <value>, and/or "pattern <glob>"')
-    .requiredOption('-o, --out <file>', 'file to write; gzip-compressed when the name ends in .gz')
+    .option('--out <file>', 'file to write (required); gzip-compressed when the name ends in .gz')
+    .addOption(new Option('-o <file>', 'the same as --out').hideHelp())
     .option('--force', 'replace the file if it exists')
     .allowUnknownOption()
+    .addOption(logFormatOption())
     .addHelpText(
       'after',
       `
@@ -39,6 +44,8 @@ Examples:
   $ cachectl backup chatList context pattern 'feature-flags:*' --out pre-deploy.cbk.gz --json`,
     )
     .action(async (tokens: string[], flags: BackupFlags) => {
+      const file = flags.out ?? flags.o;
+      if (file === undefined) throw new UsageError("required option '--out <file>' not specified", { hint: 'e.g. --out user-state.cbk.gz' });
       const config = ctx.config();
       // Resolve before connecting: a bad family or placeholder touches nothing.
       const tenant = ctx.options.tenant;
@@ -46,7 +53,7 @@ Examples:
       const connection = await ctx.connection();
       const out = ctx.output;
       const summary = await backup(connection, config, selections, {
-        out: path.resolve(ctx.environment.cwd, flags.out),
+        out: path.resolve(ctx.environment.cwd, file),
         overwrite: flags.force === true,
         signal: ctx.signal,
         ...(tenant !== undefined ? { tenant } : {}),

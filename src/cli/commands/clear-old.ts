@@ -2,10 +2,7 @@
  * `cachectl clear-old` (alias `old`; `old --hours=48` is the earlier tool's command line): remove
  * family entries older than N hours, the age re-checked on the server at delete time.
  */
-import path from 'node:path';
 import { Command } from 'commander';
-import { archiveFile, checkArchiveDir } from '../../core/backup/archive.js';
-import { UsageError } from '../../errors.js';
 import { withTenantRetention } from '../../core/tenant-policies.js';
 import { clearOldSpec } from '../../core/operations/clear-old.js';
 import { keyspaceOperation } from '../../core/operations/keyspace.js';
@@ -15,7 +12,6 @@ import { parseHours } from '../parsers.js';
 
 interface ClearOldFlags extends DestructiveFlags {
   hours?: number;
-  backupDir?: string;
 }
 
 export function clearOldCommand(ctx: CliContext): Command {
@@ -23,8 +19,7 @@ export function clearOldCommand(ctx: CliContext): Command {
     .alias('old')
     .description('remove family entries older than N hours (idle time, or a timestamp field per family)')
     .argument('[families...]', 'only these families (default: every family)')
-    .option('--hours <n>', "age threshold in hours (default: each family's maxAgeHours, else maintenance.hours = 24)", parseHours)
-    .option('--backup-dir <dir>', 'keep exactly what is deleted in a new clear-old-<UTC timestamp>.cbk.gz in DIR (never an existing file: fit for schedules)')
+    .option('--hours <n>', "age threshold: 48 (hours), 48h, 2d, 90m (default: each family's maxAgeHours, else maintenance.hours = 24)", parseHours)
     .addHelpText(
       'after',
       `
@@ -43,14 +38,6 @@ Examples:
   $ cachectl clear-old --hours 168 --backup-dir logs/archive --yes   # weekly, a new file each time`,
     )
     .action(async (families: string[], flags: ClearOldFlags) => {
-      if (flags.backupDir !== undefined) {
-        if (flags.backup !== undefined)
-          throw new UsageError('--backup and --backup-dir exclude each other', { hint: 'a file, or a folder that gets a new file per run' });
-        if (flags.backupDir === '') throw new UsageError('Empty --backup-dir', { hint: 'e.g. --backup-dir logs/archive' });
-        const dir = path.resolve(ctx.environment.cwd, flags.backupDir);
-        if (!flags.dryRun) await checkArchiveDir(dir);
-        flags.backup = archiveFile(dir, 'clear-old');
-      }
       const base = clearOldSpec(ctx.config(), {
         ...(families.length > 0 ? { families } : {}),
         ...(flags.hours !== undefined ? { hours: flags.hours } : {}),

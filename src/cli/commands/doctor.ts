@@ -12,6 +12,7 @@ import type { CheckStatus, DoctorResult } from '../../core/doctor/types.js';
 import { renderDoctorPrometheus } from '../../core/metrics/doctor-metrics.js';
 import { DEFAULT_SAMPLE } from '../../core/stats/collect.js';
 import type { CliContext } from '../context.js';
+import { logFormatOption } from '../log-format.js';
 import { registeredCommands } from '../command-names.js';
 import type { Output } from '../output.js';
 import { integerParser } from '../parsers.js';
@@ -34,6 +35,7 @@ export function doctorCommand(ctx: CliContext): Command {
     .option('--ecosystem <file>', 'PM2 ecosystem file to lint (default: ./ecosystem.config.cjs when present)')
     .option('--no-ecosystem', 'do not lint an ecosystem file')
     .option('--prometheus', 'print one cachectl_doctor_check_status gauge per check (Prometheus text format)')
+    .addOption(logFormatOption())
     .addHelpText(
       'after',
       `

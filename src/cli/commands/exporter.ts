@@ -13,8 +13,9 @@ import { DEFAULT_URL } from '../../redis/options.js';
 import { displayUrl } from '../../redact.js';
 import { connectionOptionsFrom } from '../../redis/from-config.js';
 import type { CliContext } from '../context.js';
+import { addLogFormatOption } from '../log-format.js';
 import type { Output } from '../output.js';
-import { durationParser, integerParser } from '../parsers.js';
+import { durationOption, integerParser } from '../parsers.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:9479';
 
@@ -31,17 +32,22 @@ interface ExporterFlags {
 }
 
 export function exporterCommand(ctx: CliContext): Command {
-  return new Command('exporter')
+  const command = new Command('exporter')
     .description('serve Prometheus metrics (families, TTL policy, memory, tenants, queues, invalidation, maintenance, doctor) over HTTP')
-    .option('--listen <host:port>', 'address to serve /metrics and /healthz on (port 0 picks a free one)', parseListen, parseListen(DEFAULT_LISTEN))
-    .option('--refresh <duration>', 'how often the sampled key census, queue probes and doctor verdicts are refreshed', durationParser('s'), 60_000)
-    .option('--discovery <duration>', 'how often a paced SCAN pass looks for new BullMQ queues', durationParser('s'), 600_000)
+    .addOption(
+      new Option('--listen <host:port>', 'address to serve /metrics and /healthz on (port 0 picks a free one)')
+        .argParser(parseListen)
+        .default(parseListen(DEFAULT_LISTEN), DEFAULT_LISTEN),
+    )
+    .addOption(durationOption('--refresh <duration>', 'how often the sampled key census, queue probes and doctor verdicts are refreshed', 60_000))
+    .addOption(durationOption('--discovery <duration>', 'how often a paced SCAN pass looks for new BullMQ queues', 600_000))
     .option('--sample <n>', 'keys drawn per refresh', integerParser(100, 1_000_000), 10_000)
-    .option('--step-budget <duration>', 'target server time of one step of a refresh', durationParser('ms'), 10)
-    .option('--server-share <percent>', "most of each master's time the refresh steps may take, in percent", parsePercent, 1)
-    .option('--scrape-timeout <duration>', "longest a scrape waits for the server (capped by Prometheus' own scrape timeout)", durationParser('s'), 5000)
+    .addOption(durationOption('--step-budget <duration>', 'target server time of one step of a refresh', 10))
+    .addOption(
+      new Option('--server-share <percent>', "most of each master's time the refresh steps may take (1%, 0.5)").argParser(parsePercent).default(1, '1%'),
+    )
+    .addOption(durationOption('--scrape-timeout <duration>', "longest a scrape waits for the server (capped by Prometheus' own scrape timeout)", 5000))
     .option('--max-queues <n>', 'most queues exported one by one (the rest are counted)', integerParser(1, 100_000), 200)
-    .addOption(new Option('--log-format <format>', 'log lines as text on stderr, or JSON objects on stdout (PM2)').choices(['text', 'json']).default('text'))
     .addHelpText(
       'after',
       `
@@ -105,6 +111,7 @@ Examples:
       await exporter.stop();
       log({ level: 'info', event: 'stopped', msg: 'stopped' });
     });
+  return addLogFormatOption(command);
 }
 
 /** `host:port`, `[v6]:port`; the host is required (an empty one would mean every interface). */
@@ -130,10 +137,7 @@ function hostPort(host: string, port: number): string {
 }
 
 function writeLog(out: Output, record: { level: string; event: string; msg: string }, json: boolean): void {
-  if (json) {
-    out.line(JSON.stringify({ time: new Date().toISOString(), ...record }));
-    return;
-  }
+  if (json) return out.log(record);
   if (record.level === 'error') out.error(record.msg);
   else if (record.level === 'warn') out.warn(record.msg);
   else out.info(record.msg);

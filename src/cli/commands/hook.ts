@@ -8,6 +8,7 @@ import { Argument, Command } from 'commander';
 import { HOOK_NAMES, runHook, type HookName, type HookResult } from '../../core/maintenance/hooks.js';
 import { ExitCode, PartialError } from '../../errors.js';
 import type { CliContext } from '../context.js';
+import { logFormatOption } from '../log-format.js';
 import { cliEnv, logsDir } from '../destructive.js';
 import type { Output } from '../output.js';
 import { integerParser } from '../parsers.js';
@@ -25,6 +26,7 @@ export function hookCommand(ctx: CliContext): Command {
     .option('--keep-backups <n>', 'pre-deploy (and deploy with --backup-dir): how many backups to keep', integerParser(1, 10000), 10)
     .option('--backup-dir <dir>', 'pre-deploy: back up into DIR instead of <logs.dir>/backups; deploy: also keep what it deletes there (deploy-<time>.cbk.gz)')
     .option('--dry-run', 'count what the hook would remove; change nothing (no backup is written)')
+    .addOption(logFormatOption())
     .addHelpText(
       'after',
       `

@@ -2,7 +2,7 @@
  * `cachectl listen`: the long-running invalidation consumer (a PM2 app), and `listen --status`.
  */
 import os from 'node:os';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import type { CachectlConfig } from '../../config/load.js';
 import { runListener, type ListenerLog } from '../../core/invalidation/listener.js';
 import { collectListenStatus, type ListenStatus } from '../../core/invalidation/status.js';
@@ -10,8 +10,11 @@ import { renderListenPrometheus } from '../../core/metrics/listen-metrics.js';
 import { UsageError } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import type { CliContext } from '../context.js';
+import { addLogFormatOption } from '../log-format.js';
 import type { Output } from '../output.js';
-import { durationParser } from '../parsers.js';
+import { durationOption } from '../parsers.js';
+
+const DEFAULT_STOP_TIMEOUT_MS = 1200;
 
 interface ListenFlags {
   status?: boolean;
@@ -22,17 +25,17 @@ interface ListenFlags {
 }
 
 export function listenCommand(ctx: CliContext): Command {
-  return new Command('listen')
+  const command = new Command('listen')
     .description('consume invalidation events from the stream and delete what they name (run it under PM2)')
     .option('--status', 'show stream length, group lag, pending entries, consumers and dead letters, then exit')
     .option('--prometheus', 'with --status: print it as Prometheus gauges and counters (text format)')
     .option('--consumer <name>', 'consumer name in the group (default: invalidation.consumer, else <host>-pm2-<pm_id> or <host>-<pid>)')
-    .addOption(new Option('--log-format <format>', 'one line per batch as text, or one JSON object per line (PM2)').choices(['text', 'json']).default('text'))
-    .option(
-      '--stop-timeout <duration>',
-      'on SIGINT/SIGTERM, finish the work in hand for at most this long (keep it below PM2 kill_timeout)',
-      durationParser('ms'),
-      1200,
+    .addOption(
+      durationOption(
+        '--stop-timeout <duration>',
+        'on SIGINT/SIGTERM, finish the work in hand for at most this long (keep it below PM2 kill_timeout)',
+        DEFAULT_STOP_TIMEOUT_MS,
+      ),
     )
     .addHelpText(
       'after',
@@ -66,6 +69,7 @@ listener counts them, logs a warning (event "trimmed") and --status shows them; 
       }
       await listen(ctx, config, connection, flags);
     });
+  return addLogFormatOption(command);
 }
 
 async function listen(ctx: CliContext, config: CachectlConfig, connection: RedisConnection, flags: ListenFlags): Promise<void> {
@@ -95,10 +99,7 @@ export function defaultConsumer(env: NodeJS.ProcessEnv): string {
 }
 
 function writeLog(out: Output, record: ListenerLog, json: boolean): void {
-  if (json) {
-    out.line(JSON.stringify({ time: new Date().toISOString(), ...record }));
-    return;
-  }
+  if (json) return out.log(record);
   if (record.level === 'error') out.error(record.msg);
   else if (record.level === 'warn') out.warn(record.msg);
   else out.line(record.msg);

@@ -1,7 +1,7 @@
 /**
  * `cachectl maintenance`: one locked, recorded run of the maintenance policy (meant for PM2 cron).
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { eventJson, eventText } from '../../core/maintenance/event-text.js';
 import { maintenanceOperation } from '../../core/maintenance/operation.js';
 import type { MaintenanceOutcome } from '../../core/maintenance/run.js';
@@ -9,12 +9,11 @@ import { defaultSteps } from '../../core/maintenance/steps.js';
 import { runLifecycle } from '../../core/safety/lifecycle.js';
 import path from 'node:path';
 import { CachectlError, LockHeldError, UsageError } from '../../errors.js';
-import { guardControls, jsonSafe } from '../../printable.js';
-import { redact } from '../../redact.js';
 import type { CliContext } from '../context.js';
+import { addLogFormatOption } from '../log-format.js';
 import { cliEnv, logsDir } from '../destructive.js';
 import type { Output } from '../output.js';
-import { integerParser, parseHours } from '../parsers.js';
+import { integerParser, parseDays, parseHours } from '../parsers.js';
 
 interface MaintenanceFlags {
   hours?: number;
@@ -26,17 +25,16 @@ interface MaintenanceFlags {
 }
 
 export function maintenanceCommand(ctx: CliContext): Command {
-  return new Command('maintenance')
+  const command = new Command('maintenance')
     .description('run the maintenance policy once, under a lock: clear-old per family, clean finished queue jobs, trim queue events, stats snapshot')
-    .option('--hours <n>', "age threshold for every family (overrides maintenance.hours and each family's maxAgeHours)", parseHours)
+    .option('--hours <n>', "age threshold for every family: 48 (hours), 48h, 2d (overrides maintenance.hours and each family's maxAgeHours)", parseHours)
     .option('--rate <keys/s>', 'ceiling on cache deletions per second (protects a busy server)', integerParser(1))
     .option('--dry-run', 'count what each step would remove; change nothing (no lock, no run record)')
     .option('--backup-dir <dir>', 'keep what clear-old deletes: one maintenance-<UTC timestamp>.cbk.gz per run in DIR (default: maintenance.archive.dir)')
-    .option('--keep-days <n>', 'with an archive: remove archive files older than N days (default: maintenance.archive.keepDays; none)', parseHours)
-    .addOption(
-      new Option('--log-format <format>', 'json: one JSON object per line on stdout (PM2 logs); text: readable lines')
-        .choices(['json', 'text'])
-        .default('text'),
+    .option(
+      '--keep-days <n>',
+      'with an archive: remove archive files older than N days: 14 (days), 14d, 2w (default: maintenance.archive.keepDays; none)',
+      parseDays,
     )
     .addHelpText(
       'after',
@@ -61,8 +59,8 @@ Examples:
       ctx.releaseIdleStdin();
       const out = ctx.output;
       const json = flags.logFormat === 'json';
-      // Straight to stdout (one object per line, nothing else on it), through the same redaction as Output.
-      const write = (line: string) => out.streams.stdout.write(`${jsonSafe(guardControls(redact(line), false))}\n`);
+      // One object per line on stdout, through the same redaction and control-character guard as all output.
+      const write = (line: string) => out.log(line);
       let outcome: MaintenanceOutcome;
       try {
         const env = await cliEnv(ctx);
@@ -109,6 +107,7 @@ Examples:
       else if (!json) printHint(outcome, out);
       ctx.fail(outcome.exitCode);
     });
+  return addLogFormatOption(command);
 }
 
 /** `--backup-dir` (against the working directory) / `--keep-days`, else `maintenance.archive` (next to the config file). */

@@ -11,6 +11,7 @@ import { runLifecycle } from '../../core/safety/lifecycle.js';
 import { ExitCode, PartialError, UsageError } from '../../errors.js';
 import { promptConfirm } from '../confirm.js';
 import type { CliContext } from '../context.js';
+import { logFormatOption } from '../log-format.js';
 import { cliEnv } from '../destructive.js';
 import type { Output } from '../output.js';
 
@@ -29,6 +30,7 @@ export function pm2CleanCommand(ctx: CliContext): Command {
     .option('--ecosystem <file>', 'PM2 ecosystem file for the default app list', DEFAULT_ECOSYSTEM)
     .option('--dry-run', 'count the keys and list the apps; change nothing')
     .option('-y, --yes', 'do not ask for confirmation (scripts)')
+    .addOption(logFormatOption())
     .addHelpText(
       'after',
       `

@@ -6,6 +6,7 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import { publishInvalidation, type PublishResult } from '../../core/invalidation/publish.js';
 import type { CliContext } from '../context.js';
+import { logFormatOption } from '../log-format.js';
 import type { Output } from '../output.js';
 
 interface PublishFlags {
@@ -23,6 +24,7 @@ export function publishCommand(ctx: CliContext): Command {
     .addOption(new Option('--channel <name>', 'also PUBLISH on this pub/sub channel (default: invalidation.channel)'))
     .option('--no-channel', 'do not PUBLISH on the configured channel')
     .option('--no-check', "do not check the fields against this config's rules")
+    .addOption(logFormatOption())
     .addHelpText(
       'after',
       `

@@ -11,6 +11,7 @@ import { tenantMatch, tenantScope } from '../../core/tenant.js';
 import { ExitCode, PartialError } from '../../errors.js';
 import { promptConfirm } from '../confirm.js';
 import type { CliContext } from '../context.js';
+import { logFormatOption } from '../log-format.js';
 import { cliEnv } from '../destructive.js';
 import { safe, type Output } from '../output.js';
 import { checkInputFile } from '../../input-file.js';
@@ -40,6 +41,7 @@ export function restoreCommand(ctx: CliContext): Command {
     .option('--partial', 'restore the whole records of an interrupted backup (a file cut by a crash or a full disk)')
     .option('--include-protected', "also restore queue keys and cachectl's own keys (skipped by default)")
     .option('-y, --yes', 'do not ask for confirmation (scripts)')
+    .addOption(logFormatOption())
     .addHelpText(
       'after',
       `

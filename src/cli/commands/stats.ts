@@ -164,14 +164,14 @@ export function printStats(s: StatsResult, out: Output): void {
   }
   if (s.queues.length > 0) {
     out.table(
-      ['queue', 'waiting', 'active', 'delayed', 'prioritized', 'children', 'paused', 'completed', 'failed'],
+      ['queue', 'wait', 'active', 'delayed', 'prioritized', 'waiting-children', 'paused', 'completed', 'failed'],
       s.queues.map((q) => [
         safe(q.key),
-        q.counts.waiting,
+        q.counts.wait,
         q.counts.active,
         q.counts.delayed,
         q.counts.prioritized,
-        q.counts.waitingChildren,
+        q.counts['waiting-children'],
         q.counts.paused,
         q.counts.completed,
         q.counts.failed > 0 ? c.red(String(q.counts.failed)) : 0,

@@ -3,11 +3,12 @@
  * per family and master; `cachectl ttl apply`: give them the policy (keys without a TTL; with
  * `--cap`, also keys whose TTL is above it), in bounded server-side steps with the safety lifecycle.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ttlApplyOperation, ttlApplySpec, type TtlApplySummary } from '../../core/operations/ttl.js';
 import { humanDuration } from '../../core/stats/format.js';
 import { ttlReport, type TtlCounts, type TtlReport } from '../../core/ttl/report.js';
 import type { CliContext } from '../context.js';
+import { logFormatOption } from '../log-format.js';
 import { runDestructive, type DestructiveFlags } from '../destructive.js';
 import type { Output } from '../output.js';
 import { integerParser } from '../parsers.js';
@@ -58,7 +59,7 @@ Examples:
   const apply = new Command('apply')
     .description('set the policy TTL on keys without one (default) and, with --cap, lower TTLs above it')
     .argument('[families...]', 'only these families (default: every family with ttlSeconds)')
-    .option('--missing', 'keys without a TTL get the policy TTL (default)', true)
+    .addOption(new Option('--missing', 'keys without a TTL get the policy TTL').default(true, 'on'))
     .option('--no-missing', 'leave keys without a TTL alone (with --cap)')
     .option('--cap', 'also lower TTLs above the policy to the policy')
     .option('--jitter <share>', 'shorten each applied TTL by up to this share, chosen per key (e.g. 10%), so keys do not all expire at once', parseJitter)
@@ -67,6 +68,7 @@ Examples:
     .option('--limit <n>', 'stop after N keys', integerParser(1))
     .option('--rate <n>', 'at most N keys per second', integerParser(1))
     .option('--batch <n>', 'at most N keys per server call (default scan.serverBatch)', integerParser(1, 100_000))
+    .addOption(logFormatOption())
     .addHelpText(
       'after',
       `

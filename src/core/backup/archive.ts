@@ -1,5 +1,5 @@
 /**
- * Archive folders: where `maintenance` and `clear-old --backup-dir` keep what they delete, one
+ * Archive folders: where `maintenance` and `--backup-dir` of the clearing commands keep what they delete, one
  * file per run named `<label>-<UTC timestamp>.cbk.gz` (never an existing name: a scheduled run can
  * not fail because of an earlier one), restorable with `cachectl restore`, and retention by age
  * (`keepDays`) applied by maintenance itself — only to files of that naming, nothing else in the folder.
@@ -11,7 +11,7 @@ import { fileError } from '../safety/preflight.js';
 import { backupTimestamp } from './directory.js';
 
 /** Labels of the runs that archive (file name prefixes). */
-export type ArchiveLabel = 'maintenance' | 'clear-old' | 'pre-deploy' | 'deploy';
+export type ArchiveLabel = 'maintenance' | 'clear-old' | 'clear-all' | 'clear-user' | 'invalidate' | 'pre-deploy' | 'deploy';
 
 /** A file name in `dir` for a run starting now that no earlier run has taken. */
 export function archiveFile(dir: string, label: ArchiveLabel, now = new Date()): string {
@@ -39,9 +39,9 @@ export async function checkArchiveDir(dir: string): Promise<void> {
   }
 }
 
-const NAME = /^(maintenance|clear-old)-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})\.(\d{3})Z\.cbk\.gz$/;
+const NAME = /^(maintenance|clear-old|clear-all|clear-user|invalidate)-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})\.(\d{3})Z\.cbk\.gz$/;
 
-/** Delete archive files (of either label) older than `keepDays`; returns what was removed. */
+/** Delete archive files (of any label above, never pre-deploy/deploy backups) older than `keepDays`; returns what was removed. */
 export async function pruneArchive(dir: string, keepDays: number, now = Date.now()): Promise<string[]> {
   const cutoff = now - keepDays * 86_400_000;
   const removed: string[] = [];

@@ -52,6 +52,6 @@ export async function probeQueue(connection: RedisConnection, queue: QueueStats,
     oldestWaitingMs: times.length > 0 ? Math.max(0, now - Math.min(...times)) : null,
     oldestFailedMs: Number.isFinite(failedAt) ? Math.max(0, now - failedAt) : null,
     eventsLength: Number(eventsLength) || 0,
-    paused: queue.counts.paused > 0 && queue.counts.waiting === 0,
+    paused: queue.counts.paused > 0 && queue.counts.wait === 0,
   };
 }

@@ -7,6 +7,7 @@ import type { ConnectionMode } from '../../redis/connect.js';
 import type { MaintenanceStatus } from '../stats/maintenance.js';
 import type { MasterStats, QueueStats, StatsResult } from '../stats/types.js';
 import { ExpositionWriter } from './exposition.js';
+import { QUEUE_STATES } from '../queues/discovery.js';
 
 /** Render a stats result in the Prometheus text exposition format. */
 export function renderPrometheus(stats: StatsResult): string {
@@ -93,8 +94,8 @@ export function addFamilyMetrics(w: ExpositionWriter, stats: StatsResult): void 
 /** Job counts per queue and state. */
 export function addQueueJobMetrics(w: ExpositionWriter, queues: Array<Pick<QueueStats, 'prefix' | 'name' | 'counts'>>): void {
   for (const q of queues) {
-    for (const [state, count] of Object.entries(q.counts)) {
-      w.add('cachectl_queue_jobs', 'gauge', 'BullMQ jobs per queue and state.', count, { prefix: q.prefix, queue: q.name, state });
+    for (const state of QUEUE_STATES) {
+      w.add('cachectl_queue_jobs', 'gauge', 'BullMQ jobs per queue and state.', q.counts[state], { prefix: q.prefix, queue: q.name, state });
     }
   }
 }

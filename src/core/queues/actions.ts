@@ -5,7 +5,7 @@
 import { SafetyError } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import { withQueue, type FinishedState } from './bull.js';
-import { queueCounts, type QueueRef } from './discovery.js';
+import { queueCounts, totalJobs, type QueueRef } from './discovery.js';
 
 export interface RetryOptions {
   /** Which finished jobs go back to wait. Default `failed`. */
@@ -109,7 +109,7 @@ export interface ObliterateResult {
  */
 export async function obliterateQueue(connection: RedisConnection, ref: QueueRef, options: ObliterateOptions = {}): Promise<ObliterateResult> {
   const counts = await queueCounts(connection, ref);
-  const jobs = Object.values(counts).reduce((a, b) => a + b, 0);
+  const jobs = totalJobs(counts);
   const base = { queue: ref.key, dryRun: options.dryRun === true, jobs, active: counts.active };
   if (options.dryRun) return { ...base, obliterated: false };
   assertNoActive(ref, counts.active, options.force);

@@ -16,10 +16,19 @@ export type FinishedState = (typeof FINISHED_STATES)[number];
 export type CleanableState = (typeof CLEANABLE_STATES)[number];
 export type ExportableState = (typeof EXPORTABLE_STATES)[number];
 
-/** Normalise a state name ("waiting" → "wait") and check it against `allowed`. */
+/** Earlier spellings of BullMQ's state names, still accepted as input. */
+export const STATE_ALIASES: Readonly<Record<string, string>> = {
+  waiting: 'wait',
+  prio: 'prioritized',
+  children: 'waiting-children',
+  waitingchildren: 'waiting-children',
+  waiting_children: 'waiting-children',
+};
+
+/** Normalise a state name ("waiting" → "wait", "prio" → "prioritized") and check it against `allowed`. */
 export function parseState<T extends string>(value: string, allowed: readonly T[], what = 'state'): T {
   const v = value.trim().toLowerCase();
-  const normal = v === 'waiting' ? 'wait' : v;
+  const normal = STATE_ALIASES[v] ?? v;
   if ((allowed as readonly string[]).includes(normal)) return normal as T;
   const extra = normal === 'active' ? ' (active jobs belong to a worker and are never removed from outside)' : '';
   throw new UsageError(`Unknown ${what} "${value}"${extra}`, { hint: `use one of: ${allowed.join(', ')}` });

@@ -82,18 +82,36 @@ export function queueRef(prefix: string, name: string): QueueRef {
   return { prefix, name, key: `${prefix}:${name}` };
 }
 
+/** BullMQ's job states, in the order tables show them: the one vocabulary of flags, tables, JSON and metrics. */
+export const QUEUE_STATES = ['wait', 'active', 'delayed', 'prioritized', 'waiting-children', 'paused', 'completed', 'failed'] as const;
+export type QueueState = (typeof QUEUE_STATES)[number];
+
 /** Number of jobs per state. */
 export interface QueueCounts {
   /** Jobs ready to run (the `wait` list) while the queue is not paused. */
-  waiting: number;
+  wait: number;
   active: number;
   delayed: number;
   prioritized: number;
-  waitingChildren: number;
+  'waiting-children': number;
   /** Jobs held by a paused queue (its `wait` list, plus the legacy `paused` list of older BullMQ). */
   paused: number;
   completed: number;
   failed: number;
+  /** @deprecated the same as `wait` (the name before 0.2); will be removed. */
+  waiting: number;
+  /** @deprecated the same as `waiting-children` (the name before 0.2); will be removed. */
+  waitingChildren: number;
+}
+
+/** Jobs in every state (each state once: the deprecated duplicates are not added). */
+export function totalJobs(counts: QueueCounts): number {
+  return QUEUE_STATES.reduce((sum, state) => sum + counts[state], 0);
+}
+
+/** Counts per state with the deprecated duplicate names filled in. */
+export function queueCountsOf(counts: Record<QueueState, number>): QueueCounts {
+  return { ...counts, waiting: counts.wait, waitingChildren: counts['waiting-children'] };
 }
 
 /**
@@ -115,14 +133,14 @@ export async function queueCounts(connection: RedisConnection, ref: QueueRef): P
     c.hget(k('meta'), 'paused'),
   ]);
   const isPaused = pausedFlag === '1';
-  return {
-    waiting: isPaused ? 0 : wait,
+  return queueCountsOf({
+    wait: isPaused ? 0 : wait,
     active,
     delayed,
     prioritized,
-    waitingChildren,
+    'waiting-children': waitingChildren,
     paused: isPaused ? wait + legacyPaused : legacyPaused,
     completed,
     failed,
-  };
+  });
 }

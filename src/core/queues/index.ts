@@ -2,7 +2,17 @@
  * BullMQ queue operations: discovery, inspection, cleanup, export/import. Everything goes through
  * BullMQ's own API where it does the job safely; active jobs are never removed.
  */
-export { discoverQueues, queueCounts, queueRef, refFromMetaKey, type QueueRef, type QueueCounts, type DiscoverOptions } from './discovery.js';
+export {
+  discoverQueues,
+  queueCounts,
+  queueRef,
+  refFromMetaKey,
+  QUEUE_STATES,
+  type QueueRef,
+  type QueueCounts,
+  type QueueState,
+  type DiscoverOptions,
+} from './discovery.js';
 export {
   resolveQueue,
   withQueue,

@@ -4,7 +4,7 @@
  * the summary that keeps the earlier clear-cache.js `stats` fields.
  */
 import type { CachectlConfig, Family } from '../../config/load.js';
-import type { QueueCounts } from '../queues/discovery.js';
+import { queueCountsOf, type QueueCounts } from '../queues/discovery.js';
 import { displayKey } from '../display.js';
 import { humanBytes } from './format.js';
 import type { KeyTally } from './tally.js';
@@ -152,7 +152,7 @@ export function assembleTenants(tally: KeyTally, config: Pick<CachectlConfig, 't
 }
 
 export function emptyCounts(): QueueCounts {
-  return { waiting: 0, active: 0, delayed: 0, prioritized: 0, waitingChildren: 0, paused: 0, completed: 0, failed: 0 };
+  return queueCountsOf({ wait: 0, active: 0, delayed: 0, prioritized: 0, 'waiting-children': 0, paused: 0, completed: 0, failed: 0 });
 }
 
 /** The earlier tool's `stats` fields: user states, memory, queue job counts, timestamp. */

@@ -77,7 +77,8 @@ describe('cachectl exporter on a seeded standalone server', () => {
     expect(promValue(m, 'cachectl_unknown_keys')).toBe(expected.unknownKeys);
     expect(promValue(m, 'cachectl_queue_keys')).toBeGreaterThan(0);
     const q = { prefix: 'bull', queue: QUEUE };
-    expect(promValue(m, 'cachectl_queue_jobs', { ...q, state: 'waiting' })).toBe(QUEUE_COUNTS.waiting);
+    expect(promValue(m, 'cachectl_queue_jobs', { ...q, state: 'wait' })).toBe(QUEUE_COUNTS.waiting);
+    expect(promValue(m, 'cachectl_queue_jobs', { ...q, state: 'waiting' })).toBeUndefined();
     expect(promValue(m, 'cachectl_queue_jobs', { ...q, state: 'failed' })).toBe(QUEUE_COUNTS.failing);
     expect(promValue(m, 'cachectl_queue_jobs', { ...q, state: 'completed' })).toBe(QUEUE_COUNTS.done);
     expect(promValue(m, 'cachectl_queue_oldest_waiting_age_seconds', q)).toBeGreaterThan(0);

@@ -81,7 +81,7 @@ describe.skipIf(missing !== null)('the exporter scraped by a real Prometheus', (
     expect(await value('cachectl_tenant_keys{tenant="acme"}')).toBe(expected.tenants.acme);
     expect(await value('cachectl_tenant_keys{tenant="_other"}')).toBe(expected.tenants._other);
     expect(await value('cachectl_unknown_keys')).toBe(expected.unknownKeys);
-    expect(await value(`cachectl_queue_jobs{queue="${QUEUE}",state="waiting"}`)).toBe(QUEUE_COUNTS.waiting);
+    expect(await value(`cachectl_queue_jobs{queue="${QUEUE}",state="wait"}`)).toBe(QUEUE_COUNTS.waiting);
     expect(await value(`cachectl_queue_jobs{queue="${QUEUE}",state="failed"}`)).toBe(QUEUE_COUNTS.failing);
     expect(await value('cachectl_invalidation_lag')).toBe(3);
     expect(await value('cachectl_invalidation_dead_letters')).toBe(1);

@@ -58,7 +58,19 @@ describe.each(serverTargets())('queue discovery on $name', (target) => {
     const ref = queueRef(harness.prefix, name);
 
     let counts = await queueCounts(connection, ref);
-    expect(counts).toEqual({ waiting: 5, active: 0, delayed: 2, prioritized: 1, waitingChildren: 0, paused: 0, completed: 0, failed: 0 });
+    expect(counts).toEqual({
+      wait: 5,
+      active: 0,
+      delayed: 2,
+      prioritized: 1,
+      'waiting-children': 0,
+      paused: 0,
+      completed: 0,
+      failed: 0,
+      // the names before 0.2, kept for JSON consumers
+      waiting: 5,
+      waitingChildren: 0,
+    });
     const bull = await queue.getJobCounts();
     expect(counts.waiting).toBe(bull.waiting);
     expect(counts.delayed).toBe(bull.delayed);

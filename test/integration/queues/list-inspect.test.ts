@@ -29,7 +29,7 @@ describe.each(serverTargets())('queues list and inspect on $name', (target) => {
     expect(row).toMatchObject({
       prefix: harness.prefix,
       key: `${harness.prefix}:${name}`,
-      counts: { waiting: 4, active: 0, delayed: 1, prioritized: 2, waitingChildren: 0, paused: 0, completed: 0, failed: 0 },
+      counts: { wait: 4, active: 0, delayed: 1, prioritized: 2, 'waiting-children': 0, paused: 0, completed: 0, failed: 0, waiting: 4, waitingChildren: 0 },
       isPaused: false,
       workers: 0,
     });

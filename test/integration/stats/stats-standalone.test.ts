@@ -139,7 +139,7 @@ describe('stats on a standalone server with known content', () => {
     expect(promValue(metrics, 'cachectl_family_keys', { family: 'userState' })).toBe(expected.families.userState!.keys);
     expect(promValue(metrics, 'cachectl_family_keys_without_ttl', { family: 'context' })).toBe(expected.families.context!.withoutTtl);
     expect(promValue(metrics, 'cachectl_unknown_namespace_keys', { namespace: '"bin\\x00ns:"*' })).toBe(expected.namespaces['"bin\\x00ns:"*']);
-    expect(promValue(metrics, 'cachectl_queue_jobs', { prefix: 'bull', queue: 'messages', state: 'waiting' })).toBe(7);
+    expect(promValue(metrics, 'cachectl_queue_jobs', { prefix: 'bull', queue: 'messages', state: 'wait' })).toBe(7);
     expect(promValue(metrics, 'cachectl_keys')).toBe(expected.total + queueKeys);
     expect(promValue(metrics, 'cachectl_stats_exact')).toBe(1);
     expect(text).toContain('cachectl_unknown_namespace_keys{namespace="\\"bin\\\\x00ns:\\"*"}');

@@ -1,18 +1,29 @@
 /**
  * `cachectl queues clean <name|--all> --state … --grace … [--limit N] [--max-time 60s]`.
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { assertOperable, clusterProblem, CLEANABLE_STATES, type CleanableState } from '../../../core/queues/bull.js';
 import { cleanQueue, DEFAULT_MAX_TIME_MS, type CleanResult } from '../../../core/queues/clean.js';
 import { UsageError } from '../../../errors.js';
 import type { CliContext } from '../../context.js';
 import { safe, type Output } from '../../output.js';
-import { durationParser, integerParser } from '../../parsers.js';
-import { addSafetyOptions, formatAge, formatMs, parseGrace, plural, runQueueAction, stateParser, targetQueues, type CommonFlags } from './shared.js';
+import { durationOption, integerParser } from '../../parsers.js';
+import {
+  addSafetyOptions,
+  formatAge,
+  formatMs,
+  parseGrace,
+  plural,
+  runQueueAction,
+  stateParser,
+  targetQueues,
+  type CommonFlags,
+  type Grace,
+} from './shared.js';
 
 interface CleanFlags extends CommonFlags {
   state: CleanableState;
-  grace?: number;
+  grace?: Grace;
   limit?: number;
   maxTime: number;
 }
@@ -38,11 +49,7 @@ export function cleanCommand(ctx: CliContext): Command {
       parseGrace,
     )
     .option('--limit <n>', 'remove at most this many jobs per queue', integerParser(1))
-    .addOption(
-      new Option('--max-time <duration>', 'stop starting new batches after this long (whole run)')
-        .argParser(durationParser('s'))
-        .default(DEFAULT_MAX_TIME_MS, '60s'),
-    )
+    .addOption(durationOption('--max-time <duration>', 'stop starting new batches after this long (whole run)', DEFAULT_MAX_TIME_MS))
     .addHelpText(
       'after',
       `
@@ -57,7 +64,9 @@ Examples:
     );
   return addSafetyOptions(command).action(async (name: string | undefined, flags: CleanFlags) => {
     const config = ctx.config();
-    const graceMs = flags.grace ?? defaultGrace(flags.state, config.queues);
+    if (flags.grace?.bare)
+      ctx.output.warn(`--grace ${flags.grace.ms / 3_600_000}: a bare number is read as hours; write ${flags.grace.ms / 3_600_000}h (durations take a unit)`);
+    const graceMs = flags.grace?.ms ?? defaultGrace(flags.state, config.queues);
     const connection = await ctx.connection();
     const refs = await targetQueues(ctx, connection, name, flags);
     if (name) assertOperable(connection, refs[0]!);

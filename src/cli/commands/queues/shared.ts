@@ -12,8 +12,9 @@ import type { RedisConnection } from '../../../redis/connect.js';
 import { promptConfirm } from '../../confirm.js';
 import type { CliContext } from '../../context.js';
 import { cliEnv } from '../../destructive.js';
+import { logFormatOption } from '../../log-format.js';
 import type { Output } from '../../output.js';
-import { durationParser } from '../../parsers.js';
+import { parseDuration, splitDuration } from '../../parsers.js';
 
 export interface CommonFlags {
   prefix?: string[];
@@ -36,7 +37,10 @@ export function addPrefixOption(command: Command): Command {
 }
 
 export function addSafetyOptions(command: Command): Command {
-  return command.option('--dry-run', 'show what would change; change nothing').option('-y, --yes', 'do not ask for confirmation (needed without a terminal)');
+  return command
+    .option('--dry-run', 'show what would change; change nothing')
+    .option('-y, --yes', 'do not ask for confirmation (needed without a terminal)')
+    .addOption(logFormatOption());
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -84,10 +88,16 @@ export async function runQueueAction<R extends object>(
   return result;
 }
 
-/** Grace period: a duration ("24h", "30m", "7d", "0"); a bare number is hours. */
-export function parseGrace(value: string): number {
-  if (value.trim() === '0') return 0;
-  return durationParser('h')(value);
+/** `--grace`: a duration ("24h", "30m", "7d") or 0; a bare number still means hours, with a note. */
+export interface Grace {
+  ms: number;
+  /** Given as a bare number (hours): the command warns that a unit is expected. */
+  bare: boolean;
+}
+
+export function parseGrace(value: string): Grace {
+  const { amount, unit } = splitDuration(value);
+  return { ms: parseDuration(value, { bare: 'h', allowZero: true }), bare: unit === undefined && amount !== 0 };
 }
 
 /** A commander parser for one state out of `allowed` (bad input → exit 2). */

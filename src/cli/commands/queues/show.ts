@@ -3,6 +3,7 @@
  */
 import { Command } from 'commander';
 import { resolveQueue } from '../../../core/queues/bull.js';
+import { QUEUE_STATES } from '../../../core/queues/discovery.js';
 import { inspectQueue, type QueueInspection } from '../../../core/queues/inspect.js';
 import { listQueues, type QueueSummary } from '../../../core/queues/list.js';
 import { describeMalformed } from '../../../core/queues/shape.js';
@@ -38,14 +39,14 @@ export function printList(result: QueueListResult, out: Output): void {
   }
   const c = out.color;
   out.table(
-    ['queue', 'wait', 'active', 'delayed', 'prio', 'children', 'paused', 'completed', 'failed', 'state', 'workers', 'oldest wait', 'events'],
+    ['queue', 'wait', 'active', 'delayed', 'prioritized', 'waiting-children', 'paused', 'completed', 'failed', 'state', 'workers', 'oldest wait', 'events'],
     result.queues.map((q) => [
       safe(q.key),
-      q.counts.waiting,
+      q.counts.wait,
       q.counts.active,
       q.counts.delayed,
       q.counts.prioritized,
-      q.counts.waitingChildren,
+      q.counts['waiting-children'],
       q.counts.paused,
       q.counts.completed,
       q.counts.failed > 0 ? c.red(String(q.counts.failed)) : 0,
@@ -85,11 +86,7 @@ export function printInspection(q: QueueInspection, out: Output): void {
     `${c.bold(safe(q.key))}  ${q.isPaused ? c.yellow('paused') : 'running'} · workers ${q.workers ?? 'unknown'} · oldest waiting ${formatAge(q.oldestWaitingAgeMs)} · events ${q.eventsLength}`,
   );
   const counts = q.counts;
-  out.table(
-    ['wait', 'active', 'delayed', 'prio', 'children', 'paused', 'completed', 'failed'],
-    [[counts.waiting, counts.active, counts.delayed, counts.prioritized, counts.waitingChildren, counts.paused, counts.completed, counts.failed]],
-    { align: Array(8).fill('right') },
-  );
+  out.table([...QUEUE_STATES], [QUEUE_STATES.map((state) => counts[state])], { align: Array(8).fill('right') });
   if (q.problem) out.warn(safe(q.problem));
   const f = q.failures;
   if (f.total === 0) {
