@@ -133,9 +133,10 @@ describe('createReader', () => {
     expect(await connection.client.getBuffer(key)).toEqual(bytes);
     expect(await reader.read(key, async () => Buffer.from('other'), { codec: bufferCodec })).toEqual(bytes);
     const jsonKey = `${p}tenant:acme:mapping:conv:json`;
-    const mapping = { communication_id: null, wa_id: '27821234567' };
-    expect(await reader.read(jsonKey, async () => mapping, { codec: jsonCodec<typeof mapping>() })).toEqual(mapping);
-    expect(await reader.read(jsonKey, async () => ({ communication_id: 'x', wa_id: '' }), { codec: jsonCodec<typeof mapping>() })).toEqual(mapping);
+    type Mapping = { communication_id: string | null; wa_id: string };
+    const mapping: Mapping = { communication_id: null, wa_id: '27821234567' };
+    expect(await reader.read(jsonKey, async () => mapping, { codec: jsonCodec<Mapping>() })).toEqual(mapping);
+    expect(await reader.read(jsonKey, async () => ({ communication_id: 'x', wa_id: '' }), { codec: jsonCodec<Mapping>() })).toEqual(mapping);
   });
 
   it('leases: false is a plain GET / loader / SET', async () => {
