@@ -150,7 +150,13 @@ export function createReader(config: CachectlConfig, redis: RedisConnection | Re
       await (t.ttlMs > 0 ? client.set(t.key, raw, 'PX', t.ttlMs) : client.set(t.key, raw)).catch(wrap);
       counters.add(t.family, 'fills');
     } else if (lease) {
-      counters.add(t.family, (await fillLease(client, t.key, lease, raw, t.ttlMs).catch(wrap)) ? 'fills' : 'staleFillsRefused');
+      const filled = await fillLease(client, t.key, lease, raw, t.ttlMs).catch(async (error: unknown) => {
+        // A server out of memory refuses the fill: the value is still good, only not cached.
+        if (!/^OOM/.test(String((error as Error)?.message))) wrap(error);
+        await releaseLease(client, t.key, lease).catch(() => undefined);
+        return undefined;
+      });
+      if (filled !== undefined) counters.add(t.family, filled ? 'fills' : 'staleFillsRefused');
     }
     return { raw, value };
   };
