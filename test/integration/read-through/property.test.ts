@@ -100,8 +100,9 @@ describe('read-through property (fixed seed)', () => {
   }, 120_000);
 
   it('cluster: no stale value survives an invalidation', async () => {
-    const result = await run(targets.cluster!, true, 2_000);
-    expect(result.cases).toBe(2_000);
+    // Fewer here: every invalidation on a cluster checks the slot map first (the cases are the same kind).
+    const result = await run(targets.cluster!, true, 1_000);
+    expect(result.cases).toBe(1_000);
     expect(result.stale).toBe(0);
   }, 120_000);
 
