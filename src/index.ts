@@ -26,7 +26,7 @@ export { redact, displayUrl } from './redact.js';
 export { displayKey, parseDisplayedKey } from './core/display.js';
 
 export { loadConfig, resolveConfig, type CachectlConfig, type Family, type LoadConfigOptions } from './config/load.js';
-export type { ConfigInput } from './config/schema.js';
+export type { ConfigInput, ReadThroughConfig } from './config/schema.js';
 export { DEFAULT_FAMILIES } from './config/defaults.js';
 export { DEFAULT_INVALIDATION_RULES } from './config/schema.js';
 
@@ -42,6 +42,18 @@ export {
   type CacheStats,
 } from './core/cache-manager.js';
 export type { MemoryStats } from './core/legacy/user-states.js';
+export {
+  createReader,
+  stringCodec,
+  bufferCodec,
+  jsonCodec,
+  isLease,
+  type CacheReader,
+  type ReadOptions,
+  type ReaderOptions,
+  type ReadCodec,
+  type ReadCounts,
+} from './core/read-through/index.js';
 export type { TtlApplyOptions, TtlApplySummary, TtlFamilyResult } from './core/operations/ttl.js';
 export type { TtlReport, TtlReportOptions, TtlFamilyReport, TtlCounts } from './core/ttl/report.js';
 export { clearAllUserStates, clearOldUserStates, clearUserState, getMemoryStats } from './core/legacy/functions.js';

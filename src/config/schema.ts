@@ -18,6 +18,23 @@ const template = z.string().superRefine((value, ctx) => {
 
 const positiveInt = z.number().int().positive();
 
+/**
+ * Read-through settings of a family. With `leases` (the default) a miss stores a short-lived lease
+ * marker in the key before the loader runs and the fill succeeds only while that marker is still
+ * there, so an invalidation during the load wins; every program that reads the family must then
+ * read it through the library (a plain GET could see the marker). `leases: false` is a plain
+ * GET / loader / SET.
+ */
+export const readThroughSchema = z
+  .object({
+    leases: z.boolean().default(true),
+    /** Lifetime of a lease: a loader slower than this never fills (its fill is refused). */
+    leaseMs: positiveInt.max(3_600_000).default(10_000),
+    /** How long a reader waits for another reader's lease to turn into a value before loading itself without filling. */
+    waitMs: z.number().int().nonnegative().max(3_600_000).default(1_000),
+  })
+  .strict();
+
 export const familySchema = z
   .object({
     /** Key template, e.g. `tenant:{tenant}:mapping:conv:{conversationId}`. */
@@ -41,6 +58,8 @@ export const familySchema = z
      * exact keys of the listed tenants. Only for templates with a `{tenant}` placeholder.
      */
     scanTenants: z.boolean().default(false),
+    /** How the library's read-through (`createReader`, `CacheManager.read`) fills this family (see readThroughSchema). */
+    readThrough: readThroughSchema.optional(),
   })
   .strict()
   .superRefine((family, ctx) => {
@@ -382,3 +401,4 @@ export const configSchema = z
 export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 export type FamilyConfig = z.output<typeof familySchema>;
+export type ReadThroughConfig = z.output<typeof readThroughSchema>;

@@ -48,6 +48,8 @@ import {
   type MemoryStats,
 } from './legacy/user-states.js';
 import { tenantMatch, tenantScope } from './tenant.js';
+import { createReader, type CacheReader, type ReadOptions } from './read-through/index.js';
+import type { ReadCodec } from './read-through/codec.js';
 
 /** What every method that changes data accepts besides its own options. */
 export interface SafetyOptions {
@@ -95,6 +97,7 @@ export class CacheManager {
   private connectionPromise: Promise<RedisConnection> | undefined;
   private readonly owned: boolean;
   private readonly tenant: string | undefined;
+  private readerPromise: Promise<CacheReader> | undefined;
 
   constructor(options: CacheManagerOptions = {}) {
     if (options.tenant !== undefined) tenantScope(options.tenant);
@@ -122,6 +125,24 @@ export class CacheManager {
   /** The resolved configuration this manager uses. */
   get settings(): CachectlConfig {
     return this.config;
+  }
+
+  /**
+   * Read-through: the cached value of `key`, or the loader's, stored only if no invalidation of the
+   * key (exact, family, pattern, event) ran while the loader did (docs/read-through.md).
+   */
+  async read(key: string | Buffer, loader: () => string | Promise<string>, options?: Omit<ReadOptions<string>, 'codec'>): Promise<string>;
+  async read<T>(key: string | Buffer, loader: () => T | Promise<T>, options: ReadOptions<T> & { codec: ReadCodec<T> }): Promise<T>;
+  async read<T>(key: string | Buffer, loader: () => T | Promise<T>, options: ReadOptions<T> = {}): Promise<T> {
+    const reader = await this.reader();
+    return (reader.read as <V>(k: string | Buffer, l: () => V | Promise<V>, o: ReadOptions<V>) => Promise<V>)(key, loader, options);
+  }
+
+  /** The manager's reader (one per manager: its counters are what `metrics()` renders). */
+  async reader(): Promise<CacheReader> {
+    this.readerPromise ??= this.connection().then((c) => createReader(this.config, c, this.tenant !== undefined ? { tenant: this.tenant } : {}));
+    this.readerPromise.catch(() => (this.readerPromise = undefined));
+    return this.readerPromise;
   }
 
   /** Remove a family's entries: `invalidate('convMapping', { conversationId: 'abc' })`. */
@@ -303,6 +324,7 @@ export class CacheManager {
   async close(): Promise<void> {
     const pending = this.connectionPromise;
     this.connectionPromise = undefined;
+    this.readerPromise = undefined;
     if (!pending || !this.owned) return;
     await (await pending.catch(() => undefined))?.close();
   }

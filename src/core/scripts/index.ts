@@ -10,7 +10,18 @@ import type { Cluster, Redis } from 'ioredis';
 
 /** The scripts of this folder. */
 export type ScriptName =
-  'keyspace-step' | 'ttl-report-step' | 'dump-keys' | 'restore-keys' | 'stats-step' | 'lock-renew' | 'lock-release' | 'hold-jobs' | 'dead-letter' | 'read-new';
+  | 'keyspace-step'
+  | 'ttl-report-step'
+  | 'dump-keys'
+  | 'restore-keys'
+  | 'stats-step'
+  | 'lock-renew'
+  | 'lock-release'
+  | 'hold-jobs'
+  | 'dead-letter'
+  | 'read-new'
+  | 'lease-take'
+  | 'lease-fill';
 
 export interface LuaScript {
   readonly name: ScriptName;

@@ -1,0 +1,181 @@
+// The read-through reader against a real server: hits, fills with the family TTL, single flight in
+// one process and across readers, loader errors, lease expiry, binary keys and values, counters.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type RedisConnection } from '../../../src/redis/connect.js';
+import { createReader } from '../../../src/core/read-through/reader.js';
+import { bufferCodec, jsonCodec } from '../../../src/core/read-through/codec.js';
+import { isLease } from '../../../src/core/read-through/lease.js';
+import { UsageError } from '../../../src/errors.js';
+import { prometheusMissing, promtool } from '../../helpers/prometheus.js';
+import { startServer, type ServerHandle } from '../../helpers/servers.js';
+import { testConfig } from '../invalidation/helpers.js';
+
+let server: ServerHandle;
+let connection: RedisConnection;
+
+beforeAll(async () => {
+  server = await startServer();
+  connection = await connect({ url: server.url });
+});
+afterAll(async () => {
+  await connection?.close();
+  await server?.stop();
+});
+
+const prefix = () => `rt${randomBytes(3).toString('hex')}:`;
+const configOf = (p: string, readThrough: object = {}) =>
+  testConfig(
+    server.url,
+    p,
+    {},
+    {
+      families: {
+        convMapping: { template: `${p}tenant:{tenant}:mapping:conv:{conversationId}`, ttlSeconds: 600, readThrough },
+        waMapping: { template: `${p}tenant:{tenant}:mapping:wa:{waId}` },
+      },
+    },
+  );
+
+describe('createReader', () => {
+  it('fills on a miss with the family TTL, then answers from the cache', async () => {
+    const p = prefix();
+    const reader = createReader(configOf(p), connection);
+    const key = `${p}tenant:acme:mapping:conv:c1`;
+    let loads = 0;
+    const loader = async () => `v${++loads}`;
+    expect(await reader.read(key, loader)).toBe('v1');
+    expect(await reader.read(key, loader)).toBe('v1');
+    expect(loads).toBe(1);
+    const ttl = await connection.client.pttl(key);
+    expect(ttl).toBeGreaterThan(590_000);
+    expect(ttl).toBeLessThanOrEqual(600_000);
+    expect(reader.counts().convMapping).toMatchObject({ hits: 1, misses: 1, fills: 1, staleFillsRefused: 0 });
+  });
+
+  it('refuses the fill when the key was deleted while the loader ran', async () => {
+    const p = prefix();
+    const reader = createReader(configOf(p), connection);
+    const key = `${p}tenant:default:mapping:conv:c2`;
+    const value = await reader.read(key, async () => {
+      expect(isLease((await connection.client.getBuffer(key))!)).toBe(true);
+      await connection.client.del(key);
+      return 'stale';
+    });
+    expect(value).toBe('stale');
+    expect(await connection.client.exists(key)).toBe(0);
+    expect(reader.counts().convMapping).toMatchObject({ misses: 1, fills: 0, staleFillsRefused: 1 });
+  });
+
+  it('a loader slower than leaseMs does not fill', async () => {
+    const p = prefix();
+    const reader = createReader(configOf(p, { leaseMs: 30 }), connection);
+    const key = `${p}tenant:acme:mapping:conv:slow`;
+    await reader.read(key, () => new Promise<string>((resolve) => setTimeout(() => resolve('late'), 80)));
+    expect(await connection.client.exists(key)).toBe(0);
+    expect(reader.counts().convMapping?.staleFillsRefused).toBe(1);
+  });
+
+  it('100 concurrent misses in one process run the loader once', async () => {
+    const p = prefix();
+    const reader = createReader(configOf(p), connection);
+    const key = `${p}tenant:acme:mapping:conv:herd`;
+    let loads = 0;
+    const loader = () => new Promise<string>((resolve) => setTimeout(() => resolve(`v${++loads}`), 20));
+    const values = await Promise.all(Array.from({ length: 100 }, () => reader.read(key, loader)));
+    expect(loads).toBe(1);
+    expect(new Set(values)).toEqual(new Set(['v1']));
+    expect(reader.counts().convMapping).toMatchObject({ misses: 1, fills: 1 });
+    expect(reader.counts().convMapping!.waits + reader.counts().convMapping!.hits).toBe(99);
+  });
+
+  it('readers of other processes wait for the lease holder instead of loading', async () => {
+    const p = prefix();
+    const config = configOf(p, { waitMs: 2000 });
+    const readers = Array.from({ length: 4 }, () => createReader(config, connection));
+    const key = `${p}tenant:acme:mapping:conv:cross`;
+    let loads = 0;
+    const loader = () => new Promise<string>((resolve) => setTimeout(() => resolve(`v${++loads}`), 50));
+    const values = await Promise.all(readers.flatMap((r) => Array.from({ length: 25 }, () => r.read(key, loader))));
+    expect(loads).toBe(1);
+    expect(new Set(values)).toEqual(new Set(['v1']));
+  });
+
+  it('a dead lease holder blocks others for waitMs at most; they load without filling', async () => {
+    const p = prefix();
+    const reader = createReader(configOf(p, { waitMs: 50, leaseMs: 60_000 }), connection);
+    const key = `${p}tenant:acme:mapping:conv:dead`;
+    // A lease of a process that died after taking it.
+    await connection.client.set(key, Buffer.concat([Buffer.from('\u0000\u00ffcachectl-lease:', 'latin1'), Buffer.from('deadbeef')]), 'PX', 60_000);
+    const started = Date.now();
+    expect(await reader.read(key, async () => 'mine')).toBe('mine');
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(isLease((await connection.client.getBuffer(key))!)).toBe(true);
+    expect(reader.counts().convMapping).toMatchObject({ waitTimeouts: 1, misses: 1, fills: 0 });
+  });
+
+  it('a loader error is propagated, not cached, and gives the lease back', async () => {
+    const p = prefix();
+    const reader = createReader(configOf(p), connection);
+    const key = `${p}tenant:acme:mapping:conv:err`;
+    await expect(reader.read(key, async () => Promise.reject(new Error('db down')))).rejects.toThrow('db down');
+    expect(await connection.client.exists(key)).toBe(0);
+    expect(await reader.read(key, async () => 'ok')).toBe('ok');
+    expect(reader.counts().convMapping).toMatchObject({ loaderErrors: 1, misses: 2, fills: 1 });
+  });
+
+  it('keeps binary keys and values intact, and JSON through its codec', async () => {
+    const p = prefix();
+    const reader = createReader(configOf(p), connection);
+    const key = Buffer.concat([Buffer.from(`${p}tenant:acme:mapping:conv:`), Buffer.from([0xff, 0x00, 0x2a, 0x0a])]);
+    const bytes = Buffer.from([0x00, 0xfe, 0xff, 0x80, 0x0a]);
+    expect(await reader.read(key, async () => bytes, { codec: bufferCodec })).toEqual(bytes);
+    expect(await connection.client.getBuffer(key)).toEqual(bytes);
+    expect(await reader.read(key, async () => Buffer.from('other'), { codec: bufferCodec })).toEqual(bytes);
+    const jsonKey = `${p}tenant:acme:mapping:conv:json`;
+    type Mapping = { communication_id: string | null; wa_id: string };
+    const mapping: Mapping = { communication_id: null, wa_id: '27821234567' };
+    expect(await reader.read(jsonKey, async () => mapping, { codec: jsonCodec<Mapping>() })).toEqual(mapping);
+    expect(await reader.read(jsonKey, async () => ({ communication_id: 'x', wa_id: '' }), { codec: jsonCodec<Mapping>() })).toEqual(mapping);
+  });
+
+  it('leases: false is a plain GET / loader / SET', async () => {
+    const p = prefix();
+    const reader = createReader(configOf(p, { leases: false }), connection);
+    const key = `${p}tenant:acme:mapping:conv:plain`;
+    const value = await reader.read(key, async () => {
+      expect(await connection.client.exists(key)).toBe(0);
+      await connection.client.del(key);
+      return 'stale';
+    });
+    expect(value).toBe('stale');
+    expect(await connection.client.get(key)).toBe('stale');
+  });
+
+  it('refuses keys of no family and keys under protected prefixes', async () => {
+    const p = prefix();
+    const reader = createReader(configOf(p), connection);
+    await expect(reader.read(`${p}nothing:here`, async () => 'x')).rejects.toThrow(UsageError);
+    await expect(reader.read(`${p}bull:q:1`, async () => 'x', { family: 'convMapping' })).rejects.toThrow(/queue prefix/);
+    await expect(reader.read(`${p}tenant:acme:mapping:conv:t`, async () => 'x', { family: 'nope' })).rejects.toThrow(/does not exist/);
+    const scoped = createReader(configOf(p), connection, { tenant: 'acme' });
+    await expect(scoped.read(`${p}tenant:globex:mapping:conv:t`, async () => 'x')).rejects.toThrow(/outside tenant/);
+  });
+
+  it('renders per-family counters that promtool accepts', async (ctx) => {
+    const p = prefix();
+    const reader = createReader(configOf(p), connection);
+    await reader.read(`${p}tenant:acme:mapping:conv:m1`, async () => 'a');
+    await reader.read(`${p}tenant:acme:mapping:conv:m1`, async () => 'a');
+    await reader.read(`${p}tenant:acme:mapping:wa:w1`, async () => 'b');
+    const text = reader.metrics();
+    expect(text).toContain('cachectl_read_hits_total{family="convMapping"} 1');
+    expect(text).toContain('cachectl_read_misses_total{family="waMapping"} 1');
+    expect(text).toContain('# TYPE cachectl_read_stale_fills_refused_total counter');
+    const missing = prometheusMissing();
+    if (missing) return ctx.skip(missing);
+    const checked = promtool(['check', 'metrics'], text);
+    expect(checked.out).toBe('');
+    expect(checked.code).toBe(0);
+  });
+});

@@ -1,0 +1,38 @@
+// The per-family read-through settings: validated with the config, defaults applied by the reader,
+// and lease markers told apart from values.
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../../src/config/load.js';
+import { readThroughSchema } from '../../../src/config/schema.js';
+import { isLease, leaseSource } from '../../../src/core/read-through/lease.js';
+import { jsonCodec } from '../../../src/core/read-through/codec.js';
+
+const withReadThrough = (readThrough: unknown) =>
+  resolveConfig({ families: { convMapping: { template: 'tenant:{tenant}:mapping:conv:{conversationId}', readThrough } } as never });
+
+describe('readThrough settings', () => {
+  it('accepts the documented fields and fills in defaults', () => {
+    expect(withReadThrough({ leaseMs: 5000 }).families.convMapping!.readThrough).toEqual({ leases: true, leaseMs: 5000, waitMs: 1000 });
+    expect(readThroughSchema.parse({})).toEqual({ leases: true, leaseMs: 10_000, waitMs: 1000 });
+    expect(withReadThrough(undefined).families.convMapping!.readThrough).toBeUndefined();
+  });
+
+  it('rejects unknown fields and bad numbers, naming the field', () => {
+    expect(() => withReadThrough({ lease: true })).toThrow(/readThrough/);
+    expect(() => withReadThrough({ leaseMs: 0 })).toThrow(/leaseMs/);
+    expect(() => withReadThrough({ waitMs: -1 })).toThrow(/waitMs/);
+  });
+});
+
+describe('lease markers', () => {
+  it('are unique, recognised, and never confused with text or JSON values', () => {
+    const next = leaseSource();
+    const a = next();
+    const b = next();
+    expect(a.equals(b)).toBe(false);
+    expect(isLease(a)).toBe(true);
+    expect(isLease(leaseSource()())).toBe(true);
+    expect(isLease(Buffer.from(JSON.stringify(jsonCodec().encode({ x: 1 }))))).toBe(false);
+    expect(isLease(Buffer.from('cachectl-lease:abc'))).toBe(false);
+    expect(isLease(Buffer.alloc(0))).toBe(false);
+  });
+});
