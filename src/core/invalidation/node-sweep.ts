@@ -121,7 +121,16 @@ export class NodeSweep<M extends SweepMember> {
         reply = await runStep(
           this.node,
           features.scriptFlags,
-          { cursor: this.cursor, ...(compiled.match ? { match: compiled.match } : {}), count, budget: granted, action, capture: false, guard, rules: compiled.args },
+          {
+            cursor: this.cursor,
+            ...(compiled.match ? { match: compiled.match } : {}),
+            count,
+            budget: granted,
+            action,
+            capture: false,
+            guard,
+            rules: compiled.args,
+          },
           compiled.rules.length,
         );
       } catch (error) {
