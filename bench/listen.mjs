@@ -250,7 +250,7 @@ try {
     `baseline per-event SCAN COUNT 100 handler: ${baselineTimes.map(ms).join(', ')} per event (measured on ${BASELINE_EVENTS}, extrapolated to 50: ${ms(baselinePerEvent * 50)})`,
   );
 
-    // The consumers, each in a worker thread: cachectl's listener and the bare consumer.
+  // The consumers, each in a worker thread: cachectl's listener and the bare consumer.
   const listen = startConsumer('listen');
   const bare = startConsumer('bare');
   await Promise.all([listen.ready, bare.ready]);
@@ -291,13 +291,15 @@ try {
   const exactEvents = [];
   for (let n = 0; exactEvents.length < EVENTS; n++) if (n % 10 !== 0) exactEvents.push(mixedEvent(n, 0));
   const exactBurst = { listen: [], bare: [] };
-  for (let round = 0; round < 2; round++) {
+  // Round 0 warms both up (JIT, script cache) and is not counted.
+  for (let round = 0; round < 3; round++) {
     for (const [name, consumer] of [
       ['bare', bare],
       ['listen', listen],
     ]) {
       await recreate(exactEvents);
-      exactBurst[name].push((await burst(consumer, exactEvents)).ms);
+      const { ms: took } = await burst(consumer, exactEvents);
+      if (round > 0) exactBurst[name].push(took);
     }
   }
   const rate = (list) => (EVENTS * list.length) / (list.reduce((a, b) => a + b, 0) / 1000);
@@ -331,12 +333,21 @@ try {
       const batch = pacedEvents.slice(n, n + perTick);
       for (const [type, data] of batch) xadd(p, streamOf(consumer), type, data);
       const sentAt = performance.now();
-      pending.push(p.exec().then((replies) => replies.forEach(([, id], j) => published.set(id, { sentAt, kind: batch[j][0] === 'planning.story.transitioned' ? 'pattern' : 'exact' }))));
+      pending.push(
+        p
+          .exec()
+          .then((replies) =>
+            replies.forEach(([, id], j) => published.set(id, { sentAt, kind: batch[j][0] === 'planning.story.transitioned' ? 'pattern' : 'exact' })),
+          ),
+      );
     }
     await Promise.all(pending);
     await consumer.waitSettled([...published.keys()]);
-    const latency = { exact: [], pattern: [] };
-    for (const [id, { sentAt, kind }] of published) latency[kind].push(consumer.settledAt.get(id) - sentAt);
+    const latency = { exact: [], pattern: [], sent: [] };
+    for (const [id, { sentAt, kind }] of published) {
+      latency[kind].push(consumer.settledAt.get(id) - sentAt);
+      if (kind === 'pattern') latency.sent.push(sentAt);
+    }
     return latency;
   };
   const bareLatency = await paced(bare);
@@ -347,6 +358,19 @@ try {
   const [listenTotals] = await Promise.all([listen.stop(), bare.stop()]);
 
   const fullPasses = pacedPasses.filter((p) => !p.partial).map((p) => p.ms);
+  // Each pattern event in passes of time: the share of every pass it overlapped, from publish to
+  // keys gone (a pass it waited through counts 1; the rest of one and part of the next, their shares).
+  const perPass = ourLatency.pattern.map((latency, i) => {
+    const from = ourLatency.sent[i];
+    const to = from + latency;
+    let spanned = 0;
+    for (const p of pacedPasses) {
+      const end = p.endAt - performance.timeOrigin;
+      const start = end - p.ms;
+      spanned += Math.max(0, Math.min(end, to) - Math.max(start, from)) / p.ms;
+    }
+    return spanned;
+  });
   const runPass = pct(fullPasses.length > 0 ? fullPasses : pacedPasses.map((p) => p.ms), 50);
   const ourRate = rate(exactBurst.listen);
   const bareRate = rate(exactBurst.bare);
@@ -356,14 +380,22 @@ try {
   const mixedRate = EVENTS / (mixed.ms / 1000);
   const verdict = (ok) => (ok ? 'PASS' : 'MISS');
   const checks = [
-    ['burst of exact events: events/s', Math.round(ourRate).toLocaleString('en-US'), Math.round(bareRate).toLocaleString('en-US'), ourRate / bareRate, '≥ 0.7×', ourRate >= 0.7 * bareRate],
+    [
+      'burst of exact events: events/s',
+      Math.round(ourRate).toLocaleString('en-US'),
+      Math.round(bareRate).toLocaleString('en-US'),
+      ourRate / bareRate,
+      '≥ 0.7×',
+      ourRate >= 0.7 * bareRate,
+    ],
     ['exact events at the paced rate: p99', ms(exactP99), ms(bareP99), exactP99 / bareP99, '≤ 2×', exactP99 <= 2 * bareP99],
   ];
   console.log('');
   console.log(`Same run, same events (the machine may be loaded: compare the ratios, not the absolute figures).`);
   console.log('| measure | listen | bare consumer | ratio | target | |');
   console.log('|---|---|---|---|---|---|');
-  for (const [what, ours, theirs, ratio, target, ok] of checks) console.log(`| ${what} | ${ours} | ${theirs} | ${ratio.toFixed(2)}× | ${target} | ${verdict(ok)} |`);
+  for (const [what, ours, theirs, ratio, target, ok] of checks)
+    console.log(`| ${what} | ${ours} | ${theirs} | ${ratio.toFixed(2)}× | ${target} | ${verdict(ok)} |`);
   console.log(
     `| exact events at ${RATE}/s (${ourLatency.exact.length}): p50 | ${ms(pct(ourLatency.exact, 50))} | ${ms(pct(bareLatency.exact, 50))} | ${(pct(ourLatency.exact, 50) / pct(bareLatency.exact, 50)).toFixed(2)}× | | |`,
   );
@@ -371,9 +403,10 @@ try {
   console.log('');
   console.log('| pattern events (listen only) | measured | in pass durations | target | |');
   console.log('|---|---|---|---|---|');
-  const inPasses = (x) => `${(x / ourPass).toFixed(2)} (isolated pass), ${(x / runPass).toFixed(2)} (median full pass of the run)`;
-  console.log(`| p50, publish → gone (${ourLatency.pattern.length}) | ${ms(pct(ourLatency.pattern, 50))} | ${inPasses(pct(ourLatency.pattern, 50))} | | |`);
-  console.log(`| p99 | ${ms(patternP99)} | ${inPasses(patternP99)} | ≤ 1.2 passes | ${verdict(patternP99 <= 1.2 * Math.max(ourPass, runPass))} |`);
+  const inPasses = (x, p) =>
+    `${pct(perPass, p).toFixed(2)} (share of the passes it overlapped); ${(x / ourPass).toFixed(2)} (isolated pass), ${(x / runPass).toFixed(2)} (median full pass)`;
+  console.log(`| p50, publish → gone (${ourLatency.pattern.length}) | ${ms(pct(ourLatency.pattern, 50))} | ${inPasses(pct(ourLatency.pattern, 50), 50)} | | |`);
+  console.log(`| p99 | ${ms(patternP99)} | ${inPasses(patternP99, 99)} | ≤ 1.2 passes | ${verdict(pct(perPass, 99) <= 1.2)} |`);
   console.log(
     `| passes in the paced run | ${pacedPasses.length} (${pacedPasses.filter((p) => p.partial).length} partial) | full ${fullPasses.map(ms).join(', ') || '-'} | | |`,
   );

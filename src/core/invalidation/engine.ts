@@ -79,6 +79,7 @@ export class InvalidationEngine {
       ...(options.maxHoldMs !== undefined ? { maxHoldMs: options.maxHoldMs } : {}),
       ...(options.gapMs !== undefined ? { gapMs: options.gapMs } : {}),
       ...(options.onPassStart ? { onPassStart: options.onPassStart } : {}),
+      yieldTo: () => this.exact.settled(),
       onPass: (report) => {
         this.lastPassMs = report.ms;
         options.onPass?.(report);

@@ -1,6 +1,6 @@
 /**
- * Exact keys of the events in hand, deleted together: every request made in the same tick (a
- * stream batch is applied in one tick) joins one pipeline of single-key UNLINKs per master, and
+ * Exact keys of the events in hand, deleted together: every request made in the same task (a
+ * stream batch is dispatched in one) joins one pipeline of single-key UNLINKs per master, and
  * each request learns how many of its own keys were removed. One pipeline per batch instead of
  * one per event is what keeps `listen` close to a bare XREADGROUP → UNLINK → XACK loop.
  * The key guard applies (queue keys and cachectl's own keys are never touched); a key whose slot
@@ -27,7 +27,9 @@ interface Item {
 
 export class ExactBatch {
   private queue: Request[] = [];
-  private scheduled = false;
+  /** The flush scheduled for the requests queued now, and the flushes in flight. */
+  private next: Promise<void> | undefined;
+  private readonly running = new Set<Promise<void>>();
 
   constructor(
     private readonly connection: RedisConnection,
@@ -38,15 +40,26 @@ export class ExactBatch {
   delete(keys: Buffer[]): Promise<number> {
     return new Promise((resolve, reject) => {
       this.queue.push({ keys, deleted: 0, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
+      if (this.next) return;
+      // A microtask: the entries of a stream batch are all dispatched in the current task.
+      const next = new Promise<void>((done) =>
+        queueMicrotask(() => {
+          this.next = undefined;
+          const flushing = this.flush().finally(() => this.running.delete(flushing));
+          this.running.add(flushing);
+          void flushing.then(done);
+        }),
+      );
+      this.next = next;
     });
   }
 
+  /** Resolves once the deletes queued or in flight now are done (a pattern pass lets them go first). */
+  async settled(): Promise<void> {
+    await Promise.all([this.next, ...this.running]);
+  }
+
   private async flush(): Promise<void> {
-    this.scheduled = false;
     const requests = this.queue;
     this.queue = [];
     const items: Item[] = [];

@@ -52,7 +52,15 @@ export interface PassContext {
   signal: AbortSignal;
   /** SCAN COUNT tuners by node, kept from pass to pass. */
   tuners: Map<string, CountTuner>;
+  yieldTo?: () => Promise<void>;
 }
+
+/**
+ * How long one step may hold the server (ms, round trip included). Exact events are deleted
+ * between steps, so a step's length is what an exact event can wait behind it: shorter than the
+ * 10 ms of `clear` runs, at the cost of more round trips per pass.
+ */
+export const STEP_TARGET_MS = 3;
 
 export class JoinablePass {
   /** Members not yet complete (carried ones included). */
@@ -86,11 +94,12 @@ export class JoinablePass {
     this.nodes = masters.map((node, i) => {
       const name = connection.nodeName(node);
       let tuner = this.ctx.tuners.get(name);
-      if (!tuner) this.ctx.tuners.set(name, (tuner = new CountTuner(this.run.options.count ?? this.run.context.count)));
+      if (!tuner) this.ctx.tuners.set(name, (tuner = new CountTuner(this.run.options.count ?? this.run.context.count, { targetMs: STEP_TARGET_MS })));
       return new NodeSweep<Member>(node, name, {
         run: this.run,
         order: orders[i]!,
         tuner,
+        ...(this.ctx.yieldTo ? { yieldTo: this.ctx.yieldTo } : {}),
         target: (pattern) => this.target(pattern),
         leave: (member, missed) => this.leave(name, member, missed),
         stepped: (step) => {

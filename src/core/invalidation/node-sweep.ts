@@ -32,6 +32,8 @@ export interface NodeSweepContext<M> {
   run: KeyspaceRun;
   order: CursorOrder;
   tuner: CountTuner;
+  /** Awaited before each step (exact deletes go first). */
+  yieldTo?: () => Promise<void>;
   /** The run's target index for a pattern (one per distinct pattern). */
   target(pattern: Buffer): number;
   /** A member's part of this node is done for this pass (`missed`: what the next pass must still cover). */
@@ -96,6 +98,7 @@ export class NodeSweep<M extends SweepMember> {
     const guard = run.guard.scriptArgs();
     let first = true;
     for (;;) {
+      await this.ctx.yieldTo?.();
       const granted = await run.acquire(run.serverBatch);
       if (granted === 0) return; // the pass is failing or stopping: it settles the seats
       this.pickUp();

@@ -56,6 +56,8 @@ export interface PatternPassOptions {
    * to the caller (published during the pass, not yet read) can join it. Default 0.
    */
   gapMs?: number;
+  /** Awaited before every step of a pass: exact deletes in hand go first, so they never queue behind a step. */
+  yieldTo?: () => Promise<void>;
   /** Called when a pass starts (with its number) and when it ends (with its report). */
   onPassStart?: (pass: number, patterns: number) => void;
   onPass?: (report: PassReport) => void;
@@ -173,7 +175,14 @@ export class PatternPass {
     const number = ++this.passes;
     if (this.abort.signal.aborted) this.abort = new AbortController();
     const { config, guard } = this.options;
-    const pass = new JoinablePass(number, { connection: this.connection, config, guard, signal: this.abort.signal, tuners: this.tuners });
+    const pass = new JoinablePass(number, {
+      connection: this.connection,
+      config,
+      guard,
+      signal: this.abort.signal,
+      tuners: this.tuners,
+      ...(this.options.yieldTo ? { yieldTo: this.options.yieldTo } : {}),
+    });
     this.running = pass;
     const started = performance.now();
     this.options.onPassStart?.(number, new Set(members.flatMap((m) => m.patterns.map((p) => p.toString('latin1')))).size);
