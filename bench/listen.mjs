@@ -359,15 +359,19 @@ try {
 
   const fullPasses = pacedPasses.filter((p) => !p.partial).map((p) => p.ms);
   // Each pattern event in passes of time: the share of every pass it overlapped, from publish to
-  // keys gone (a pass it waited through counts 1; the rest of one and part of the next, their shares).
+  // keys gone (a pass it waited through counts 1; the rest of one and part of the next, their
+  // shares). A partial pass covers only part of the keyspace: its share is measured against the
+  // last full pass before it.
   const perPass = ourLatency.pattern.map((latency, i) => {
     const from = ourLatency.sent[i];
     const to = from + latency;
     let spanned = 0;
+    let full = pacedPasses.find((p) => !p.partial)?.ms ?? ourPass;
     for (const p of pacedPasses) {
+      if (!p.partial) full = p.ms;
       const end = p.endAt - performance.timeOrigin;
       const start = end - p.ms;
-      spanned += Math.max(0, Math.min(end, to) - Math.max(start, from)) / p.ms;
+      spanned += Math.max(0, Math.min(end, to) - Math.max(start, from)) / (p.partial ? Math.max(full, p.ms) : p.ms);
     }
     return spanned;
   });

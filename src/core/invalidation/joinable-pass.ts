@@ -75,6 +75,8 @@ export class JoinablePass {
   private ending = false;
   private startMap: SlotMap | undefined;
   private settling: Promise<void>[] = [];
+  private verifyQueue: Member[] = [];
+  private verifying: Promise<void> | undefined;
 
   constructor(
     readonly number: number,
@@ -172,20 +174,49 @@ export class JoinablePass {
 
   /** Every node covered the member: check the slot map (cluster), then its keys are gone. */
   private complete(member: Member): void {
-    const settle = (async () => {
-      const since = member.since;
-      if (since && !this.run.shouldStop()) {
-        const rules: PassRule[] = member.patterns.map((pattern) => ({ target: this.target(pattern), pattern, condition: ALWAYS }));
+    if (!member.since) return this.resolve([member]);
+    this.verifyQueue.push(member);
+    if (this.verifying) return;
+    this.verifying = this.verify().finally(() => (this.verifying = undefined));
+    this.settling.push(this.verifying);
+  }
+
+  /**
+   * Members completed meanwhile, one batch at a time: for each slot map they started from, one
+   * comparison with the map now and one rescan of the slots that moved, for all their patterns.
+   */
+  private async verify(): Promise<void> {
+    while (this.verifyQueue.length > 0) {
+      const batch = this.verifyQueue.splice(0);
+      const bySince = new Map<SlotMap, Member[]>();
+      for (const member of batch) bySince.set(member.since!, [...(bySince.get(member.since!) ?? []), member]);
+      for (const [since, members] of bySince) {
+        if (this.run.shouldStop()) return; // the pass fails: they are rejected with the others
+        const owners = new Map<number, Member>();
+        const rules: PassRule[] = [];
+        for (const member of members) {
+          for (const pattern of member.patterns) {
+            const target = this.target(pattern);
+            if (owners.has(target)) continue;
+            owners.set(target, member);
+            rules.push({ target, pattern, condition: ALWAYS });
+          }
+        }
         const byTarget = this.run.summary.byTarget;
         const before = rules.map((r) => byTarget[r.target]!.deleted);
         await settleMovedSlots(this.run, compileRules(rules), 'listen', since);
-        rules.forEach((r, i) => (member.deleted += byTarget[r.target]!.deleted - before[i]!));
+        rules.forEach((r, i) => (owners.get(r.target)!.deleted += byTarget[r.target]!.deleted - before[i]!));
       }
-      if (this.run.shouldStop()) return; // the pass fails: rejected with the others
+      this.resolve(batch);
+    }
+  }
+
+  private resolve(members: Member[]): void {
+    if (this.run.shouldStop()) return; // the pass fails: they are rejected with the others
+    for (const member of members) {
       this.members.delete(member);
       member.resolve({ pass: this.number, deleted: member.deleted });
-    })();
-    this.settling.push(settle);
+    }
   }
 
   private target(pattern: Buffer): number {
