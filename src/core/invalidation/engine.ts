@@ -79,7 +79,7 @@ export class InvalidationEngine {
       ...(options.maxHoldMs !== undefined ? { maxHoldMs: options.maxHoldMs } : {}),
       ...(options.gapMs !== undefined ? { gapMs: options.gapMs } : {}),
       ...(options.onPassStart ? { onPassStart: options.onPassStart } : {}),
-      yieldTo: () => this.exact.settled(),
+      exact: { settled: () => this.exact.settled(), busy: () => this.exact.busy() },
       onPass: (report) => {
         this.lastPassMs = report.ms;
         options.onPass?.(report);

@@ -12,6 +12,9 @@ import type { RedisConnection } from '../../redis/connect.js';
 import { createRouter, isRedirect } from '../../redis/topology.js';
 import type { KeyGuard } from '../guard.js';
 
+/** How recent an exact delete must be for the exact traffic to count as flowing. */
+const BUSY_WINDOW_MS = 250;
+
 interface Request {
   keys: Buffer[];
   deleted: number;
@@ -30,6 +33,7 @@ export class ExactBatch {
   /** The flush scheduled for the requests queued now, and the flushes in flight. */
   private next: Promise<void> | undefined;
   private readonly running = new Set<Promise<void>>();
+  private lastAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly connection: RedisConnection,
@@ -38,6 +42,7 @@ export class ExactBatch {
 
   /** Resolves with the number of `keys` removed (a key named twice in one batch counts once, for the first). */
   delete(keys: Buffer[]): Promise<number> {
+    this.lastAt = performance.now();
     return new Promise((resolve, reject) => {
       this.queue.push({ keys, deleted: 0, resolve, reject });
       if (this.next) return;
@@ -52,6 +57,11 @@ export class ExactBatch {
       );
       this.next = next;
     });
+  }
+
+  /** Exact deletes were asked for within the last `ms` (exact events are flowing). */
+  busy(ms = BUSY_WINDOW_MS): boolean {
+    return performance.now() - this.lastAt < ms;
   }
 
   /** Resolves once the deletes queued or in flight now are done (a pattern pass lets them go first). */

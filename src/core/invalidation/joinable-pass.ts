@@ -51,16 +51,29 @@ export interface PassContext {
   guard: KeyGuard;
   signal: AbortSignal;
   /** SCAN COUNT tuners by node, kept from pass to pass. */
-  tuners: Map<string, CountTuner>;
-  yieldTo?: () => Promise<void>;
+  tuners: Map<string, StepTuners>;
+  /** Exact deletes of the same engine: they go before each step, and make steps short while they flow. */
+  exact?: ExactTraffic;
+}
+
+export interface ExactTraffic {
+  settled(): Promise<void>;
+  busy(): boolean;
 }
 
 /**
- * How long one step may hold the server (ms, round trip included). Exact events are deleted
- * between steps, so a step's length is what an exact event can wait behind it: shorter than the
- * 10 ms of `clear` runs, at the cost of more round trips per pass.
+ * How long one step may hold the server (ms, round trip included): a step's length is what an
+ * exact event can wait behind it. While exact events flow, steps are kept to about 1 ms (more
+ * round trips: a pass takes longer); otherwise to the 10 ms of other pattern runs.
  */
-export const STEP_TARGET_MS = 3;
+export const BUSY_STEP_MS = 1;
+export const QUIET_STEP_MS = 10;
+
+/** A node's SCAN COUNT, learnt separately for short and for normal steps. */
+export interface StepTuners {
+  busy: CountTuner;
+  quiet: CountTuner;
+}
 
 export class JoinablePass {
   /** Members not yet complete (carried ones included). */
@@ -95,13 +108,18 @@ export class JoinablePass {
     const orders = await Promise.all(masters.map((node) => cursorOrder(node, cluster)));
     this.nodes = masters.map((node, i) => {
       const name = connection.nodeName(node);
-      let tuner = this.ctx.tuners.get(name);
-      if (!tuner) this.ctx.tuners.set(name, (tuner = new CountTuner(this.run.options.count ?? this.run.context.count, { targetMs: STEP_TARGET_MS })));
+      let tuners = this.ctx.tuners.get(name);
+      if (!tuners) {
+        const count = this.run.options.count ?? this.run.context.count;
+        tuners = { busy: new CountTuner(count, { targetMs: BUSY_STEP_MS }), quiet: new CountTuner(count, { targetMs: QUIET_STEP_MS }) };
+        this.ctx.tuners.set(name, tuners);
+      }
+      const { exact } = this.ctx;
       return new NodeSweep<Member>(node, name, {
         run: this.run,
         order: orders[i]!,
-        tuner,
-        ...(this.ctx.yieldTo ? { yieldTo: this.ctx.yieldTo } : {}),
+        tuner: () => (exact?.busy() ? tuners.busy : tuners.quiet),
+        ...(exact ? { yieldTo: () => exact.settled() } : {}),
         target: (pattern) => this.target(pattern),
         leave: (member, missed) => this.leave(name, member, missed),
         stepped: (step) => {

@@ -31,7 +31,8 @@ export type Missed = bigint | 'all';
 export interface NodeSweepContext<M> {
   run: KeyspaceRun;
   order: CursorOrder;
-  tuner: CountTuner;
+  /** The SCAN COUNT tuner for the next step (short steps while exact events flow). */
+  tuner(): CountTuner;
   /** Awaited before each step (exact deletes go first). */
   yieldTo?: () => Promise<void>;
   /** The run's target index for a pattern (one per distinct pattern). */
@@ -117,7 +118,8 @@ export class NodeSweep<M extends SweepMember> {
         this.seats.clear();
         return;
       }
-      const count = this.ctx.tuner.count;
+      const tuner = this.ctx.tuner();
+      const count = tuner.count;
       const began = performance.now();
       let reply;
       try {
@@ -155,7 +157,7 @@ export class NodeSweep<M extends SweepMember> {
       run.countSkipped('outside', reply.outside);
       if (reply.moved.length > 0) await this.given(reply.moved.map((m) => ({ key: m.key, rule: compiled.rules[m.rule]! })));
       if (reply.error) throw new Error(reply.error);
-      this.ctx.tuner.update(elapsed, matched + reply.pending + reply.queue + reply.own, reply.pending > 0, granted);
+      tuner.update(elapsed, matched + reply.pending + reply.queue + reply.own, reply.pending > 0, granted);
       this.ctx.stepped({ examined: reply.examined, matched, deleted, match: compiled.match });
       // A step left pending is repeated at the same cursor: nothing is covered yet.
       if (reply.pending > 0) continue;

@@ -10,8 +10,7 @@
 import type { CachectlConfig } from '../../config/load.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import type { KeyGuard } from '../guard.js';
-import type { CountTuner } from '../keyspace/count-tuner.js';
-import { JoinablePass, type Member } from './joinable-pass.js';
+import { JoinablePass, type ExactTraffic, type Member, type StepTuners } from './joinable-pass.js';
 
 /** What one pass did (reported through `onPass`). */
 export interface PassReport {
@@ -56,8 +55,8 @@ export interface PatternPassOptions {
    * to the caller (published during the pass, not yet read) can join it. Default 0.
    */
   gapMs?: number;
-  /** Awaited before every step of a pass: exact deletes in hand go first, so they never queue behind a step. */
-  yieldTo?: () => Promise<void>;
+  /** Exact deletes of the same engine: they go before each step, and keep steps short while they flow. */
+  exact?: ExactTraffic;
   /** Called when a pass starts (with its number) and when it ends (with its report). */
   onPassStart?: (pass: number, patterns: number) => void;
   onPass?: (report: PassReport) => void;
@@ -75,7 +74,7 @@ export class PatternPass {
   private passes = 0;
   private lastPassMs: number | undefined;
   private abort = new AbortController();
-  private readonly tuners = new Map<string, CountTuner>();
+  private readonly tuners = new Map<string, StepTuners>();
 
   constructor(
     private readonly connection: RedisConnection,
@@ -181,7 +180,7 @@ export class PatternPass {
       guard,
       signal: this.abort.signal,
       tuners: this.tuners,
-      ...(this.options.yieldTo ? { yieldTo: this.options.yieldTo } : {}),
+      ...(this.options.exact ? { exact: this.options.exact } : {}),
     });
     this.running = pass;
     const started = performance.now();
