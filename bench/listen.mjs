@@ -1,19 +1,23 @@
 #!/usr/bin/env node
-// Benchmark of event-driven invalidation (issue 8), on a throwaway redis-server with N keys
-// (default 1 000 000; 10% context:<story>* keys, the rest user states, tenant mappings, chat lists).
+// Benchmark of event-driven invalidation, on a throwaway redis-server with N keys (default
+// 1 000 000; 10% context:<story>* keys, the rest user states, tenant mappings, chat lists).
 // Measured in the same run:
 //   - one bare client SCAN pass (COUNT 1000, no MATCH) and one coalesced pattern pass of ours;
 //   - the baseline: a per-event handler that loops SCAN MATCH context:<story>* COUNT 100 and DELs
 //     (the handler of the seed issue), timed on a few events and extrapolated to 50 (said so);
-//   - the 50-key / 50-event stress case through the stream and `runListener`: keys left, passes,
-//     time, beside the baseline;
-//   - a burst of E events (90% exact families, 10% prefix patterns) published at once: time until
-//     every one is applied and acknowledged → events/s (target ≥ 1,000);
-//   - the same mix published at a steady rate R: per-event latency from publish to its keys gone
-//     (measured to the listener's acknowledgement, which comes after the UNLINK replies): exact
-//     p99 (target ≤ 10 ms), pattern p99 in units of one pass (target ≤ 2).
-// The listener runs in a worker thread (its own event loop, like its own PM2 process) and reports
-// when each entry's keys were gone; the publisher and the clock run on the main thread.
+//   - the 50-key / 50-event stress case through the stream and `runListener`;
+//   - `listen` held to a bare consumer (bench/lib/bare-consumer.mjs: XREADGROUP COUNT 100 →
+//     pipelined UNLINK of the exact keys → XACK) on the same events, keys put back in between:
+//     a burst of E exact events, twice each, alternated (target ≥ 0.7× its events/s), and the
+//     90% exact / 10% pattern mix paced at R/s (exact-event p99 from publish to keys gone, target
+//     ≤ 2× its p99);
+//   - pattern events of the paced mix (listen only): p50 / p99 in ms and in pass durations (the
+//     isolated pass, and the median full pass of the run); target p99 ≤ 1.2 passes. A pattern
+//     event that arrives mid-pass joins it, so without the join the p99 was about 2 passes;
+//   - a burst of E mixed events through listen: all applied, passes used.
+// Each consumer runs in a worker thread (its own event loop, like its own PM2 process) and reports
+// when each entry's keys were gone (before its XACK); the publisher and the clock run on the main
+// thread. Latency is measured to that moment.
 //
 //   npm run build && node bench/listen.mjs [--keys 1000000] [--events 1000] [--rate 1000] [--baseline-events 3]
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -23,6 +27,7 @@ import { connect } from '../dist/redis/connect.js';
 import { createInvalidator } from '../dist/core/invalidation/invalidator.js';
 import { runListener } from '../dist/core/invalidation/listener.js';
 import { numberFlag } from './lib/args.mjs';
+import { exactKeys, runBareConsumer } from './lib/bare-consumer.mjs';
 
 const KEYS = numberFlag('keys', 1_000_000);
 const EVENTS = numberFlag('events', 1000);
@@ -31,7 +36,7 @@ const BASELINE_EVENTS = numberFlag('baseline-events', 3);
 const SCAN_COUNT = numberFlag('scan-count', 2000); // config invalidation.scanCount: SCAN COUNT of each pass step
 const STORIES = Math.floor(KEYS / 20); // each story has context:<id> and context:<id>:summary
 const PER_FAMILY = Math.floor((KEYS - 2 * STORIES) / 3);
-const TENANTS = ['acme', 'globex', 'default'];
+const BARE_STREAM = 'bench:bare';
 
 const story = (i) => `S${String(i).padStart(7, '0')}`;
 const phone = (i) => `+2782${String(i).padStart(7, '0')}`;
@@ -92,13 +97,13 @@ const pct = (list, p) => {
 const ms = (x) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(1)} ms`);
 
 if (!isMainThread) {
-  await listenerThread();
+  await consumerThread();
   process.exit(0);
 }
 
-/** Worker: run the listener; post when each entry's keys were gone, and each pass. */
-async function listenerThread() {
-  const { url } = workerData;
+/** Worker: run one consumer (`workerData.role`: listen | bare); post when each entry's keys were gone, and each pass. */
+async function consumerThread() {
+  const { url, role } = workerData;
   const controller = new AbortController();
   let settled = [];
   const flush = () => {
@@ -109,6 +114,20 @@ async function listenerThread() {
   parentPort.on('message', (message) => {
     if (message === 'stop') controller.abort();
   });
+  if (role === 'bare') {
+    await runBareConsumer({
+      url,
+      stream: BARE_STREAM,
+      group: 'bare',
+      signal: controller.signal,
+      onReady: () => parentPort.postMessage({ ready: true }),
+      onSettled: (e) => settled.push({ ...e, outcome: 'applied' }),
+    });
+    clearInterval(timer);
+    flush();
+    parentPort.postMessage({ totals: {} });
+    return;
+  }
   const totals = await runListener(config(url), {
     connect: () => connect({ url, commandTimeoutMs: 120_000 }),
     consumer: 'bench',
@@ -116,7 +135,7 @@ async function listenerThread() {
     onSettled: (e) => settled.push({ id: e.id, outcome: e.outcome, appliedAt: e.appliedAt, pass: e.pass }),
     onPass: (r) =>
       parentPort.postMessage({
-        pass: { number: r.pass, ms: r.ms, patterns: r.patterns, examined: r.examined, endAt: performance.timeOrigin + performance.now() },
+        pass: { number: r.pass, ms: r.ms, patterns: r.patterns, partial: r.partial, examined: r.examined, endAt: performance.timeOrigin + performance.now() },
       }),
     onReady: () => parentPort.postMessage({ ready: true }),
     log: (l) => {
@@ -126,6 +145,47 @@ async function listenerThread() {
   clearInterval(timer);
   flush();
   parentPort.postMessage({ totals });
+}
+
+/** Start a consumer thread; its settled entries and passes are collected here. */
+function startConsumer(role) {
+  const settledAt = new Map();
+  const outcomes = new Map();
+  const passes = [];
+  let totals;
+  const worker = new Worker(new URL(import.meta.url), { workerData: { url: server.url, role }, argv: process.argv.slice(2) });
+  const exited = new Promise((resolve) => worker.on('exit', resolve));
+  const ready = new Promise((resolve, reject) => {
+    worker.on('error', reject);
+    worker.on('message', (message) => {
+      if (message.ready) resolve();
+      for (const e of message.settled ?? []) {
+        settledAt.set(e.id, e.appliedAt - performance.timeOrigin);
+        outcomes.set(e.id, e);
+      }
+      if (message.pass) passes.push(message.pass);
+      if (message.log) console.log(`  ${role} ${message.log}`);
+      if (message.totals) totals = message.totals;
+    });
+  });
+  return {
+    ready,
+    settledAt,
+    outcomes,
+    passes,
+    async waitSettled(ids, timeoutMs = 600_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (ids.some((id) => !settledAt.has(id))) {
+        if (Date.now() > deadline) throw new Error(`${role}: events not applied in time`);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    },
+    async stop() {
+      worker.postMessage('stop');
+      await exited;
+      return totals;
+    },
+  };
 }
 
 // Imported here, not in the worker: it installs process-wide exit and signal handlers.
@@ -166,6 +226,7 @@ try {
   await Promise.all(
     Array.from({ length: 100 }, (_, i) => probe.handle({ type: 'planning.story.transitioned', data: { story_id: `${story((i * 7919 + 3) % STORIES)}x` } })),
   );
+  await probe.flush(); // requests resolve as soon as their keys are gone; the pass report comes at its end
   const ourPass = passReports[0].ms;
   console.log(
     `one pass: bare SCAN COUNT 1000 ${ms(barePass)} (${seen.toLocaleString('en-US')} keys); coalesced pass of 100 patterns ${ms(ourPass)} (MATCH ${passReports[0].match}, ${passReports[0].examined.toLocaleString('en-US')} keys examined)`,
@@ -189,180 +250,181 @@ try {
     `baseline per-event SCAN COUNT 100 handler: ${baselineTimes.map(ms).join(', ')} per event (measured on ${BASELINE_EVENTS}, extrapolated to 50: ${ms(baselinePerEvent * 50)})`,
   );
 
-  // The listener, in a worker thread.
-  const settledAt = new Map();
-  const outcomes = new Map();
-  const passes = [];
-  let totalsReceived;
-  const worker = new Worker(new URL(import.meta.url), { workerData: { url }, argv: process.argv.slice(2) });
-  const isReady = new Promise((resolve, reject) => {
-    worker.on('error', reject);
-    worker.on('message', (message) => {
-      if (message.ready) resolve();
-      for (const e of message.settled ?? []) {
-        settledAt.set(e.id, e.appliedAt - performance.timeOrigin);
-        outcomes.set(e.id, e);
-      }
-      if (message.pass)
-        passes.push({
-          ...message.pass,
-          end: message.pass.endAt - performance.timeOrigin,
-          start: message.pass.endAt - performance.timeOrigin - message.pass.ms,
-        });
-      if (message.log) console.log(`  listener ${message.log}`);
-      if (message.totals) totalsReceived = message.totals;
-    });
-  });
-  const listening = new Promise((resolve) => worker.on('exit', resolve));
-  await isReady;
-  const waitSettled = async (ids, timeoutMs = 600_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (ids.some((id) => !settledAt.has(id))) {
-      if (Date.now() > deadline) throw new Error('events not applied in time');
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
+  // The consumers, each in a worker thread: cachectl's listener and the bare consumer.
+  const listen = startConsumer('listen');
+  const bare = startConsumer('bare');
+  await Promise.all([listen.ready, bare.ready]);
+  const xadd = (pipeline, stream, type, data) =>
+    pipeline.xadd(stream, 'MAXLEN', '~', String(cfg.invalidation.maxLen), '*', 'type', type, 'data', JSON.stringify(data), 'at', String(Date.now()));
+  const streamOf = (consumer) => (consumer === listen ? cfg.invalidation.stream : BARE_STREAM);
+  /** Publish events at once; resolves with the time until every one was applied and acknowledged. */
+  const burst = async (consumer, events) => {
+    const started = performance.now();
+    const pipe = publisher.pipeline();
+    for (const [type, data] of events) xadd(pipe, streamOf(consumer), type, data);
+    const ids = (await pipe.exec()).map(([, id]) => id);
+    await consumer.waitSettled(ids);
+    return { ms: performance.now() - started, ids };
   };
-  const xadd = (pipeline, type, data) =>
-    pipeline.xadd(
-      cfg.invalidation.stream,
-      'MAXLEN',
-      '~',
-      String(cfg.invalidation.maxLen),
-      '*',
-      'type',
-      type,
-      'data',
-      JSON.stringify(data),
-      'at',
-      String(Date.now()),
-    );
+  /** Put back the keys the events name (a consumer deleted them), so the next one has the same work. */
+  const recreate = async (events) => {
+    const pipe = admin.pipeline();
+    for (const [type, data] of events) {
+      const keys = type === 'planning.story.transitioned' ? [`context:${data.story_id}`, `context:${data.story_id}:summary`] : exactKeys(type, data);
+      for (const key of keys) pipe.set(key, 'x', 'EX', 3600);
+    }
+    await pipe.exec();
+  };
 
   // 3. The stress case: 50 keys, 50 transition events.
   const stressKeys = Array.from({ length: 50 }, (_, i) => `context:STRESS-NEO-${String(i + 1).padStart(4, '0')}`);
   await admin.mset(...stressKeys.flatMap((k) => [k, '{"phase":"build"}']));
-  let passesBefore = passes.length;
-  t = performance.now();
-  let pipe = publisher.pipeline();
-  for (let i = 0; i < 50; i++) xadd(pipe, 'planning.story.transitioned', { story_id: `STRESS-NEO-${String(i + 1).padStart(4, '0')}` });
-  let ids = (await pipe.exec()).map(([, id]) => id);
-  await waitSettled(ids);
-  const stressMs = performance.now() - t;
+  let passesBefore = listen.passes.length;
+  const stress = await burst(
+    listen,
+    Array.from({ length: 50 }, (_, i) => ['planning.story.transitioned', { story_id: `STRESS-NEO-${String(i + 1).padStart(4, '0')}` }]),
+  );
   const stressLeft = await admin.exists(...stressKeys);
-  const stressPasses = passes.length - passesBefore;
+  const stressPasses = listen.passes.length - passesBefore;
 
-  // 4. Burst: E events at once.
-  passesBefore = passes.length;
-  t = performance.now();
-  pipe = publisher.pipeline();
+  // 4. Burst of E exact events, the same ones for both consumers (keys put back in between), two rounds.
+  const exactEvents = [];
+  for (let n = 0; exactEvents.length < EVENTS; n++) if (n % 10 !== 0) exactEvents.push(mixedEvent(n, 0));
+  const exactBurst = { listen: [], bare: [] };
+  // Round 0 warms both up (JIT, script cache) and is not counted.
+  for (let round = 0; round < 3; round++) {
+    for (const [name, consumer] of [
+      ['bare', bare],
+      ['listen', listen],
+    ]) {
+      await recreate(exactEvents);
+      const { ms: took } = await burst(consumer, exactEvents);
+      if (round > 0) exactBurst[name].push(took);
+    }
+  }
+  const rate = (list) => (EVENTS * list.length) / (list.reduce((a, b) => a + b, 0) / 1000);
+
+  // 5. Burst of E mixed events (90% exact, 10% patterns) through listen.
+  passesBefore = listen.passes.length;
   const burstEvents = Array.from({ length: EVENTS }, (_, n) => mixedEvent(n, 0));
-  for (const [type, data] of burstEvents) xadd(pipe, type, data);
-  ids = (await pipe.exec()).map(([, id]) => id);
-  await waitSettled(ids);
-  const burstMs = performance.now() - t;
-  const burstPasses = passes.length - passesBefore;
-  const burstFailed = ids.filter((id) => outcomes.get(id)?.outcome !== 'applied').length;
-  // Their keys are gone: check the exact ones (a sample of each kind) and the stories.
+  await recreate(burstEvents);
+  const mixed = await burst(listen, burstEvents);
+  const burstPasses = listen.passes.length - passesBefore;
+  const burstFailed = mixed.ids.filter((id) => listen.outcomes.get(id)?.outcome !== 'applied').length;
   const leftAfterBurst = await admin.exists(
     ...burstEvents
       .slice(0, 200)
-      .flatMap(([type, d]) =>
-        type === 'planning.story.transitioned'
-          ? [`context:${d.story_id}`, `context:${d.story_id}:summary`]
-          : type === 'user.updated'
-            ? [`user:state:${d.phone}`]
-            : type === 'chat.read'
-              ? [`chats:${d.deviceId}:${d.chatId}`]
-              : TENANTS.map((tenant) => `tenant:${tenant}:mapping:conv:${d.conversationId}`),
-      ),
+      .flatMap(([type, d]) => (type === 'planning.story.transitioned' ? [`context:${d.story_id}`, `context:${d.story_id}:summary`] : exactKeys(type, d))),
   );
 
-  // 5. Paced: E events at RATE/s, latency per event.
-  const published = new Map();
-  const kinds = new Map();
-  const tick = 5;
-  const perTick = Math.max(1, Math.round((RATE * tick) / 1000));
-  passesBefore = passes.length;
-  const pacedStart = performance.now();
-  const pending = [];
-  for (let n = 0; n < EVENTS; n += perTick) {
-    const due = pacedStart + (n / RATE) * 1000;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    const p = publisher.pipeline();
-    const batch = [];
-    for (let k = n; k < Math.min(EVENTS, n + perTick); k++) {
-      const [type, data] = mixedEvent(k, EVENTS);
-      xadd(p, type, data);
-      batch.push(type);
+  // 6. The same mix paced at RATE/s, to each consumer in turn: per-event latency from publish to keys gone.
+  const pacedEvents = Array.from({ length: EVENTS }, (_, n) => mixedEvent(n, EVENTS));
+  const paced = async (consumer) => {
+    await recreate(pacedEvents);
+    const published = new Map();
+    const tick = 5;
+    const perTick = Math.max(1, Math.round((RATE * tick) / 1000));
+    const start = performance.now();
+    const pending = [];
+    for (let n = 0; n < EVENTS; n += perTick) {
+      const wait = start + (n / RATE) * 1000 - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const p = publisher.pipeline();
+      const batch = pacedEvents.slice(n, n + perTick);
+      for (const [type, data] of batch) xadd(p, streamOf(consumer), type, data);
+      const sentAt = performance.now();
+      pending.push(
+        p
+          .exec()
+          .then((replies) =>
+            replies.forEach(([, id], j) => published.set(id, { sentAt, kind: batch[j][0] === 'planning.story.transitioned' ? 'pattern' : 'exact' })),
+          ),
+      );
     }
-    const sentAt = performance.now();
-    pending.push(
-      p.exec().then((replies) => {
-        replies.forEach(([, id], j) => {
-          published.set(id, sentAt);
-          kinds.set(id, batch[j] === 'planning.story.transitioned' ? 'pattern' : 'exact');
-        });
-      }),
-    );
-  }
-  await Promise.all(pending);
-  await waitSettled([...published.keys()]);
-  const pacedPasses = passes.slice(passesBefore);
-  const latency = { exact: [], pattern: [] };
-  // Per pattern event, the passes from the one running when it was published (or the next, when
-  // none was) to the one that applied it: 1 = the next pass took it, 2 = it waited out a running one.
-  const spanned = [];
-  for (const [id, sentAt] of published) {
-    latency[kinds.get(id)].push(settledAt.get(id) - sentAt);
-    if (kinds.get(id) !== 'pattern') continue;
-    const first = passes.find((p) => p.end > sentAt);
-    spanned.push(outcomes.get(id).pass - first.number + 1);
-  }
-  const passUnit = ourPass;
+    await Promise.all(pending);
+    await consumer.waitSettled([...published.keys()]);
+    const latency = { exact: [], pattern: [], sent: [] };
+    for (const [id, { sentAt, kind }] of published) {
+      latency[kind].push(consumer.settledAt.get(id) - sentAt);
+      if (kind === 'pattern') latency.sent.push(sentAt);
+    }
+    return latency;
+  };
+  const bareLatency = await paced(bare);
+  passesBefore = listen.passes.length;
+  const ourLatency = await paced(listen);
+  const pacedPasses = listen.passes.slice(passesBefore);
 
-  worker.postMessage('stop');
-  await listening;
-  const totals = totalsReceived;
+  const [listenTotals] = await Promise.all([listen.stop(), bare.stop()]);
 
-  const exactP99 = pct(latency.exact, 99);
-  const patternP99 = pct(latency.pattern, 99);
-  const eventsPerSecond = EVENTS / (burstMs / 1000);
-  console.log('');
-  console.log('| measure | ours | target | baseline | ratio |');
-  console.log('|---|---|---|---|---|');
-  console.log(
-    `| stress: 50 keys, 50 events | ${ms(stressMs)}, ${stressLeft} keys left, ${stressPasses} pass(es) | 0 left, ≤ 2 passes | ${ms(baselinePerEvent * 50)} (extrapolated from ${BASELINE_EVENTS} events) | ${((baselinePerEvent * 50) / stressMs).toFixed(1)}x faster |`,
-  );
-  console.log(
-    `| burst of ${EVENTS} events, all applied | ${ms(burstMs)} = ${Math.round(eventsPerSecond).toLocaleString('en-US')} events/s, ${burstPasses} pass(es) | ≥ 1,000 events/s | ${Math.round((1000 / baselinePerEvent) * 10)} events/s (a pass per pattern event) | ${(eventsPerSecond / ((1000 / baselinePerEvent) * 10)).toFixed(1)}x |`,
-  );
-  console.log(
-    `| exact events, publish → gone (${latency.exact.length} at ${RATE}/s) | p50 ${ms(pct(latency.exact, 50))}, p99 ${ms(exactP99)}, max ${ms(Math.max(...latency.exact))} | p99 ≤ 10 ms | | |`,
-  );
-  const runPass = pct(
-    pacedPasses.map((p) => p.ms),
-    50,
-  );
-  console.log(
-    `| pattern events, publish → gone (${latency.pattern.length}) | p50 ${ms(pct(latency.pattern, 50))}, p99 ${ms(patternP99)} = ${(patternP99 / passUnit).toFixed(2)}x the isolated pass, ${(patternP99 / runPass).toFixed(2)}x the median pass of the run; passes spanned p99 ${pct(spanned, 99)}, max ${Math.max(...spanned)} | p99 ≤ 2 passes | ${ms(baselinePerEvent)} each, serial | |`,
-  );
-  console.log(
-    `| one keyspace pass | ours ${ms(ourPass)} (100 patterns), during the paced run ${pacedPasses.map((p) => ms(p.ms)).join(', ') || '-'} | | bare SCAN ${ms(barePass)} | ${(ourPass / barePass).toFixed(2)}x bare |`,
-  );
+  const fullPasses = pacedPasses.filter((p) => !p.partial).map((p) => p.ms);
+  // Each pattern event in passes of time: the share of every pass it overlapped, from publish to
+  // keys gone (a pass it waited through counts 1; the rest of one and part of the next, their
+  // shares). A partial pass covers only part of the keyspace: its share is measured against the
+  // last full pass before it.
+  const perPass = ourLatency.pattern.map((latency, i) => {
+    const from = ourLatency.sent[i];
+    const to = from + latency;
+    let spanned = 0;
+    let full = pacedPasses.find((p) => !p.partial)?.ms ?? ourPass;
+    for (const p of pacedPasses) {
+      if (!p.partial) full = p.ms;
+      const end = p.endAt - performance.timeOrigin;
+      const start = end - p.ms;
+      spanned += Math.max(0, Math.min(end, to) - Math.max(start, from)) / (p.partial ? Math.max(full, p.ms) : p.ms);
+    }
+    return spanned;
+  });
+  const runPass = pct(fullPasses.length > 0 ? fullPasses : pacedPasses.map((p) => p.ms), 50);
+  const ourRate = rate(exactBurst.listen);
+  const bareRate = rate(exactBurst.bare);
+  const exactP99 = pct(ourLatency.exact, 99);
+  const bareP99 = pct(bareLatency.exact, 99);
+  const patternP99 = pct(ourLatency.pattern, 99);
+  const mixedRate = EVENTS / (mixed.ms / 1000);
+  const verdict = (ok) => (ok ? 'PASS' : 'MISS');
   const checks = [
-    [`stress case leaves 0 keys within 2 passes (${stressLeft} left, ${stressPasses} passes)`, stressLeft === 0 && stressPasses <= 2],
-    [`burst throughput ≥ 1,000 events/s (${Math.round(eventsPerSecond)})`, eventsPerSecond >= 1000],
-    [`exact p99 ≤ 10 ms (${exactP99.toFixed(1)} ms)`, exactP99 <= 10],
-    [`pattern p99 ≤ 2 passes, counted (p99 of passes spanned: ${pct(spanned, 99)})`, pct(spanned, 99) <= 2],
     [
-      `pattern p99 ≤ 2 × the isolated pass time (${(patternP99 / passUnit).toFixed(2)}x; ${(patternP99 / runPass).toFixed(2)}x the run's median pass)`,
-      patternP99 <= 2 * passUnit,
+      'burst of exact events: events/s',
+      Math.round(ourRate).toLocaleString('en-US'),
+      Math.round(bareRate).toLocaleString('en-US'),
+      ourRate / bareRate,
+      '≥ 0.7×',
+      ourRate >= 0.7 * bareRate,
     ],
-    [`every burst event applied (${burstFailed} not), their keys gone (${leftAfterBurst} left in a sample)`, burstFailed === 0 && leftAfterBurst === 0],
+    ['exact events at the paced rate: p99', ms(exactP99), ms(bareP99), exactP99 / bareP99, '≤ 2×', exactP99 <= 2 * bareP99],
   ];
   console.log('');
-  for (const [text, ok] of checks) console.log(`${ok ? 'ok  ' : 'MISS'} ${text}`);
-  console.log(`\nlistener totals: ${JSON.stringify(totals)}`);
+  console.log(`Same run, same events (the machine may be loaded: compare the ratios, not the absolute figures).`);
+  console.log('| measure | listen | bare consumer | ratio | target | |');
+  console.log('|---|---|---|---|---|---|');
+  for (const [what, ours, theirs, ratio, target, ok] of checks)
+    console.log(`| ${what} | ${ours} | ${theirs} | ${ratio.toFixed(2)}× | ${target} | ${verdict(ok)} |`);
+  console.log(
+    `| exact events at ${RATE}/s (${ourLatency.exact.length}): p50 | ${ms(pct(ourLatency.exact, 50))} | ${ms(pct(bareLatency.exact, 50))} | ${(pct(ourLatency.exact, 50) / pct(bareLatency.exact, 50)).toFixed(2)}× | | |`,
+  );
+  console.log(`exact bursts, ms per round: listen ${exactBurst.listen.map(ms).join(', ')}; bare ${exactBurst.bare.map(ms).join(', ')}`);
+  console.log('');
+  console.log('| pattern events (listen only) | measured | in pass durations | target | |');
+  console.log('|---|---|---|---|---|');
+  const inPasses = (x, p) =>
+    `${pct(perPass, p).toFixed(2)} (share of the passes it overlapped); ${(x / ourPass).toFixed(2)} (isolated pass), ${(x / runPass).toFixed(2)} (median full pass)`;
+  console.log(`| p50, publish → gone (${ourLatency.pattern.length}) | ${ms(pct(ourLatency.pattern, 50))} | ${inPasses(pct(ourLatency.pattern, 50), 50)} | | |`);
+  console.log(`| p99 | ${ms(patternP99)} | ${inPasses(patternP99, 99)} | ≤ 1.2 passes | ${verdict(pct(perPass, 99) <= 1.2)} |`);
+  console.log(
+    `| passes in the paced run | ${pacedPasses.length} (${pacedPasses.filter((p) => p.partial).length} partial) | full ${fullPasses.map(ms).join(', ') || '-'} | | |`,
+  );
+  console.log('');
+  console.log('| other measures | listen | baseline / target | |');
+  console.log('|---|---|---|---|');
+  console.log(
+    `| stress: 50 keys, 50 events | ${ms(stress.ms)}, ${stressLeft} keys left, ${stressPasses} pass(es) | ${ms(baselinePerEvent * 50)} (per-event handler, extrapolated from ${BASELINE_EVENTS}); 0 left, ≤ 2 passes | ${verdict(stressLeft === 0 && stressPasses <= 2)} |`,
+  );
+  console.log(
+    `| burst of ${EVENTS} mixed events | ${ms(mixed.ms)} = ${Math.round(mixedRate).toLocaleString('en-US')} events/s, ${burstPasses} pass(es); ${burstFailed} not applied, ${leftAfterBurst} keys left in a sample | all applied, 0 left | ${verdict(burstFailed === 0 && leftAfterBurst === 0)} |`,
+  );
+  console.log(`| one keyspace pass | ${ms(ourPass)} (100 patterns) | bare SCAN ${ms(barePass)}: ${(ourPass / barePass).toFixed(2)}× | |`);
+  console.log(`\nlistener totals: ${JSON.stringify(listenTotals)}`);
 } finally {
   await connection.close();
   admin.disconnect();

@@ -1,18 +1,16 @@
 /**
  * The invalidation engine shared by the in-process invalidator and the `listen` consumer: resolve
- * an event through the rules, delete exact keys at once, hand patterns to the coalesced pass, and
- * keep the counters that make a silent no-op visible.
+ * an event through the rules, delete exact keys at once (batched with the other events of the same
+ * tick), hand patterns to the joinable pass, and keep the counters that make a silent no-op visible.
  */
 import type { CachectlConfig } from '../../config/load.js';
-import { CachectlError, PartialError } from '../../errors.js';
+import { CachectlError } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import type { FamilyValues, Selection } from '../families.js';
 import { KeyGuard } from '../guard.js';
-import { newRun } from '../keyspace/execute.js';
-import { actOnGivenKeys } from '../keyspace/given-keys.js';
-import { ALWAYS } from '../selection.js';
 import { getFamily, plan } from '../plan.js';
 import { checkEvent, type InvalidationEvent } from './event.js';
+import { ExactBatch } from './exact-batch.js';
 import { InterruptedError } from './interrupted.js';
 import { PatternPass, type PassReport } from './pattern-pass.js';
 import { checkDirectValues, compileRules, resolveEvent, type RuleBook } from './rules.js';
@@ -62,6 +60,7 @@ export class InvalidationEngine {
   readonly rules: RuleBook;
   readonly passes: PatternPass;
   private readonly guard: KeyGuard;
+  private readonly exact: ExactBatch;
   private readonly counters = { handled: 0, unmatched: 0, failures: 0, keysDeleted: 0 };
   private lastPassMs: number | undefined;
 
@@ -72,6 +71,7 @@ export class InvalidationEngine {
   ) {
     this.rules = compileRules(config);
     this.guard = new KeyGuard(config);
+    this.exact = new ExactBatch(connection, this.guard);
     this.passes = new PatternPass(options.passConnection ?? connection, {
       config,
       guard: this.guard,
@@ -79,6 +79,7 @@ export class InvalidationEngine {
       ...(options.maxHoldMs !== undefined ? { maxHoldMs: options.maxHoldMs } : {}),
       ...(options.gapMs !== undefined ? { gapMs: options.gapMs } : {}),
       ...(options.onPassStart ? { onPassStart: options.onPassStart } : {}),
+      exact: { settled: () => this.exact.settled(), busy: () => this.exact.busy() },
       onPass: (report) => {
         this.lastPassMs = report.ms;
         options.onPass?.(report);
@@ -159,20 +160,9 @@ export class InvalidationEngine {
     }
   }
 
-  /** Exact keys through the engine (guarded, pipelined per master); the number removed. */
-  private async deleteKeys(keys: Buffer[]): Promise<number> {
-    const run = newRun(this.connection, this.config, 'invalidate', this.guard);
-    const rule = { target: run.addTarget({ label: 'exact keys', kind: 'exact' }), pattern: Buffer.alloc(0), condition: ALWAYS };
-    await actOnGivenKeys(
-      run,
-      keys.map((key) => ({ key, rule })),
-    );
-    try {
-      return run.finish([]).deleted;
-    } catch (error) {
-      // The listener tells a lost connection (retry later) from a failed entry by the raw cause.
-      throw error instanceof PartialError && error.cause !== undefined ? error.cause : error;
-    }
+  /** Exact keys, deleted with those of the other requests of this tick (guarded, pipelined per master). */
+  private deleteKeys(keys: Buffer[]): Promise<number> {
+    return this.exact.delete(keys);
   }
 }
 

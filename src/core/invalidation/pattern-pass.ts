@@ -1,26 +1,28 @@
 /**
- * The coalesced pattern pass. Pattern invalidations wait in a queue; a pass takes every request
- * waiting when it starts and matches all their patterns in ONE keyspace pass of the engine (each
- * master scanned once, every key tested against all the patterns on the server, the slot map
- * checked at the end on a cluster). Requests arriving during a pass join the next one, so the cost
- * per pass does not grow with the number of events.
+ * The coalesced, joinable pattern pass. Pattern invalidations that arrive while no pass runs wait
+ * a moment (the linger) and then share one keyspace pass: each master scanned once, every key
+ * tested against all their patterns on the server. A request that arrives while a pass runs joins
+ * it at once: each master goes on from its cursor with the new patterns added, and the next pass
+ * covers only what the request missed (cursor 0 up to where it joined) — a partial pass that ends
+ * on each master as soon as no request needs more of it. A request is done the moment its whole
+ * keyspace is covered, so a pattern event waits about one pass, not the rest of a pass plus one.
  */
 import type { CachectlConfig } from '../../config/load.js';
-import { PartialError } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import type { KeyGuard } from '../guard.js';
-import { newRun } from '../keyspace/execute.js';
-import { keyspacePass } from '../keyspace/pass.js';
-import { compileRules, type PassRule } from '../keyspace/rules.js';
-import { ALWAYS } from '../selection.js';
+import { JoinablePass, type ExactTraffic, type Member, type StepTuners } from './joinable-pass.js';
 
 /** What one pass did (reported through `onPass`). */
 export interface PassReport {
   /** 1-based pass number. */
   pass: number;
-  /** Requests and distinct patterns it served. */
+  /** Requests and distinct patterns it served (joined ones and those carried in for a missed part included). */
   requests: number;
   patterns: number;
+  /** Requests that joined it while it ran. */
+  joined: number;
+  /** It only covered parts earlier requests had missed: some master stopped before the end of its keyspace. */
+  partial: boolean;
   /** The SCAN MATCH filter used (empty: every key). */
   match: string;
   /** Keys SCAN returned, keys that matched, keys removed. */
@@ -53,22 +55,18 @@ export interface PatternPassOptions {
    * to the caller (published during the pass, not yet read) can join it. Default 0.
    */
   gapMs?: number;
+  /** Exact deletes of the same engine: they go before each step, and keep steps short while they flow. */
+  exact?: ExactTraffic;
   /** Called when a pass starts (with its number) and when it ends (with its report). */
   onPassStart?: (pass: number, patterns: number) => void;
   onPass?: (report: PassReport) => void;
 }
 
-interface Request {
-  patterns: Buffer[];
-  resolve: (outcome: PassOutcome) => void;
-  reject: (error: unknown) => void;
-  deleted: number;
-}
-
-/** Queue + runner of coalesced passes over one connection's masters. */
+/** Queue + runner of coalesced, joinable passes over one connection's masters. */
 export class PatternPass {
-  private waiting: Request[] = [];
-  private running: Request[] = [];
+  private waiting: Member[] = [];
+  private carried: Member[] = [];
+  private running: JoinablePass | undefined;
   private current: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private firstWaitAt = 0;
@@ -76,6 +74,7 @@ export class PatternPass {
   private passes = 0;
   private lastPassMs: number | undefined;
   private abort = new AbortController();
+  private readonly tuners = new Map<string, StepTuners>();
 
   constructor(
     private readonly connection: RedisConnection,
@@ -91,15 +90,18 @@ export class PatternPass {
   get pendingPatterns(): number {
     let n = 0;
     for (const r of this.waiting) n += r.patterns.length;
-    for (const r of this.running) n += r.patterns.length;
+    for (const r of this.carried) n += r.patterns.length;
+    for (const r of this.running?.members ?? []) n += r.patterns.length;
     return n;
   }
 
-  /** Resolves once a pass that included these patterns has deleted every match. */
+  /** Resolves once every key matching these patterns has been covered by a pass (joining the running one). */
   enqueue(patterns: Buffer[]): Promise<PassOutcome> {
     return new Promise((resolve, reject) => {
+      const member: Member = { patterns, resolve, reject, deleted: 0, open: 0 };
+      if (this.running?.join(member)) return;
       if (this.waiting.length === 0) this.firstWaitAt = Date.now();
-      this.waiting.push({ patterns, resolve, reject, deleted: 0 });
+      this.waiting.push(member);
       this.schedule();
     });
   }
@@ -120,8 +122,9 @@ export class PatternPass {
 
   /** Reject every request not yet in a pass (they stay unapplied). */
   cancelWaiting(reason: unknown): number {
-    const cancelled = this.waiting;
+    const cancelled = [...this.waiting, ...this.carried];
     this.waiting = [];
+    this.carried = [];
     for (const r of cancelled) r.reject(reason);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -135,7 +138,7 @@ export class PatternPass {
 
   /** Resolves when nothing waits and no pass runs. */
   async idle(): Promise<void> {
-    while (this.current || this.waiting.length > 0 || this.timer) {
+    while (this.current || this.waiting.length > 0 || this.carried.length > 0 || this.timer) {
       if (this.current) await this.current;
       else await new Promise((resolve) => setTimeout(resolve, 1));
     }
@@ -148,7 +151,7 @@ export class PatternPass {
 
   /** The backlog flag changed: the deadline of a waiting pass moves. */
   private reschedule(): void {
-    if (this.current || this.waiting.length === 0) return;
+    if (this.current || this.waiting.length === 0 || this.carried.length > 0) return;
     if (this.timer) clearTimeout(this.timer);
     this.arm();
   }
@@ -164,25 +167,46 @@ export class PatternPass {
   }
 
   private start(): void {
-    if (this.current || this.waiting.length === 0) return;
-    const requests = this.waiting;
+    if (this.current || (this.waiting.length === 0 && this.carried.length === 0)) return;
+    const members = [...this.carried, ...this.waiting];
+    this.carried = [];
     this.waiting = [];
-    this.running = requests;
-    const pass = ++this.passes;
+    const number = ++this.passes;
     if (this.abort.signal.aborted) this.abort = new AbortController();
-    this.current = this.run(pass, requests).then(
+    const { config, guard } = this.options;
+    const pass = new JoinablePass(number, {
+      connection: this.connection,
+      config,
+      guard,
+      signal: this.abort.signal,
+      tuners: this.tuners,
+      ...(this.options.exact ? { exact: this.options.exact } : {}),
+    });
+    this.running = pass;
+    const started = performance.now();
+    this.options.onPassStart?.(number, new Set(members.flatMap((m) => m.patterns.map((p) => p.toString('latin1')))).size);
+    this.current = pass.execute(members).then(
       () => {
-        for (const r of requests) r.resolve({ pass, deleted: r.deleted });
+        this.lastPassMs = performance.now() - started;
+        const { members: requests, joined, patterns, match, examined, matched, deleted, partial } = pass.totals;
+        this.options.onPass?.({ pass: number, requests, patterns, joined, partial, match, examined, matched, deleted, ms: this.lastPassMs });
       },
       (error: unknown) => {
-        for (const r of requests) r.reject(error);
+        for (const member of pass.members) member.reject(error);
+        pass.members.clear();
+        pass.carry.length = 0;
       },
     );
     void this.current.finally(() => {
       this.current = undefined;
-      this.running = [];
-      // Requests that arrived during this pass have waited long enough: no linger for them.
-      if (this.waiting.length > 0) {
+      this.running = undefined;
+      this.carried.push(...pass.carry);
+      if (this.carried.length > 0) {
+        // What a joined request missed is covered at once: it has waited for a whole pass already.
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = undefined;
+        this.start();
+      } else if (this.waiting.length > 0) {
         if (this.timer) clearTimeout(this.timer);
         const gap = this.options.gapMs ?? 0;
         this.timer = undefined;
@@ -195,31 +219,5 @@ export class PatternPass {
         }
       }
     });
-  }
-
-  private async run(pass: number, requests: Request[]): Promise<void> {
-    const started = performance.now();
-    // One entry per distinct pattern, remembering the first request that asked for it.
-    const owner = new Map<string, Request>();
-    for (const r of requests) for (const p of r.patterns) if (!owner.has(p.toString('latin1'))) owner.set(p.toString('latin1'), r);
-    const patterns = [...owner.keys()].map((p) => Buffer.from(p, 'latin1'));
-    const owners = [...owner.values()];
-    const { config, guard } = this.options;
-    const run = newRun(this.connection, config, 'listen', guard, { signal: this.abort.signal }, config.invalidation.scanCount);
-    const rules: PassRule[] = patterns.map((pattern, i) => ({ target: run.addTarget({ label: `pattern ${i}`, kind: 'pattern' }), pattern, condition: ALWAYS }));
-    this.options.onPassStart?.(pass, patterns.length);
-    await keyspacePass(run, rules, 'listen');
-    if (this.abort.signal.aborted) throw this.abort.signal.reason;
-    let summary;
-    try {
-      summary = run.finish([]);
-    } catch (error) {
-      throw error instanceof PartialError && error.cause !== undefined ? error.cause : error;
-    }
-    summary.byTarget.forEach((target, i) => (owners[i]!.deleted += target.deleted));
-    const match = compileRules(rules).match;
-    const totals = { match: match ? match.toString('latin1') : '', examined: summary.scanned, matched: summary.matched, deleted: summary.deleted };
-    this.lastPassMs = performance.now() - started;
-    this.options.onPass?.({ pass, requests: requests.length, patterns: patterns.length, ...totals, ms: this.lastPassMs });
   }
 }

@@ -168,7 +168,7 @@ async function clientPass(run: KeyspaceRun, node: Redis, compiled: CompiledRules
  * have moved behind a cursor already passed). Repeated until the map holds still, or fails naming
  * the slots that never settled.
  */
-async function settleMovedSlots(run: KeyspaceRun, compiled: CompiledRules, label: string, start: SlotMap): Promise<void> {
+export async function settleMovedSlots(run: KeyspaceRun, compiled: CompiledRules, label: string, start: SlotMap): Promise<void> {
   const cluster = run.connection.client as Cluster;
   let previous = start;
   let pending: number[] = [];
