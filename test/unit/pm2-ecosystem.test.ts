@@ -6,7 +6,7 @@ import { UsageError } from '../../src/errors.js';
 import { lintEcosystem, loadEcosystem, type Ecosystem } from '../../src/core/pm2/ecosystem.js';
 import { appKeysFromSchema, installedAppKeys } from '../../src/core/pm2/app-keys.js';
 import { cachectlCommandOf, splitArgs } from '../../src/core/pm2/commands.js';
-import { checkCron, formatInZone } from '../../src/core/pm2/cron.js';
+import { checkCron, formatInZone, previousCronRun } from '../../src/core/pm2/cron.js';
 import { ROOT } from '../helpers/cli.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cachectl-eco-'));
@@ -147,5 +147,16 @@ describe('helpers', () => {
     expect(weekly).toEqual({ valid: true, next: [new Date('2024-01-07T01:00:00Z'), new Date('2024-01-14T01:00:00Z')] });
     expect(formatInZone(new Date('2024-01-07T01:00:00Z'), 'Africa/Johannesburg')).toBe('Sun 2024-01-07 03:00');
     expect(checkCron('nope', { tz: 'UTC' }).valid).toBe(false);
+  });
+});
+
+describe('previousCronRun', () => {
+  it('finds the run before an instant, for rare and frequent patterns', () => {
+    const at = new Date('2024-03-10T02:00:00Z');
+    expect(previousCronRun('0 2 * * *', 'UTC', at)).toEqual(new Date('2024-03-09T02:00:00Z'));
+    expect(previousCronRun('*/15 * * * *', 'UTC', new Date('2024-03-10T02:07:00Z'))).toEqual(new Date('2024-03-10T02:00:00Z'));
+    expect(previousCronRun('0 0 1 1 *', 'UTC', at)).toEqual(new Date('2024-01-01T00:00:00Z'));
+    expect(previousCronRun('0 2 * * *', 'Africa/Johannesburg', at)).toEqual(new Date('2024-03-10T00:00:00Z'));
+    expect(previousCronRun('0 0 31 2 *', 'UTC', at)).toBeUndefined();
   });
 });

@@ -80,3 +80,28 @@ export function formatInZone(date: Date, tz: string): string {
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
   return `${get('weekday')} ${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
 }
+
+/** Look-back windows for `previousCronRun`, short first so a frequent pattern stays cheap. */
+const LOOK_BACK_MS = [60_000, 3_600_000, 86_400_000, 8 * 86_400_000, 32 * 86_400_000, 367 * 86_400_000, 1462 * 86_400_000];
+
+/**
+ * The latest run of `expression` before `at`, in time zone `tz` (croner 4 has no backwards
+ * search: we walk forwards through growing windows). Throws croner's error for a bad expression;
+ * `undefined` when it has not run in the last four years.
+ */
+export function previousCronRun(expression: string, tz: string, at: Date): Date | undefined {
+  const cron = Cron(expression, { timezone: tz });
+  // One search first: a pattern that never fires (31 February) costs croner a long scan each time.
+  const earliest = cron.next(new Date(at.getTime() - LOOK_BACK_MS[LOOK_BACK_MS.length - 1]!));
+  if (!earliest || earliest.getTime() >= at.getTime()) return undefined;
+  for (const window of LOOK_BACK_MS) {
+    let last: Date | undefined;
+    let next = cron.next(new Date(at.getTime() - window));
+    while (next && next.getTime() < at.getTime()) {
+      last = next;
+      next = cron.next(next);
+    }
+    if (last) return last;
+  }
+  return undefined;
+}
