@@ -11,8 +11,6 @@
 // - PM2 has no "disabled" flag: the Prometheus exporter app below is only in `apps` when
 //   CACHECTL_EXPORTER=1 is set for the pm2 command (see docs/monitoring.md).
 
-const path = require('node:path');
-
 // Prometheus exporter (`cachectl exporter`): serves /metrics on loopback for a Prometheus on this
 // host. Disabled by default; start it with
 //   CACHECTL_EXPORTER=1 pm2 start ecosystem.config.cjs --only cache_exporter
@@ -110,6 +108,6 @@ const ecosystem = {
 // folder, in a checkout or an installed package. The rest stays relative to the folder `pm2 start`
 // runs in: cachectl reads its config from there, and PM2 writes ./logs there. Copied into your
 // app, change ./bin/cachectl.js below to ./node_modules/cachectl/bin/cachectl.js.
-for (const app of ecosystem.apps) app.script = path.resolve(__dirname, app.script);
+for (const app of ecosystem.apps) app.script = `${__dirname}/${app.script.replace(/^\.\//, '')}`;
 
 module.exports = ecosystem;

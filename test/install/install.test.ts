@@ -44,8 +44,18 @@ function npm(args: string[], cwd: string): { code: number; out: string } {
 
 /** The installed executable, from the unrelated folder, with HOME/XDG in temp. */
 function cachectl(args: string[], extra: NodeJS.ProcessEnv = {}): { code: number; stdout: string; stderr: string } {
-  const xdg = { HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_STATE_HOME: path.join(home, '.local/state'), XDG_CACHE_HOME: path.join(home, '.cache') };
-  const r = spawnSync(bin, args, { cwd: work.dir, env: cleanEnv({ ...xdg, REDIS_URL: server.url, CACHECTL_CONFIG: work.configFile, ...extra }), encoding: 'utf8', timeout: 30_000 });
+  const xdg = {
+    HOME: home,
+    XDG_CONFIG_HOME: path.join(home, '.config'),
+    XDG_STATE_HOME: path.join(home, '.local/state'),
+    XDG_CACHE_HOME: path.join(home, '.cache'),
+  };
+  const r = spawnSync(bin, args, {
+    cwd: work.dir,
+    env: cleanEnv({ ...xdg, REDIS_URL: server.url, CACHECTL_CONFIG: work.configFile, ...extra }),
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -108,7 +118,7 @@ describe('the installed package (no optional dependencies)', () => {
       await redis.mset(`${keyPrefix}:1`, 'a', `${keyPrefix}:2`, 'b', `${keyPrefix}:3`, 'c');
       const dry = cachectl(['clear-all', '--dry-run', '--json']);
       expect(dry.code, dry.stderr).toBe(0);
-      expect(JSON.stringify(JSON.parse(dry.stdout))).toMatch(/"inst"/);
+      expect(JSON.parse(dry.stdout)).toMatchObject({ command: 'clear-all', targets: ['inst'], dryRun: true, matched: 3, deleted: 0 });
       expect(await redis.exists(`${keyPrefix}:1`, `${keyPrefix}:2`, `${keyPrefix}:3`)).toBe(3);
     } finally {
       await redis.del(`${keyPrefix}:1`, `${keyPrefix}:2`, `${keyPrefix}:3`);
@@ -136,7 +146,10 @@ describe('the installed package (no optional dependencies)', () => {
     const started = pm2Cli(pm2Home, ['start', path.join(pkgDir, 'ecosystem.config.cjs'), '--only', 'whatsapp_api'], work.dir);
     expect(started.code, started.out).toBe(0);
     await eventually(() => {
-      const list = JSON.parse(pm2Cli(pm2Home, ['jlist'], work.dir).out.trim().split('\n').pop() ?? '[]') as Array<{ name: string; pm2_env: { status: string; pm_exec_path: string } }>;
+      const list = JSON.parse(pm2Cli(pm2Home, ['jlist'], work.dir).out.trim().split('\n').pop() ?? '[]') as Array<{
+        name: string;
+        pm2_env: { status: string; pm_exec_path: string };
+      }>;
       const app = list.find((p) => p.name === 'whatsapp_api');
       expect(app?.pm2_env.status).toBe('online');
       expect(app?.pm2_env.pm_exec_path).toBe(path.join(pkgDir, 'examples/app.js'));
