@@ -48,8 +48,12 @@ export function checkCron(expression: unknown, options: { tz: string; count?: nu
   } catch (error) {
     return { valid: false, error: cronerMessage(error) };
   }
-  const cron = Cron(expression as string, { timezone: options.tz });
-  const next = cron.enumerate(count, options.from ?? new Date());
+  let next: Date[];
+  try {
+    next = Cron(expression as string, { timezone: options.tz }).enumerate(count, options.from ?? new Date());
+  } catch (error) {
+    return { valid: false, error: `time zone "${options.tz}": ${cronerMessage(error)}` };
+  }
   const note = typeof expression === 'string' && expression.includes('?') ? { note: QUESTION_MARK_NOTE } : {};
   return { valid: true, next, ...note };
 }
