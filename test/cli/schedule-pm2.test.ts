@@ -1,6 +1,6 @@
 // `schedule` against a real PM2 daemon (temporary PM2_HOME): an expression is flagged exactly when
 // `pm2 start` refuses it, and the next-run preview is the one croner (the library PM2's daemon
-// fires cron_restart with) computes.
+// fires cron_restart with) computes. And the shipped ecosystem file starts from any folder.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -96,4 +96,21 @@ describe('schedule agrees with a real PM2 daemon', () => {
     }
     expect(jobs[1]!.note).toMatch(/"\?" takes the current value/);
   });
+});
+
+describe('the shipped ecosystem file under pm2 start', () => {
+  it('starts from a folder other than the checkout (scripts resolve next to the file)', async () => {
+    const elsewhere = mkdtempSync(path.join(dir, 'elsewhere-'));
+    const started = pm2Cli(home, ['start', path.join(ROOT, 'ecosystem.config.cjs'), '--only', 'whatsapp_api'], elsewhere);
+    expect(started.code, started.out).toBe(0);
+    await eventually(() => {
+      const list = JSON.parse(pm2Cli(home, ['jlist'], elsewhere).out.trim().split('\n').pop() ?? '[]') as Array<{
+        name: string;
+        pm2_env: { status: string; pm_exec_path: string };
+      }>;
+      const app = list.find((p) => p.name === 'whatsapp_api');
+      expect(app?.pm2_env).toMatchObject({ status: 'online', pm_exec_path: path.join(ROOT, 'examples/app.js') });
+    }, 20_000);
+    pm2Cli(home, ['delete', 'all'], elsewhere);
+  }, 60_000);
 });
