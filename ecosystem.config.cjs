@@ -29,7 +29,7 @@ const exporterApp = {
   time: true,
 };
 
-module.exports = {
+const ecosystem = {
   apps: [
     {
       // Example application process (replace with your API server).
@@ -103,3 +103,11 @@ module.exports = {
     },
   },
 };
+
+// Scripts are found next to this file, so `pm2 start <folder>/ecosystem.config.cjs` works from any
+// folder, in a checkout or an installed package. The rest stays relative to the folder `pm2 start`
+// runs in: cachectl reads its config from there, and PM2 writes ./logs there. Copied into your
+// app, change ./bin/cachectl.js below to ./node_modules/cachectl/bin/cachectl.js.
+for (const app of ecosystem.apps) app.script = `${__dirname}/${app.script.replace(/^\.\//, '')}`;
+
+module.exports = ecosystem;

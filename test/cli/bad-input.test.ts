@@ -355,7 +355,7 @@ const rows: Row[] = [
     args: (f) => on(f, 'schedule', '--ecosystem', path.join(f.dir, 'ecosystem.config.cjs')),
     code: 1,
     kind: 'report',
-    says: /fail: Constraint error, got value 25 expected range 0-23/,
+    says: /fail: hours value out of range: '25'/,
   },
   {
     input: 'schedule: ecosystem file missing',
@@ -374,7 +374,7 @@ const rows: Row[] = [
     args: (f) => withConfig(f, 'bad-cron.json', 'doctor'),
     code: 1,
     kind: 'report',
-    says: /FAIL\s+Scheduled maintenance\s+maintenance\.schedule "61 \* \* \* \*" \(UTC\) is invalid: Constraint error, got value 61 expected range 0-59/,
+    says: /FAIL\s+Scheduled maintenance\s+maintenance\.schedule "61 \* \* \* \*" \(UTC\) is invalid: minutes value out of range: '61'/,
   },
 
   // --- backup files ------------------------------------------------------------------------------

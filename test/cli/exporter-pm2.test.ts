@@ -34,7 +34,7 @@ describe('the cache_exporter app of the shipped ecosystem', () => {
     expect((await shippedApps(false)).apps.map((a) => a.name)).not.toContain('cache_exporter');
     const enabled = await shippedApps(true);
     const app = enabled.apps.find((a) => a.name === 'cache_exporter')!;
-    expect(app).toMatchObject({ script: './bin/cachectl.js', autorestart: true });
+    expect(app).toMatchObject({ script: path.join(ROOT, 'bin/cachectl.js'), autorestart: true });
     expect(String(app.args)).toMatch(/^exporter --listen 127\.0\.0\.1:\d+/);
     expect(lintEcosystem(enabled).filter((f) => f.app === 'cache_exporter')).toEqual([]);
     const Common = require(path.join(ROOT, 'node_modules/pm2/lib/Common.js')) as { verifyConfs(apps: unknown[]): unknown[] | Error };

@@ -47,7 +47,7 @@ beforeAll(async () => {
   const shipped = await loadEcosystem(path.join(ROOT, 'ecosystem.config.cjs'));
   const apps = shipped.apps.map((app) => ({
     ...app,
-    script: app.script === './examples/app.js' ? path.join(work.dir, 'app.js') : BIN,
+    script: app.script === path.join(ROOT, 'examples/app.js') ? path.join(work.dir, 'app.js') : BIN,
     cwd: work.dir,
     env: { REDIS_URL: server.url, CACHECTL_CONFIG: work.configFile, NO_COLOR: '1' },
     ...Object.fromEntries(

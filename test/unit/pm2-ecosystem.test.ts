@@ -4,9 +4,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { lintEcosystem, loadEcosystem, type Ecosystem } from '../../src/core/pm2/ecosystem.js';
-import { canonicalAppKey, PM2_APP_KEYS } from '../../src/core/pm2/app-keys.js';
+import { appKeysFromSchema, installedAppKeys } from '../../src/core/pm2/app-keys.js';
 import { cachectlCommandOf, splitArgs } from '../../src/core/pm2/commands.js';
-import { checkCron, formatInZone } from '../../src/core/pm2/cron.js';
+import { checkCron, formatInZone, previousCronRun } from '../../src/core/pm2/cron.js';
 import { ROOT } from '../helpers/cli.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cachectl-eco-'));
@@ -109,15 +109,29 @@ describe('lintEcosystem', () => {
 });
 
 describe('helpers', () => {
-  it('knows every key of pm2 schema.json, and camelCase forms and aliases', async () => {
+  it("reads the installed pm2's schema.json: every key, camelCase forms, aliases, env_* blocks", async () => {
     const { createRequire } = await import('node:module');
     const schema = createRequire(import.meta.url)(path.join(ROOT, 'node_modules/pm2/lib/API/schema.json')) as Record<string, unknown>;
     const keys = Object.keys(schema).filter((k) => !k.includes('\\'));
-    expect([...PM2_APP_KEYS].sort()).toEqual(keys.sort());
-    expect(canonicalAppKey('killTimeout')).toBe('kill_timeout');
-    expect(canonicalAppKey('cron')).toBe('cron_restart');
-    expect(canonicalAppKey('env_production')).toBe('env_production');
-    expect(canonicalAppKey('pre_restart')).toBeUndefined();
+    const installed = installedAppKeys()!;
+    expect([...installed.keys].sort()).toEqual(keys.sort());
+    expect(installed.canonical('killTimeout')).toBe('kill_timeout');
+    expect(installed.canonical('cron')).toBe('cron_restart');
+    expect(installed.canonical('env_production')).toBe('env_production');
+    expect(installed.canonical('pre_restart')).toBeUndefined();
+  });
+
+  it('follows the schema it is given (a key a newer pm2 adds is accepted)', () => {
+    const keys = appKeysFromSchema({ script: {}, brand_new_option: { alias: 'bno' }, '^env_\\S*$': {} });
+    expect(keys.canonical('brandNewOption')).toBe('brand_new_option');
+    expect(keys.canonical('bno')).toBe('brand_new_option');
+    expect(keys.canonical('cmd')).toBe('script');
+    expect(keys.canonical('kill_timeout')).toBeUndefined();
+  });
+
+  it('without pm2, names are not checked and one warning says so', () => {
+    const findings = lintEcosystem(eco([{ name: 'a', script: 'a.js', pre_restart: 'x' }]), { appKeys: null });
+    expect(findings).toEqual([{ app: expect.any(String), level: 'warn', message: expect.stringMatching(/^pm2 is not installed/) }]);
   });
 
   it('splits args and finds the command', () => {
@@ -133,5 +147,16 @@ describe('helpers', () => {
     expect(weekly).toEqual({ valid: true, next: [new Date('2024-01-07T01:00:00Z'), new Date('2024-01-14T01:00:00Z')] });
     expect(formatInZone(new Date('2024-01-07T01:00:00Z'), 'Africa/Johannesburg')).toBe('Sun 2024-01-07 03:00');
     expect(checkCron('nope', { tz: 'UTC' }).valid).toBe(false);
+  });
+});
+
+describe('previousCronRun', () => {
+  it('finds the run before an instant, for rare and frequent patterns', () => {
+    const at = new Date('2024-03-10T02:00:00Z');
+    expect(previousCronRun('0 2 * * *', 'UTC', at)).toEqual(new Date('2024-03-09T02:00:00Z'));
+    expect(previousCronRun('*/15 * * * *', 'UTC', new Date('2024-03-10T02:07:00Z'))).toEqual(new Date('2024-03-10T02:00:00Z'));
+    expect(previousCronRun('0 0 1 1 *', 'UTC', at)).toEqual(new Date('2024-01-01T00:00:00Z'));
+    expect(previousCronRun('0 2 * * *', 'Africa/Johannesburg', at)).toEqual(new Date('2024-03-10T00:00:00Z'));
+    expect(previousCronRun('0 0 31 2 *', 'UTC', at)).toBeUndefined();
   });
 });

@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { deployFamilies } from '../../core/maintenance/hooks.js';
 import { pm2Home } from '../../core/pm2/client.js';
+import { assertPm2Installed } from '../../core/pm2/installed.js';
 import { defaultRestartApps, pm2CleanOperation, type Pm2CleanResult } from '../../core/pm2/clean.js';
 import { DEFAULT_ECOSYSTEM, loadEcosystem } from '../../core/pm2/ecosystem.js';
 import { runLifecycle } from '../../core/safety/lifecycle.js';
@@ -37,7 +38,7 @@ export function pm2CleanCommand(ctx: CliContext): Command {
 PM2_HOME selects the daemon (default ~/.pm2). Nothing is cleared when no daemon is running.
 
 Exit codes: 0 cleared and every app restarted · 5 an app failed to restart or the clear was
-partial · 3 no PM2 daemon / server unreachable · 4 not confirmed.
+partial · 2 pm2 is not installed · 3 no PM2 daemon / server unreachable · 4 not confirmed.
 
 Examples:
   $ cachectl pm2-clean
@@ -45,6 +46,7 @@ Examples:
   $ cachectl pm2-clean --all-families --dry-run`,
     )
     .action(async (apps: string[], flags: Pm2CleanFlags) => {
+      assertPm2Installed('pm2-clean');
       const config = ctx.config();
       const families = flags.allFamilies ? Object.keys(config.families) : deployFamilies(config);
       const targets = apps.length > 0 ? apps : defaultRestartApps(await loadEcosystem(flags.ecosystem, ctx.environment.cwd));

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { pm2Home } from '../../core/pm2/client.js';
 import { formatInZone, resolveZone } from '../../core/pm2/cron.js';
 import { Pm2NotRunningError } from '../../core/pm2/errors.js';
+import { assertPm2Installed } from '../../core/pm2/installed.js';
 import { collectCacheSummary, collectPm2, type Pm2Status } from '../../core/pm2/status.js';
 import { ownKeys } from '../../core/records/own-keys.js';
 import type { CliContext } from '../context.js';
@@ -23,13 +24,14 @@ export function pm2StatusCommand(ctx: CliContext): Command {
       'after',
       `
 PM2_HOME selects the daemon (default ~/.pm2). When no daemon is running there, the cache summary
-is still shown and the exit code is 3.
+is still shown and the exit code is 3. Needs pm2 (an optional dependency): exit code 2 without it.
 
 Examples:
   $ cachectl pm2-status
   $ PM2_HOME=/srv/app/.pm2 cachectl pm2-status --json`,
     )
     .action(async (flags: Pm2StatusFlags) => {
+      assertPm2Installed('pm2-status');
       const config = ctx.config();
       const tz = resolveZone(flags.tz ?? config.maintenance.timezone);
       const home = pm2Home(ctx.env);

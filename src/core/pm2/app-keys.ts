@@ -1,104 +1,27 @@
 /**
- * The application keys PM2 7 accepts in an ecosystem file. PM2 validates an app against
- * `node_modules/pm2/lib/API/schema.json` and copies only the keys it knows (plus their aliases and
- * camelCase forms, see `lib/tools/Config.js`); anything else is dropped without a word. This list
- * was taken from that schema (pm2 7.0.4); `lintEcosystem` uses it to catch keys that would vanish.
+ * The application keys the installed pm2 accepts in an ecosystem file. PM2 validates an app
+ * against its `lib/API/schema.json` and copies only the keys it knows (each key, its aliases and
+ * its camelCase form, see pm2's `lib/tools/Config.js`); anything else is dropped without a word.
+ * We read that schema from the installed pm2 so the lint follows the version that runs the apps.
  */
+import { optionalPm2 } from './installed.js';
 
-/** Canonical keys of `schema.json`. */
-export const PM2_APP_KEYS: readonly string[] = [
-  'script',
-  'name',
-  'name_prefix',
-  'filter_env',
-  'namespace',
-  'install_url',
-  'cwd',
-  'args',
-  'exec_interpreter',
-  'node_args',
-  'out_file',
-  'error_file',
-  'log_file',
-  'disable_logs',
-  'log_type',
-  'log_date_format',
-  'time',
-  'env',
-  'max_memory_restart',
-  'pid_file',
-  'restart_delay',
-  'exp_backoff_restart_delay',
-  'source_map_support',
-  'disable_source_map_support',
-  'wait_ready',
-  'instances',
-  'kill_timeout',
-  'shutdown_with_message',
-  'listen_timeout',
-  'cron_restart',
-  'merge_logs',
-  'vizion',
-  'autostart',
-  'autorestart',
-  'stop_exit_codes',
-  'watch_delay',
-  'watch',
-  'ignore_watch',
-  'watch_options',
-  'min_uptime',
-  'max_restarts',
-  'execute_command',
-  'exec_mode',
-  'force',
-  'append_env_to_name',
-  'post_update',
-  'trace',
-  'disable_trace',
-  'v8',
-  'event_loop_inspector',
-  'deep_monitoring',
-  'increment_var',
-  'instance_var',
-  'pmx',
-  'automation',
-  'treekill',
-  'port',
-  'username',
-  'uid',
-  'gid',
-  'windowsHide',
-  'kill_retry_time',
-  'write',
-  'io',
-];
+interface SchemaEntry {
+  alias?: string | string[];
+}
 
-/** Explicit aliases from `schema.json`, and the ones `Common.verifyConfs` maps before validating. */
-export const PM2_APP_ALIASES: Readonly<Record<string, string>> = {
-  exec: 'script',
-  cmd: 'script',
-  command: 'script',
-  interpreter: 'exec_interpreter',
-  interpreterArgs: 'node_args',
-  interpreter_args: 'node_args',
-  out: 'out_file',
-  output: 'out_file',
-  out_log: 'out_file',
-  error: 'error_file',
-  err: 'error_file',
-  err_file: 'error_file',
-  err_log: 'error_file',
-  log: 'log_file',
-  pid: 'pid_file',
-  cron: 'cron_restart',
-  combine_logs: 'merge_logs',
-  user: 'uid',
-};
+/** Keys `pm2 start` maps itself before validating (lib/Common.js `verifyConfs`). */
+const MAPPED_BEFORE_VALIDATION: Readonly<Record<string, string>> = { cmd: 'script', command: 'script', user: 'uid' };
 
-/** `env_<name>` blocks, selected by `pm2 start --env <name>`. */
-const ENV_BLOCK = /^env_\S*$/;
+/** The option names of one pm2 version. */
+export interface Pm2AppKeys {
+  /** Canonical keys of the schema (without the pattern keys such as `env_*`). */
+  keys: readonly string[];
+  /** The canonical key `key` stands for, or `undefined` when PM2 would drop it. */
+  canonical(key: string): string | undefined;
+}
 
-/** PM2 also accepts each `snake_case` key in camelCase (`killTimeout`). */
+/** PM2 accepts each `snake_case` key in camelCase too (`killTimeout`). */
 function camel(key: string): string {
   return key
     .split('_')
@@ -106,17 +29,37 @@ function camel(key: string): string {
     .join('');
 }
 
-const CANONICAL = new Map<string, string>();
-for (const key of PM2_APP_KEYS) {
-  CANONICAL.set(key, key);
-  CANONICAL.set(camel(key), key);
+/** The option names in `schema` (the parsed schema.json). */
+export function appKeysFromSchema(schema: Readonly<Record<string, SchemaEntry>>): Pm2AppKeys {
+  const names = new Map<string, string>();
+  const patterns: RegExp[] = [];
+  const keys: string[] = [];
+  for (const [key, entry] of Object.entries(schema)) {
+    // Keys holding a backslash are regular expressions in PM2's schema (`^env_\S*$`).
+    if (key.includes('\\')) {
+      patterns.push(new RegExp(key));
+      continue;
+    }
+    keys.push(key);
+    const aliases = entry.alias === undefined ? [] : Array.isArray(entry.alias) ? entry.alias : [entry.alias];
+    for (const name of [key, camel(key), ...aliases]) if (!names.has(name)) names.set(name, key);
+  }
+  for (const [name, key] of Object.entries(MAPPED_BEFORE_VALIDATION)) if (!names.has(name)) names.set(name, key);
+  return {
+    keys,
+    canonical: (key) => names.get(key) ?? (patterns.some((p) => p.test(key)) ? key : undefined),
+  };
 }
-for (const [alias, key] of Object.entries(PM2_APP_ALIASES)) CANONICAL.set(alias, key);
 
-/** The canonical PM2 key `key` stands for, or `undefined` when PM2 would drop it. */
-export function canonicalAppKey(key: string): string | undefined {
-  if (ENV_BLOCK.test(key)) return key;
-  return CANONICAL.get(key);
+let cached: Pm2AppKeys | null | undefined;
+
+/** The installed pm2's option names, or `undefined` when pm2 is not installed. */
+export function installedAppKeys(): Pm2AppKeys | undefined {
+  if (cached === undefined) {
+    const schema = optionalPm2<Record<string, SchemaEntry>>('lib/API/schema.json');
+    cached = schema ? appKeysFromSchema(schema) : null;
+  }
+  return cached ?? undefined;
 }
 
 /** Deploy hooks PM2's deploy system runs; any other `pre-*`/`post-*` key is ignored. */

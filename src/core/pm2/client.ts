@@ -4,10 +4,10 @@
  * live process, RPC socket) and refuse to go further when nothing is there.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { Pm2NotRunningError } from './errors.js';
+import { requirePm2 } from './installed.js';
 
 /** One PM2 process as `pm2-status` shows it. */
 export interface Pm2Process {
@@ -87,7 +87,6 @@ interface Pm2Description {
   };
 }
 
-const requireFromHere = createRequire(import.meta.url);
 type ApiClass = new (options: { pm2_home: string }) => Pm2Api;
 let ApiConstructor: ApiClass | undefined;
 
@@ -96,7 +95,7 @@ function apiClass(): ApiClass {
   if (!ApiConstructor) {
     // Silences PM2's own console output; it is read when PM2's modules load.
     process.env.PM2_PROGRAMMATIC = 'true';
-    ApiConstructor = requireFromHere('pm2/lib/API.js') as ApiClass;
+    ApiConstructor = requirePm2<ApiClass>('lib/API.js', 'talking to the PM2 daemon');
   }
   return ApiConstructor;
 }

@@ -4,9 +4,9 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import path, { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { canonicalAppKey, PM2_DEPLOY_HOOKS } from './app-keys.js';
+import { installedAppKeys, PM2_DEPLOY_HOOKS, type Pm2AppKeys } from './app-keys.js';
 import { checkCron, cronDisabled } from './cron.js';
 import { cachectlCommandOf, isCachectlScript, LONG_RUNNING_COMMANDS } from './commands.js';
 import { checkInputFile, MIB } from '../../input-file.js';
@@ -94,21 +94,28 @@ export interface LintOptions {
   commands?: readonly string[];
   /** Zone for validating cron expressions (PM2 itself uses the daemon's local zone). */
   tz?: string;
+  /** PM2's option names; default: the installed pm2's schema. `null`: pm2 is not installed. */
+  appKeys?: Pm2AppKeys | null;
 }
+
+/** The finding that says option names were not checked. */
+export const NO_SCHEMA_MESSAGE = 'pm2 is not installed: option names not checked against its schema (npm install pm2)';
 
 /** Check every app (and the deploy section) for the mistakes PM2 will not report. */
 export function lintEcosystem(eco: Ecosystem, options: LintOptions = {}): LintFinding[] {
   const findings: LintFinding[] = [];
   const known = options.commands ? new Set(options.commands) : undefined;
   const seen = new Set<string>();
+  const appKeys = options.appKeys === undefined ? installedAppKeys() : (options.appKeys ?? undefined);
+  if (!appKeys) findings.push({ app: path.basename(eco.file), level: 'warn', message: NO_SCHEMA_MESSAGE });
   eco.apps.forEach((app, index) => {
     const name = appName(app, index);
     const add = (level: LintFinding['level'], message: string) => findings.push({ app: name, level, message });
     if (seen.has(name)) add('fail', `duplicate app name "${name}": PM2 starts both under one name`);
     seen.add(name);
     if (typeof app.script !== 'string' || !app.script) add('fail', 'no "script": PM2 cannot start this app');
-    for (const key of Object.keys(app)) {
-      if (canonicalAppKey(key) !== undefined) continue;
+    for (const key of appKeys ? Object.keys(app) : []) {
+      if (appKeys?.canonical(key) !== undefined) continue;
       const why =
         key === 'pre_restart' || key === 'post_restart'
           ? `PM2 ignores this key: there is no ${key} hook; run "cachectl hook pm2-restart" from a deploy hook or your restart script`
@@ -122,8 +129,10 @@ export function lintEcosystem(eco: Ecosystem, options: LintOptions = {}): LintFi
     const exits = command !== undefined && !LONG_RUNNING_COMMANDS.includes(command);
     if (!cronDisabled(app.cron_restart)) {
       const expression = String(app.cron_restart);
-      const check = checkCron(expression, { tz: options.tz ?? 'UTC' });
-      if (!check.valid) add('fail', `invalid cron_restart "${expression}": ${check.error}`);
+      const check = checkCron(app.cron_restart, { tz: options.tz ?? 'UTC' });
+      if (!check.valid) add('fail', `invalid cron_restart "${expression}": ${check.error} (pm2 start refuses the whole file)`);
+      else if (check.next.length === 0) add('warn', `cron_restart "${expression}" never fires (no such date)`);
+      else if (check.note) add('warn', `cron_restart "${expression}": ${check.note}`);
       if (app.autorestart !== false) {
         if (exits) add('fail', `cron_restart without autorestart: false: "${command || 'cachectl'}" exits after one run and PM2 restarts it in a loop`);
         else if (command === undefined) add('warn', 'cron_restart without autorestart: false: if this script exits, PM2 restarts it in a loop');

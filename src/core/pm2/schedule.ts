@@ -15,6 +15,8 @@ export interface ScheduledJob {
   autorestart: boolean;
   valid: boolean;
   error?: string;
+  /** Something to know about a valid expression (what `?` means under PM2). */
+  note?: string;
   /** Next runs as ISO-8601 instants. */
   next: string[];
 }
@@ -42,7 +44,7 @@ export function scheduleReport(eco: Ecosystem, options: ScheduleOptions): Schedu
   eco.apps.forEach((app, index) => {
     if (cronDisabled(app.cron_restart)) return;
     const cron = String(app.cron_restart);
-    const check = checkCron(cron, { tz: options.tz, count: options.runs, from: options.from });
+    const check = checkCron(app.cron_restart, { tz: options.tz, count: options.runs, from: options.from });
     const command = isCachectlScript(app.script) ? cachectlCommandOf(app.args) : undefined;
     jobs.push({
       app: appName(app, index),
@@ -52,6 +54,7 @@ export function scheduleReport(eco: Ecosystem, options: ScheduleOptions): Schedu
       autorestart: app.autorestart !== false,
       valid: check.valid,
       ...(check.valid ? {} : { error: check.error }),
+      ...(check.valid && check.note ? { note: check.note } : {}),
       next: check.valid ? check.next.map((d) => d.toISOString()) : [],
     });
   });

@@ -4,7 +4,7 @@
  * Overdue means: a scheduled time passed more than `graceMinutes` ago and no run that started
  * since then succeeded.
  */
-import { CronExpressionParser } from 'cron-parser';
+import { checkCron, previousCronRun } from '../pm2/cron.js';
 import type { MaintenanceRun, MaintenanceStatus as RunStatus, QueueList } from '../records/runs.js';
 
 /** Runs read back to find the last successful one (and the last queue list). */
@@ -58,9 +58,12 @@ export function judgeMaintenance(runs: MaintenanceRun[], options: MaintenanceOpt
   let dueSince: Date | null = null;
   let scheduleError: string | null = null;
   try {
-    nextRunAt = CronExpressionParser.parse(schedule, { tz: timezone, currentDate: now }).next().toDate().toISOString();
+    // The schedule PM2 runs (cron_restart), so it is read the way PM2 reads it.
+    const check = checkCron(schedule, { tz: timezone, from: now });
+    if (!check.valid) throw new Error(check.error);
+    nextRunAt = check.next[0]?.toISOString() ?? null;
     const graceAgo = new Date(now.getTime() - options.graceMinutes * 60_000);
-    dueSince = CronExpressionParser.parse(schedule, { tz: timezone, currentDate: graceAgo }).prev().toDate();
+    dueSince = previousCronRun(schedule, timezone, graceAgo) ?? null;
   } catch (error) {
     scheduleError = (error as Error).message;
   }
