@@ -6,7 +6,7 @@ import { loadConfig, type CachectlConfig } from '../config/load.js';
 import { connect, type RedisConnection } from '../redis/connect.js';
 import { connectionOptionsFrom } from '../redis/from-config.js';
 import type { ConnectionOptions, HostPort } from '../redis/options.js';
-import { Output, type CliStreams } from './output.js';
+import { columnsFromEnv, Output, type CliStreams } from './output.js';
 
 /** Options every command accepts (see `cachectl --help`). */
 export interface GlobalOptions {
@@ -22,6 +22,8 @@ export interface GlobalOptions {
   /** `--tenant <id>`: restrict the command to keys under `tenant:<id>:`. */
   tenant?: string;
   json?: boolean;
+  /** `-o wide` (every column, never fitted to the terminal) or `-o json` (same as --json). */
+  output?: 'wide' | 'json';
   color?: boolean;
   quiet?: boolean;
 }
@@ -77,9 +79,11 @@ export class CliContext {
       const noColor = this.globals.color === false || (env.NO_COLOR !== undefined && env.NO_COLOR !== '');
       const forced = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0';
       this.outputInstance = new Output(streams, {
-        json: this.globals.json === true,
+        json: this.globals.json === true || this.globals.output === 'json',
         quiet: this.globals.quiet === true,
         color: !noColor && (forced || streams.stdout.isTTY === true),
+        fit: this.globals.output !== 'wide',
+        columns: columnsFromEnv(env),
       });
     }
     return this.outputInstance;
