@@ -84,7 +84,10 @@ describe('at 80 columns', () => {
   });
 
   it('the progress line of clear-all fits, redraws in place, and shows rate and ETA', async () => {
-    await setKeys(fx.client, Array.from({ length: 3000 }, (_, i) => `${fx.prefix}chats:device-with-a-long-name:${i}`));
+    await setKeys(
+      fx.client,
+      Array.from({ length: 3000 }, (_, i) => `${fx.prefix}chats:device-with-a-long-name:${i}`),
+    );
     const run = await onTerminal(['clear-all', '--yes', '--rate', '1500'], fx.dir);
     expect(run.code, run.output).toBe(0);
     const { width, line } = widest(run.output);
@@ -104,7 +107,9 @@ describe('at 80 columns', () => {
     const piped = await spawnCli(['queues', '--redis-url', server.url], { cwd: dir });
     expect(piped.code).toBe(0);
     expect(shape(wide.output)).toBe(shape(piped.stdout));
-    expect(piped.stdout).toMatch(/│ queue +│ wait │ active │ delayed │ prio │ children │ paused │ completed │ failed │ state +│ workers │ oldest wait │ events │/);
+    expect(piped.stdout).toMatch(
+      /│ queue +│ wait │ active │ delayed │ prio │ children │ paused │ completed │ failed │ state +│ workers │ oldest wait │ events │/,
+    );
   });
 
   it('-o json is --json', async () => {

@@ -7,7 +7,15 @@ import { BIN, cleanEnv, ROOT } from './cli.js';
 
 const DRIVER = `
 import fcntl, json, os, pty, select, struct, sys, termios, time
-args, cwd, cols, rows, wait_for, times, timeout = json.loads(sys.argv[1])
+args, cwd, cols, rows, wait_for, timeout = json.loads(sys.argv[1])
+def seen(out):
+    pos = 0
+    for text in wait_for:
+        i = out.find(text.encode(), pos)
+        if i < 0:
+            return False
+        pos = i + len(text.encode())
+    return True
 pid, fd = pty.fork()
 if pid == 0:
     fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack('HHHH', rows, cols, 0, 0))
@@ -26,7 +34,7 @@ while time.time() < deadline:
         if not chunk:
             break
         out += chunk
-    if wait_for and not interrupted and out.count(wait_for.encode()) >= times:
+    if wait_for and not interrupted and seen(out):
         os.write(fd, b'\\x03')
         interrupted = True
 else:
@@ -48,8 +56,8 @@ export interface TerminalOptions {
   rows?: number;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
-  /** Type Ctrl-C once `text` has appeared `times` times (default once). */
-  interruptAfter?: { text: string; times?: number };
+  /** Type Ctrl-C once these texts have appeared, in this order (repeat one to wait for it again). */
+  interruptAfter?: string[];
   timeoutMs?: number;
 }
 
@@ -60,8 +68,7 @@ export function runOnTerminal(args: string[], options: TerminalOptions = {}): Pr
     options.cwd ?? ROOT,
     options.columns ?? 80,
     options.rows ?? 50,
-    options.interruptAfter?.text ?? '',
-    options.interruptAfter?.times ?? 1,
+    options.interruptAfter ?? [],
     (options.timeoutMs ?? 25_000) / 1000,
   ]);
   // No COLUMNS from outside: the width must come from the terminal itself.
