@@ -6,7 +6,7 @@
  */
 import type { ProgressEvent } from '../core/keyspace/run.js';
 import type { Output } from './output.js';
-import { cellWidth, truncateMiddle } from './width.js';
+import { cellWidth, truncateEnd, truncateMiddle } from './width.js';
 
 const INTERVAL_MS = 100;
 
@@ -41,7 +41,7 @@ export function progressLine(event: ProgressEvent, label: string, dryRun: boolea
   if (room >= 12) return `${label} ${truncateMiddle(event.target, room)}${rest}`;
   const compact = tail([percent === undefined ? '' : `${percent}%`, done, rate, eta]);
   if (cellWidth(`${label}: ${compact}`) <= width) return `${label}: ${compact}`;
-  return tail([percent === undefined ? '' : `${percent}%`, done, eta]);
+  return truncateEnd(tail([percent === undefined ? '' : `${percent}%`, done, eta]), width);
 }
 
 /** Seconds as the time left: "45s", "12m 05s", "3h 20m". */

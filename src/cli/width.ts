@@ -49,7 +49,6 @@ function graphemeWidth(g: string): number {
 /** Cells `text` takes on a terminal (colour codes take none; one line assumed). */
 export function cellWidth(text: string): number {
   let width = 0;
-  // eslint-disable-next-line no-control-regex
   const plain = /[^\x20-\x7e]/.test(text) ? stripColour(text) : text;
   if (!/[^\x20-\x7e]/.test(plain)) return plain.length;
   for (const { segment } of segmenter.segment(plain)) width += graphemeWidth(segment);
@@ -129,7 +128,7 @@ export function truncateMiddle(text: string, max: number): string {
  * `indent` spaces. Words longer than a line are cut. Newlines in `text` are kept.
  */
 export function wrapCells(text: string, width: number, indent = 0): string[] {
-  const pad = ' '.repeat(Math.min(indent, Math.max(0, width - 20)));
+  const pad = ' '.repeat(Math.min(indent, Math.floor(width / 2)));
   const lines: string[] = [];
   for (const paragraph of text.split('\n')) {
     let line = '';
@@ -154,6 +153,12 @@ export function wrapCells(text: string, width: number, indent = 0): string[] {
       let rest = word;
       while (used + cellWidth(rest) > width) {
         const { head, taken } = cut(rest, width - used);
+        if (taken === 0 && used > 0 && line.trim() === '') {
+          // Not even one character fits after the indent: this line goes without it.
+          line = '';
+          used = 0;
+          continue;
+        }
         if (taken === 0) break;
         line += head;
         next();
