@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BullHarness } from '../helpers/bullmq.js';
+import { BullHarness, waitFor } from '../helpers/bullmq.js';
 import { spawnCli } from '../helpers/cli.js';
 import { clearingFixture, setKeys, type ClearingFixture } from '../helpers/clearing-fixture.js';
 import { startServer, type ServerHandle } from '../helpers/servers.js';
@@ -72,6 +72,20 @@ describe('at 80 columns', () => {
     // Box lines stay aligned with wide characters in a cell: every table line is equally wide.
     const table = screenLines(run.output).filter((l) => /^[┌│├└]/.test(l));
     expect(new Set(table.map((l) => widest(l).width)).size).toBe(1);
+  });
+
+  it('queues inspect: a long failure reason is shortened, the line fits', async () => {
+    const queue = bull.queue('failing');
+    const reason = `upstream gateway rejected the message ${'with a very long explanation '.repeat(4)}(code 4711)`;
+    const worker = bull.worker('failing', () => Promise.reject(new Error(reason)));
+    await queue.add('send-a-message-with-a-long-job-name', {});
+    await waitFor(async () => (await queue.getFailedCount()) === 1, 10_000, 'job failed');
+    await worker.close();
+    const run = await onTerminal(['queues', 'inspect', 'failing']);
+    expect(run.code, run.output).toBe(0);
+    const { width, line } = widest(run.output);
+    expect(width, line).toBeLessThanOrEqual(80);
+    expect(run.output).toMatch(/upstream gateway[^│]*…[^│]*\(code 4711\)/);
   });
 
   it('doctor: every check line and hint wraps within the width', async () => {

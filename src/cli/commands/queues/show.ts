@@ -89,7 +89,7 @@ export function inspectCommand(ctx: CliContext): Command {
 
 export function printInspection(q: QueueInspection, out: Output): void {
   const c = out.color;
-  out.line(
+  out.paragraph(
     `${c.bold(safe(q.key))}  ${q.isPaused ? c.yellow('paused') : 'running'} · workers ${q.workers ?? 'unknown'} · oldest waiting ${formatAge(q.oldestWaitingAgeMs)} · events ${q.eventsLength}`,
   );
   const counts = q.counts;
@@ -109,7 +109,7 @@ export function printInspection(q: QueueInspection, out: Output): void {
   out.table(
     ['count', 'reason'],
     f.topReasons.map((r) => [r.count, safe(r.reason)]),
-    { align: ['right', 'left'] },
+    { align: ['right', 'left'], fit: { shrink: [1] } },
   );
   if (f.recent.length > 0) {
     out.line('Most recent failed jobs:');
@@ -122,7 +122,7 @@ export function printInspection(q: QueueInspection, out: Output): void {
         j.finishedOn ? new Date(j.finishedOn).toISOString() : '-',
         safe(j.failedReason.split('\n', 1)[0]!.slice(0, 100)),
       ]),
-      { align: ['left', 'left', 'right', 'left', 'left'] },
+      { align: ['left', 'left', 'right', 'left', 'left'], fit: { shrink: [4, 1, 0], drop: [2, 3] } },
     );
   }
 }
