@@ -12,11 +12,11 @@ import type { FamilyStats, StatsProgress, StatsResult } from '../../core/stats/t
 import type { CliContext } from '../context.js';
 import { safe, type Output } from '../output.js';
 import { integerParser } from '../parsers.js';
-import { addOutputOption, addWatchOption } from '../view-options.js';
+import { addOutputOption, addWatchOption, type WatchFlags } from '../view-options.js';
 import { watchable } from '../watch.js';
 import { printTopKeys } from './stats-top.js';
 
-interface StatsFlags {
+interface StatsFlags extends WatchFlags {
   sample: number;
   exact?: boolean;
   depth: number;
@@ -26,7 +26,6 @@ interface StatsFlags {
   queues: boolean;
   scanQueues?: boolean;
   tenants?: boolean;
-  watch?: number | true;
 }
 
 export function statsCommand(ctx: CliContext): Command {
@@ -75,9 +74,7 @@ Examples:
         throw new UsageError('--scan-queues and --no-queues cannot be combined', { hint: 'drop --no-queues to list queues, or --scan-queues to skip them' });
       }
       if (flags.prometheus && flags.watch !== undefined) {
-        throw new UsageError('--watch and --prometheus cannot be combined', {
-          hint: 'node_exporter reads the file when it scrapes: write it from cron or a PM2 cron app',
-        });
+        throw new UsageError('--watch and --prometheus cannot be combined', { hint: 'write the textfile from cron: node_exporter reads it when it scrapes' });
       }
       const config = ctx.config();
       await watchable(ctx, flags, async (out) => {
@@ -109,7 +106,7 @@ function progressText(p: StatsProgress): string {
 }
 
 const n = (value: number) => value.toLocaleString('en-US');
-/** On a narrow terminal: the idle key shortened, then idle, TTL spread, memory and share left out. */
+// A narrow terminal: the idle key shortened; oldest idle, TTL spread, memory, share left out.
 const FAMILY_FIT = { shrink: [0, 6], drop: [6, 4, 5, 2], short: { 4: 'TTL min/med/max', 5: 'memory' } };
 const pct = (value: number) => `${(value * 100).toFixed(1)}%`;
 
