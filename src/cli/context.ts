@@ -9,7 +9,7 @@ import { connectionOptionsFrom } from '../redis/from-config.js';
 import type { ConnectionOptions, HostPort } from '../redis/options.js';
 import { TENANT_COMMANDS } from './command-names.js';
 import { JsonLogOutput, type LogFormat } from './log-format.js';
-import { Output, type CliStreams } from './output.js';
+import { columnsFromEnv, Output, type CliStreams } from './output.js';
 
 /** Options every command accepts (see `cachectl --help`). */
 export interface GlobalOptions {
@@ -29,6 +29,8 @@ export interface GlobalOptions {
   /** `--tenant <id>`: restrict the command to keys under `tenant:<id>:`. */
   tenant?: string;
   json?: boolean;
+  /** `-o wide` (every column, never fitted to the terminal) or `-o json` (same as --json). */
+  output?: 'wide' | 'json';
   color?: boolean;
   quiet?: boolean;
 }
@@ -90,9 +92,11 @@ export class CliContext {
       const noColor = this.globals.color === false || (env.NO_COLOR !== undefined && env.NO_COLOR !== '');
       const forced = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0';
       const options = {
-        json: this.globals.json === true,
+        json: this.globals.json === true || this.globals.output === 'json',
         quiet: this.globals.quiet === true,
         color: !noColor && (forced || streams.stdout.isTTY === true),
+        fit: this.globals.output !== 'wide',
+        columns: columnsFromEnv(env),
       };
       const logFormat = (this.command?.options.logFormat as LogFormat | undefined) ?? this.logFormat;
       this.outputInstance = logFormat === 'json' ? new JsonLogOutput(streams, options, this.command?.path) : new Output(streams, options);

@@ -7,6 +7,8 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import { guardControls, jsonSafe, printable } from '../printable.js';
 import { redact } from '../redact.js';
+import { fitTable, type TableFit } from './table-fit.js';
+import { truncateEnd, wrapCells } from './width.js';
 
 /** The one helper for text that comes from data (Redis, files, jobs): control characters escaped. */
 export const safe = printable;
@@ -21,6 +23,18 @@ export interface OutputOptions {
   json: boolean;
   quiet: boolean;
   color: boolean;
+  /** Fit tables and long lines to the terminal when stdout is one (false: `-o wide`). */
+  fit?: boolean;
+  /** Terminal width from the COLUMNS environment variable, when set (wins over the stream's). */
+  columns?: number;
+  /** JSON results on one line each (NDJSON), as `--watch --json` prints them. */
+  jsonLines?: boolean;
+}
+
+/** Table layout: alignment per column, and how the table gives way on a narrow terminal. */
+export interface TableOptions {
+  align?: Array<'left' | 'right'>;
+  fit?: TableFit;
 }
 
 export class Output {
@@ -31,16 +45,30 @@ export class Output {
 
   constructor(
     readonly streams: CliStreams,
-    options: OutputOptions,
+    readonly options: OutputOptions,
   ) {
     this.json = options.json;
     this.quiet = options.quiet;
     this.color = new Chalk({ level: options.color ? 1 : 0 });
   }
 
+  /** The same output settings writing to other streams (`--watch` renders each frame aside). */
+  derive(streams: CliStreams, options: Partial<OutputOptions> = {}): Output {
+    return new Output(streams, { ...this.options, ...options });
+  }
+
+  /**
+   * Cells the human output must fit in: the terminal's width when stdout is a terminal (COLUMNS
+   * when set), undefined when output is not fitted (pipes, files, `-o wide`, --json).
+   */
+  width(): number | undefined {
+    if (this.options.fit === false || this.json || !this.streams.stdout.isTTY) return undefined;
+    return terminalWidth(this.options.columns, this.streams.stdout.columns);
+  }
+
   /** Print a command's result: `render` for people, the data itself with --json. */
   result<T>(data: T, render: (data: T, out: Output) => void): void {
-    if (this.json) this.write(`${jsonSafe(JSON.stringify(data, jsonReplacer, 2))}\n`);
+    if (this.json) this.write(`${jsonSafe(JSON.stringify(data, jsonReplacer, this.options.jsonLines ? undefined : 2))}\n`);
     else render(data, this);
   }
 
@@ -49,15 +77,48 @@ export class Output {
     this.write(`${text}\n`);
   }
 
-  /** A table on stdout. */
-  table(head: string[], rows: Array<Array<string | number>>, options: { align?: Array<'left' | 'right'> } = {}): void {
+  /**
+   * Human text on stdout wrapped to the terminal's width, continuation lines indented by `indent`
+   * spaces; unchanged when output is not fitted.
+   */
+  paragraph(text: string, indent = 0): void {
+    const width = this.width();
+    this.line(width === undefined ? text : wrapCells(text, width, indent).join('\n'));
+  }
+
+  /**
+   * A table on stdout. On a terminal it fits the width: names shortened in the middle, then the
+   * least important columns left out (`options.fit`), with a line saying which.
+   */
+  table(head: string[], rows: Array<Array<string | number>>, options: TableOptions = {}): void {
+    const align = options.align ?? head.map(() => 'left' as const);
+    const width = this.width();
+    const fitted =
+      width === undefined
+        ? { head, rows: rows.map((r) => r.map(String)), align, hidden: [] }
+        : fitTable(
+            head,
+            rows.map((r) => r.map(String)),
+            align,
+            width,
+            options.fit ?? {},
+          );
     const table = new Table({
-      head: head.map((h) => this.color.bold(h)),
+      head: fitted.head.map((h) => this.color.bold(h)),
       style: { head: [], border: [] },
-      colAligns: options.align ?? head.map(() => 'left' as const),
+      colAligns: fitted.align,
     });
-    for (const row of rows) table.push(row.map(String));
-    this.line(table.toString());
+    for (const row of fitted.rows) table.push(row);
+    const text = table.toString();
+    this.line(
+      width === undefined
+        ? text
+        : text
+            .split('\n')
+            .map((l) => truncateEnd(l, width))
+            .join('\n'),
+    );
+    if (fitted.hidden.length > 0) this.paragraph(this.color.dim(`(not shown: ${fitted.hidden.join(', ')}; -o wide shows every column)`));
   }
 
   /** Informational message on stderr (hidden by --quiet). */
@@ -90,7 +151,15 @@ export class Output {
   progress(text: string): void {
     if (!this.streams.stderr.isTTY || this.quiet) return;
     this.progressShown = true;
-    this.streams.stderr.write(`\r\x1b[2K${this.guard(redact(text))}`);
+    const width = this.progressWidth();
+    const line = width === undefined ? redact(text) : truncateEnd(redact(text), width);
+    this.streams.stderr.write(`\r\x1b[2K${this.guard(line)}`);
+  }
+
+  /** Cells the progress line may take on stderr (one less than the width: it must never wrap). */
+  progressWidth(): number | undefined {
+    const width = terminalWidth(this.options.columns, this.streams.stderr.columns);
+    return width === undefined ? undefined : width - 1;
   }
 
   /** Remove the progress line, if one is shown. */
@@ -113,6 +182,18 @@ export class Output {
   private guard(text: string): string {
     return guardControls(text, this.color.level > 0);
   }
+}
+
+/** COLUMNS when set, else what the terminal says; undefined when neither knows. */
+function terminalWidth(fromEnv: number | undefined, fromStream: number | undefined): number | undefined {
+  const width = fromEnv ?? fromStream;
+  return width !== undefined && width > 0 ? Math.max(width, 20) : undefined;
+}
+
+/** The COLUMNS environment variable as a width, when it is a positive integer. */
+export function columnsFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const value = Number(env.COLUMNS);
+  return Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
 /** JSON for results: bigint as number-string, Buffers as escaped text. */

@@ -16,6 +16,7 @@ import { logFormatOption } from '../log-format.js';
 import { registeredCommands } from '../command-names.js';
 import type { Output } from '../output.js';
 import { integerParser } from '../parsers.js';
+import { addOutputOption } from '../view-options.js';
 
 interface DoctorFlags {
   strict?: boolean;
@@ -27,7 +28,7 @@ interface DoctorFlags {
 }
 
 export function doctorCommand(ctx: CliContext): Command {
-  return new Command('doctor')
+  return addOutputOption(new Command('doctor'))
     .description('health checks: latency, version, eviction policy vs queues, keys without TTL, fragmentation, maintenance, queues, ecosystem file')
     .option('--strict', 'exit 1 on warnings too')
     .option('--exact', 'check the TTL of every key (one server-side pass) instead of a sample')
@@ -87,12 +88,26 @@ export function printDoctor(result: DoctorResult, out: Output): void {
   const c = out.color;
   const paint: Record<CheckStatus, (s: string) => string> = { pass: c.green, warn: c.yellow, fail: c.red, skip: c.dim };
   const { pass, warn, fail, skip } = result.counts;
-  out.line(
+  out.paragraph(
     `cachectl doctor: ${result.target}: ${paint[result.status](result.status.toUpperCase())} (${fail} fail, ${warn} warn, ${pass} pass, ${skip} skipped)`,
+    2,
   );
   const width = Math.max(...result.checks.map((ch) => ch.title.length));
+  // On a narrow terminal the message and hint wrap under their column, or under the title when
+  // that column would leave too little room.
+  const room = out.width();
+  const lead = 8 + width + 2;
+  const beside = room === undefined || lead <= room - MIN_MESSAGE_CELLS;
   for (const check of result.checks) {
-    out.line(`  ${paint[check.status](LABEL[check.status])}  ${check.title.padEnd(width)}  ${check.message}`);
-    if (check.hint) out.line(`        ${' '.repeat(width)}  ${c.dim(`hint: ${check.hint}`)}`);
+    const label = `  ${paint[check.status](LABEL[check.status])}  `;
+    if (beside) out.paragraph(`${label}${check.title.padEnd(width)}  ${check.message}`, lead);
+    else {
+      out.paragraph(`${label}${check.title}`, 8);
+      out.paragraph(`        ${check.message}`, 8);
+    }
+    if (check.hint) out.paragraph(`${' '.repeat(beside ? lead : 8)}${c.dim(`hint: ${check.hint}`)}`, beside ? lead : 8);
   }
 }
+
+/** Below this many cells beside the titles, messages go under them. */
+const MIN_MESSAGE_CELLS = 30;

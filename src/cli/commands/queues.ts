@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { addOutputOption, addWatchOption, type WatchFlags } from '../view-options.js';
 import { obliterateCommand, pauseCommand, retryCommand } from './queues/actions.js';
 import { cleanCommand } from './queues/clean.js';
 import { addPrefixOption, type CommonFlags } from './queues/shared.js';
@@ -24,7 +25,8 @@ Examples:
   $ cachectl queues inspect messages
   $ cachectl queues clean --all --state completed --grace 24h --yes`,
     ),
-  ).action((flags: CommonFlags) => listAction(ctx, flags));
+  ).action((flags: CommonFlags & WatchFlags) => listAction(ctx, flags));
+  addWatchOption(addOutputOption(queues));
 
   const subcommands = [
     inspectCommand(ctx),

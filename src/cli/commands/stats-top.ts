@@ -14,7 +14,7 @@ export function printTopKeys(top: TopKeys, out: Output): void {
   out.table(
     ['size (MEMORY USAGE)', 'measured', 'p50', 'p99', 'max'],
     groups.map((g) => [g.name, ...spreadCells(g.spread)]),
-    { align: ['left', 'right', 'right', 'right', 'right'] },
+    { align: ['left', 'right', 'right', 'right', 'right'], fit: { shrink: [0], drop: [1] } },
   );
   const rows: string[][] = [];
   for (const f of top.families) for (const k of f.keys) rows.push([f.family, k.key, humanBytes(k.bytes), n(k.bytes)]);
@@ -24,7 +24,7 @@ export function printTopKeys(top: TopKeys, out: Output): void {
     return;
   }
   out.line(`biggest keys, up to ${top.limit} per family (${from}):`);
-  out.table(['family', 'key', 'size', 'bytes'], rows, { align: ['left', 'left', 'right', 'right'] });
+  out.table(['family', 'key', 'size', 'bytes'], rows, { align: ['left', 'left', 'right', 'right'], fit: { shrink: [1, 0], drop: [3] } });
 }
 
 function spreadCells(spread: SizeSpread | null): string[] {

@@ -12,9 +12,11 @@ import type { FamilyStats, StatsProgress, StatsResult } from '../../core/stats/t
 import type { CliContext } from '../context.js';
 import { safe, type Output } from '../output.js';
 import { integerParser } from '../parsers.js';
+import { addOutputOption, addWatchOption, type WatchFlags } from '../view-options.js';
+import { watchable } from '../watch.js';
 import { printTopKeys } from './stats-top.js';
 
-interface StatsFlags {
+interface StatsFlags extends WatchFlags {
   sample: number;
   exact?: boolean;
   depth: number;
@@ -27,7 +29,7 @@ interface StatsFlags {
 }
 
 export function statsCommand(ctx: CliContext): Command {
-  return new Command('stats')
+  return addWatchOption(addOutputOption(new Command('stats')))
     .description('what is in the cache: server, memory, keys per family (share, TTL, memory, idle), unknown namespaces, queues, maintenance')
     .option('--sample <n>', 'keys drawn at random to estimate counts, memory and idle time', integerParser(100, 10_000_000), DEFAULT_SAMPLE)
     .option('--exact', 'count every key and check its TTL (one server-side pass over the keyspace)')
@@ -71,25 +73,29 @@ Examples:
       if (flags.scanQueues && !flags.queues) {
         throw new UsageError('--scan-queues and --no-queues cannot be combined', { hint: 'drop --no-queues to list queues, or --scan-queues to skip them' });
       }
+      if (flags.prometheus && flags.watch !== undefined) {
+        throw new UsageError('--watch and --prometheus cannot be combined', { hint: 'write the textfile from cron: node_exporter reads it when it scrapes' });
+      }
       const config = ctx.config();
-      const connection = await ctx.connection();
-      const out = ctx.output;
-      const result = await collectStats(connection, config, {
-        sample: flags.sample,
-        exact: flags.exact === true,
-        namespaceDepth: flags.depth,
-        topNamespaces: flags.namespaces,
-        ...(flags.top !== undefined ? { top: flags.top } : {}),
-        skipQueues: !flags.queues,
-        scanQueues: flags.scanQueues === true,
-        ...(flags.tenants ? { tenants: true } : {}),
-        signal: ctx.signal,
-        onProgress: (p) => out.progress(progressText(p)),
+      await watchable(ctx, flags, async (out) => {
+        const connection = await ctx.connection();
+        const result = await collectStats(connection, config, {
+          sample: flags.sample,
+          exact: flags.exact === true,
+          namespaceDepth: flags.depth,
+          topNamespaces: flags.namespaces,
+          ...(flags.top !== undefined ? { top: flags.top } : {}),
+          skipQueues: !flags.queues,
+          scanQueues: flags.scanQueues === true,
+          ...(flags.tenants ? { tenants: true } : {}),
+          signal: ctx.signal,
+          onProgress: (p) => out.progress(progressText(p)),
+        });
+        out.clearProgress();
+        for (const warning of result.warnings) out.warn(warning);
+        if (flags.prometheus) out.streams.stdout.write(renderPrometheus(result));
+        else out.result(result, printStats);
       });
-      out.clearProgress();
-      for (const warning of result.warnings) out.warn(warning);
-      if (flags.prometheus) out.streams.stdout.write(renderPrometheus(result));
-      else out.result(result, printStats);
     });
 }
 
@@ -100,6 +106,8 @@ function progressText(p: StatsProgress): string {
 }
 
 const n = (value: number) => value.toLocaleString('en-US');
+// A narrow terminal: the idle key shortened; oldest idle, TTL spread, memory, share left out.
+const FAMILY_FIT = { shrink: [0, 6], drop: [6, 4, 5, 2], short: { 4: 'TTL min/med/max', 5: 'memory' } };
 const pct = (value: number) => `${(value * 100).toFixed(1)}%`;
 
 /** Render a stats result as tables. */
@@ -113,7 +121,10 @@ export function printStats(s: StatsResult, out: Output): void {
         ? 'every key inspected'
         : `exact counts, ${n(s.sampling.inspected)} keys sampled for memory/idle`
       : `estimated from ${n(s.sampling.inspected)} sampled keys`;
-  out.line(`${c.bold(`${name} ${s.server.version}`)}, ${layout}, ${n(s.keyspace.keys)} keys (${how}), ${s.timestamp}, ${(s.durationMs / 1000).toFixed(2)} s`);
+  out.paragraph(
+    `${c.bold(`${name} ${s.server.version}`)}, ${layout}, ${n(s.keyspace.keys)} keys (${how}), ${s.timestamp}, ${(s.durationMs / 1000).toFixed(2)} s`,
+    2,
+  );
   out.line();
   out.table(
     ['master', 'uptime', 'clients', 'used', 'peak', 'rss', 'frag', 'maxmemory', 'policy'],
@@ -128,7 +139,7 @@ export function printStats(s: StatsResult, out: Output): void {
       m.memory.maxmemoryBytes === null ? 'unknown' : m.memory.maxmemoryBytes === 0 ? 'none' : humanBytes(m.memory.maxmemoryBytes),
       m.memory.policy,
     ]),
-    { align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'] },
+    { align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'], fit: { shrink: [0], drop: [4, 5, 2, 1, 6] } },
   );
   out.table(
     ['master', 'db', 'keys', 'with TTL', 'expired', 'evicted', 'hit ratio'],
@@ -138,7 +149,7 @@ export function printStats(s: StatsResult, out: Output): void {
         return [m.address, d.db, n(d.keys), n(d.keysWithExpiry), n(m.expiredKeys), n(m.evictedKeys), lookups === 0 ? '-' : pct(m.keyspaceHits / lookups)];
       }),
     ),
-    { align: ['left', 'right', 'right', 'right', 'right', 'right', 'right'] },
+    { align: ['left', 'right', 'right', 'right', 'right', 'right', 'right'], fit: { shrink: [0], drop: [5, 4, 6] } },
   );
   const est = s.sampling.method === 'exact' ? '' : '~';
   out.table(
@@ -152,15 +163,17 @@ export function printStats(s: StatsResult, out: Output): void {
       f.memory ? `${humanBytes(f.memory.bytes)} (${n(f.memory.sampleSize)})` : '-',
       idleCell(f),
     ]),
-    { align: ['left', 'right', 'right', 'right', 'right', 'right', 'left'] },
+    { align: ['left', 'right', 'right', 'right', 'right', 'right', 'left'], fit: FAMILY_FIT },
   );
   if (s.top) printTopKeys(s.top, out);
   if (s.tenants) printTenants(s, out);
-  out.line(`queue keys: ${est}${n(s.queueKeys.keys)} (${pct(s.queueKeys.share)})    keys of no family: ${est}${n(s.unknown.keys)} (${pct(s.unknown.share)})`);
+  out.paragraph(
+    `queue keys: ${est}${n(s.queueKeys.keys)} (${pct(s.queueKeys.share)})    keys of no family: ${est}${n(s.unknown.keys)} (${pct(s.unknown.share)})`,
+  );
   if (s.unknown.namespaces.length > 0) {
     const rows = s.unknown.namespaces.map((ns) => [safe(ns.namespace), `${est}${n(ns.keys)}`, pct(ns.share)]);
     if (s.unknown.otherKeys > 0) rows.push([`(${n(s.unknown.otherNamespaces)} more namespaces)`, `${est}${n(s.unknown.otherKeys)}`, '']);
-    out.table(['namespace (no family)', 'keys', 'share'], rows, { align: ['left', 'right', 'right'] });
+    out.table(['namespace (no family)', 'keys', 'share'], rows, { align: ['left', 'right', 'right'], fit: { shrink: [0], drop: [2] } });
   }
   if (s.queues.length > 0) {
     out.table(
@@ -176,11 +189,11 @@ export function printStats(s: StatsResult, out: Output): void {
         q.counts.completed,
         q.counts.failed > 0 ? c.red(String(q.counts.failed)) : 0,
       ]),
-      { align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'] },
+      { align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'], fit: { shrink: [0], drop: [5, 6, 4, 7, 3] } },
     );
   } else out.line('queues: none found');
   const sourceLine = queueSourceLine(s);
-  if (sourceLine) out.line(c.dim(sourceLine));
+  if (sourceLine) out.paragraph(c.dim(sourceLine), 2);
   printMaintenance(s, out);
 }
 
@@ -220,7 +233,7 @@ function printMaintenance(s: StatsResult, out: Output): void {
     ? `last run ${m.lastRun.startedAt} ${m.lastRun.status === 'ok' ? c.green('ok') : c.yellow(m.lastRun.status)}, removed ${n(m.lastRun.removed)}${m.lastRun.errors.length > 0 ? `, ${m.lastRun.errors.length} error(s)` : ''}`
     : 'never ran';
   const next = m.scheduleError ? c.red(`schedule "${m.schedule}" invalid: ${m.scheduleError}`) : `next due ${m.nextRunAt} (${m.schedule} ${m.timezone})`;
-  out.line(`maintenance: ${last}; ${next}${m.overdue ? c.red(' — OVERDUE') : ''}`);
+  out.paragraph(`maintenance: ${last}; ${next}${m.overdue ? c.red(' — OVERDUE') : ''}`, 2);
 }
 
 /** Keys per tenant namespace, whether the config lists it, and its own policy. */
@@ -233,5 +246,5 @@ function printTenants(s: StatsResult, out: Output): void {
     t.policy ? describeTenantPolicy(t.policy) : "the families' own",
   ]);
   if (s.tenants!.otherKeys > 0) rows.push(['(more tenants)', `${est}${n(s.tenants!.otherKeys)}`, '', '']);
-  out.table(['tenant', 'keys', 'listed', 'policy'], rows, { align: ['left', 'right', 'left', 'left'] });
+  out.table(['tenant', 'keys', 'listed', 'policy'], rows, { align: ['left', 'right', 'left', 'left'], fit: { shrink: [3, 0], drop: [2] } });
 }

@@ -10,6 +10,8 @@ import { describeMalformed } from '../../../core/queues/shape.js';
 import type { CliContext } from '../../context.js';
 import { safe, type Output } from '../../output.js';
 import { integerParser } from '../../parsers.js';
+import type { WatchFlags } from '../../view-options.js';
+import { watchable } from '../../watch.js';
 import { formatAge, prefixesOf, type CommonFlags } from './shared.js';
 
 export interface QueueListResult {
@@ -18,18 +20,24 @@ export interface QueueListResult {
 }
 
 /** The default action of `queues`: one row per queue. */
-export async function listAction(ctx: CliContext, flags: CommonFlags): Promise<void> {
-  const connection = await ctx.connection();
+export async function listAction(ctx: CliContext, flags: CommonFlags & WatchFlags): Promise<void> {
   const prefixes = prefixesOf(ctx, flags);
-  const queues = await listQueues(connection, {
-    prefixes,
-    signal: ctx.signal,
-    count: ctx.config().scan.count,
-    onMalformed: (malformed) => malformed.forEach((m) => ctx.output.warn(describeMalformed(m))),
+  await watchable(ctx, flags, async (out) => {
+    const connection = await ctx.connection();
+    const queues = await listQueues(connection, {
+      prefixes,
+      signal: ctx.signal,
+      count: ctx.config().scan.count,
+      onMalformed: (malformed) => malformed.forEach((m) => out.warn(describeMalformed(m))),
+    });
+    out.result<QueueListResult>({ prefixes, queues }, printList);
   });
-  ctx.output.result<QueueListResult>({ prefixes, queues }, printList);
-  if (ctx.signal.aborted) ctx.fail(5);
+  // Interrupted while listing: the list is incomplete (a watch simply stops).
+  if (ctx.signal.aborted && flags.watch === undefined) ctx.fail(5);
 }
+
+/** On a narrow terminal: names shortened, then events, children, paused, prio, completed… left out. */
+const LIST_FIT = { shrink: [0], drop: [12, 5, 6, 4, 7, 11, 3, 10, 9] };
 
 export function printList(result: QueueListResult, out: Output): void {
   if (result.queues.length === 0) {
@@ -55,7 +63,7 @@ export function printList(result: QueueListResult, out: Output): void {
       formatAge(q.oldestWaitingAgeMs),
       q.eventsLength,
     ]),
-    { align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'right', 'right'] },
+    { align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'right', 'right'], fit: LIST_FIT },
   );
   if (result.queues.some((q) => q.workers === null)) out.hint('workers "unknown": CLIENT LIST is not permitted for this user');
   for (const q of result.queues) if (q.problem) out.warn(`${safe(q.key)}: ${safe(q.problem)} (use a hash-tagged prefix such as {bull})`);
@@ -82,7 +90,7 @@ export function inspectCommand(ctx: CliContext): Command {
 
 export function printInspection(q: QueueInspection, out: Output): void {
   const c = out.color;
-  out.line(
+  out.paragraph(
     `${c.bold(safe(q.key))}  ${q.isPaused ? c.yellow('paused') : 'running'} · workers ${q.workers ?? 'unknown'} · oldest waiting ${formatAge(q.oldestWaitingAgeMs)} · events ${q.eventsLength}`,
   );
   const counts = q.counts;
@@ -98,7 +106,7 @@ export function printInspection(q: QueueInspection, out: Output): void {
   out.table(
     ['count', 'reason'],
     f.topReasons.map((r) => [r.count, safe(r.reason)]),
-    { align: ['right', 'left'] },
+    { align: ['right', 'left'], fit: { shrink: [1] } },
   );
   if (f.recent.length > 0) {
     out.line('Most recent failed jobs:');
@@ -111,7 +119,7 @@ export function printInspection(q: QueueInspection, out: Output): void {
         j.finishedOn ? new Date(j.finishedOn).toISOString() : '-',
         safe(j.failedReason.split('\n', 1)[0]!.slice(0, 100)),
       ]),
-      { align: ['left', 'left', 'right', 'left', 'left'] },
+      { align: ['left', 'left', 'right', 'left', 'left'], fit: { shrink: [4, 1, 0], drop: [2, 3] } },
     );
   }
 }
