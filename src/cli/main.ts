@@ -95,12 +95,18 @@ Examples:
   program.configureHelp({ showGlobalOptions: true });
   for (const make of factories) {
     const command = make(ctx);
-    command.exitOverride();
-    command.configureOutput(program.configureOutput());
+    overrideExitAndOutput(command, program);
     program.addCommand(command);
     showGlobalOptions(command);
   }
   return program;
+}
+
+/** A command and every subcommand throw instead of exiting, and write through the program's streams. */
+function overrideExitAndOutput(command: Command, program: Command): void {
+  command.exitOverride();
+  command.configureOutput(program.configureOutput());
+  for (const sub of command.commands) overrideExitAndOutput(sub, program);
 }
 
 /**

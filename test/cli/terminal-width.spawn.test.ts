@@ -122,7 +122,7 @@ describe('at 80 columns', () => {
     expect(piped.code).toBe(0);
     expect(shape(wide.output)).toBe(shape(piped.stdout));
     expect(piped.stdout).toMatch(
-      /│ queue +│ wait │ active │ delayed │ prio │ children │ paused │ completed │ failed │ state +│ workers │ oldest wait │ events │/,
+      /│ queue +│ wait │ active │ delayed │ prioritized │ waiting-children │ paused │ completed │ failed │ state +│ workers │ oldest wait │ events │/,
     );
   });
 
