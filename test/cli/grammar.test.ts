@@ -168,6 +168,8 @@ describe('--log-format json without a terminal', () => {
 
   it('clear-old prints only JSON lines: the result, warnings, a refusal, a usage error', async () => {
     await setKeys(fx.client, [`${fx.prefix}user:state:+27820000002`, `${fx.prefix}context:S\x7f\u0085`]);
+    // The server's idle clock counts whole seconds: let the keys be idle past --hours 0.0001 (0.36 s).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
     const runs = [
       await spawn(['clear-old', '--hours', '0.0001', '--yes', '--log-format', 'json']),
       await spawn(['--tenant', 'acme', 'clear-old', '--hours', '0.0001', '--dry-run', '--log-format', 'json']),
