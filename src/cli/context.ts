@@ -2,8 +2,9 @@
  * What every command gets: the output, the resolved configuration and a lazily opened
  * connection, all built once from the global options.
  */
-import { loadConfig, type CachectlConfig } from '../config/load.js';
-import { connect, type RedisConnection } from '../redis/connect.js';
+import { canSkipSchema, defaultsOnlyConfig } from '../config/defaults-only.js';
+import type { CachectlConfig, LoadConfigOptions, loadConfig } from '../config/load.js';
+import type { RedisConnection } from '../redis/connect.js';
 import { connectionOptionsFrom } from '../redis/from-config.js';
 import type { ConnectionOptions, HostPort } from '../redis/options.js';
 import { Output, type CliStreams } from './output.js';
@@ -38,6 +39,7 @@ export class CliContext {
   private globals: GlobalOptions = {};
   private outputInstance: Output | undefined;
   private configInstance: CachectlConfig | undefined;
+  private configLoader: typeof loadConfig | undefined;
   private connectionPromise: Promise<RedisConnection> | undefined;
 
   /** The command being run (`queues inspect`) and its own options, once parsed. */
@@ -85,28 +87,43 @@ export class CliContext {
     return this.outputInstance;
   }
 
+  /**
+   * Called once the command line is parsed, before the command runs: loads the config validator
+   * when this run needs it (a config file, or settings only the schema can check).
+   */
+  async prepare(): Promise<void> {
+    if (!this.configLoader && !canSkipSchema(this.configOptions())) this.configLoader = (await import('../config/load.js')).loadConfig;
+  }
+
   /** The configuration (flags > env > file > defaults), loaded and validated once. */
   config(): CachectlConfig {
     if (!this.configInstance) {
-      const g = this.globals;
-      this.configInstance = loadConfig({
-        file: g.config ?? this.env.CACHECTL_CONFIG,
-        cwd: this.environment.cwd,
-        env: this.env,
-        overrides: {
-          redis: {
-            url: g.redisUrl,
-            cluster: g.cluster,
-            sentinels: g.sentinel?.map((s) => `${s.host}:${s.port}`),
-            sentinelName: g.sentinelName,
-            connectTimeoutMs: g.connectTimeout,
-            commandTimeoutMs: g.commandTimeout,
-            ...(g.tlsCa !== undefined || g.tlsInsecure !== undefined ? { tls: { ca: g.tlsCa, insecure: g.tlsInsecure ?? false } } : {}),
-          },
-        },
-      });
+      const options = this.configOptions();
+      const loaded = defaultsOnlyConfig(options) ?? this.configLoader?.(options);
+      if (!loaded) throw new Error('the configuration was read before the command line was prepared');
+      this.configInstance = loaded;
     }
     return this.configInstance;
+  }
+
+  private configOptions(): LoadConfigOptions {
+    const g = this.globals;
+    return {
+      file: g.config ?? this.env.CACHECTL_CONFIG,
+      cwd: this.environment.cwd,
+      env: this.env,
+      overrides: {
+        redis: {
+          url: g.redisUrl,
+          cluster: g.cluster,
+          sentinels: g.sentinel?.map((s) => `${s.host}:${s.port}`),
+          sentinelName: g.sentinelName,
+          connectTimeoutMs: g.connectTimeout,
+          commandTimeoutMs: g.commandTimeout,
+          ...(g.tlsCa !== undefined || g.tlsInsecure !== undefined ? { tls: { ca: g.tlsCa, insecure: g.tlsInsecure ?? false } } : {}),
+        },
+      },
+    };
   }
 
   /** The server connection, opened on first use and closed by `close()`. */
@@ -114,7 +131,8 @@ export class CliContext {
     if (!this.connectionPromise) {
       const options = connectionOptionsFrom(this.config());
       this.warnInsecure(options);
-      this.connectionPromise = connect(options);
+      // ioredis loads with the first connection: --help, --version and usage errors never pay for it.
+      this.connectionPromise = import('../redis/connect.js').then(({ connect }) => connect(options));
     }
     return this.connectionPromise;
   }

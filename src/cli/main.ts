@@ -10,7 +10,8 @@ import { redact } from '../redact.js';
 import { classifyRedisError, isRedisFailure } from '../redis/errors.js';
 import { parseHostList } from '../redis/options.js';
 import { aclUserHint } from './acl-users.js';
-import { entriesFor, unknownCommand, type CommandFactory } from './commands/index.js';
+import { commandFromMeta, loadCommandMeta, RealCommandNeeded } from './command-meta.js';
+import { answeredByMetadata, entriesFor, unknownCommand, type CommandFactory } from './commands/index.js';
 import { rewriteLegacyHookFlags } from './legacy-flags.js';
 import { registerArgvSecrets } from './process-title.js';
 import { CliContext, type CliEnvironment, type GlobalOptions } from './context.js';
@@ -75,11 +76,12 @@ Examples:
   $ cachectl --tenant acme clear-all --dry-run
 `,
     );
-  program.hook('preAction', (_root, action) => {
+  program.hook('preAction', async (_root, action) => {
     const globals = action.optsWithGlobals<GlobalOptions>();
     if (globals.tenant !== undefined) assertTenantCommand(program, action, globals.tenant);
     ctx.init(globals);
     ctx.command = { path: commandPath(program, action), options: action.opts() };
+    await ctx.prepare();
   });
   for (const make of factories) {
     const command = make(ctx);
@@ -104,8 +106,10 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
     cwd: options.cwd ?? process.cwd(),
     signal: options.signal ?? new AbortController().signal,
   });
-  const factories = await Promise.all(entriesFor(argv).map((entry) => entry.load()));
-  const program = buildProgram(ctx, factories);
+  // Help, version and usage errors come from static metadata: no command module is loaded.
+  const meta = answeredByMetadata(argv) ? loadCommandMeta() : undefined;
+  const factories = meta ? meta.program.subcommands.map((command) => () => commandFromMeta(command)) : await loadFactories(argv);
+  let program = buildProgram(ctx, factories);
   // `cachectl` alone: the help, on stdout, exit 0. An unknown command stays an error (exit 2)
   // even with --help, which would otherwise print the program's help and exit 0.
   if (argv.length === 0) {
@@ -124,7 +128,14 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
         .replace(/^\[WARN\]\s*/, ''),
     );
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    try {
+      await program.parseAsync(argv, { from: 'user' });
+    } catch (error) {
+      // "--help" was an option's value after all: the command runs, so load it.
+      if (!(error instanceof RealCommandNeeded)) throw error;
+      program = buildProgram(ctx, await loadFactories(argv));
+      await program.parseAsync(argv, { from: 'user' });
+    }
     return ctx.exitCode;
   } catch (error) {
     return report(ctx, await classifyStray(ctx, error));
@@ -132,6 +143,10 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
     await ctx.close();
     console.warn = consoleWarn;
   }
+}
+
+function loadFactories(argv: string[]): Promise<CommandFactory[]> {
+  return Promise.all(entriesFor(argv).map((entry) => entry.load()));
 }
 
 /** The error boundary: one line, a hint, an exit code. */

@@ -8,26 +8,12 @@ import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { MIB, readInputFile } from '../input-file.js';
 import { registerSecret } from '../redact.js';
-import { CONFIG_FILE_NAME, DEFAULT_FAMILIES, DEFAULT_TENANT } from './defaults.js';
+import { DEFAULT_FAMILIES } from './defaults.js';
 import { applyEnvTtl } from './env-ttl.js';
-import { configSchema, type ConfigInput, type FamilyConfig, type ParsedConfig } from './schema.js';
-import { parseTemplate, type ParsedTemplate } from './template.js';
+import { configFileTarget, finish, type CachectlConfig } from './finish.js';
+import { configSchema, type ConfigInput } from './schema.js';
 
-export interface Family extends FamilyConfig {
-  name: string;
-  parsed: ParsedTemplate;
-}
-
-/** The resolved configuration every layer below the CLI works with. */
-export interface CachectlConfig extends Omit<ParsedConfig, 'families' | 'invalidation'> {
-  families: Record<string, Family>;
-  /** `invalidation` with its streams resolved (under `namespace` unless configured). */
-  invalidation: ParsedConfig['invalidation'] & { stream: string; deadLetterStream: string };
-  /** REDIS_PASSWORD, when set; never printed. */
-  password: string | undefined;
-  /** The file the settings came from, if any. */
-  source: string | undefined;
-}
+export type { CachectlConfig, Family } from './finish.js';
 
 /** Settings given on the command line; they win over everything else. */
 export interface ConfigOverrides {
@@ -80,25 +66,8 @@ export function resolveConfig(input: ConfigInput = {}, password?: string): Cache
   return finish(result.data, password, undefined);
 }
 
-function finish(data: ParsedConfig, password: string | undefined, source: string | undefined): CachectlConfig {
-  // No prototype: a family named toString, constructor or __proto__ is just unknown.
-  const families = Object.create(null) as Record<string, Family>;
-  for (const [name, family] of Object.entries(data.families)) {
-    if (family === false) continue;
-    families[name] = { ...family, name, parsed: parseTemplate(family.template) };
-  }
-  const tenants = [...new Set([...data.tenants, DEFAULT_TENANT])];
-  const invalidation = {
-    ...data.invalidation,
-    stream: data.invalidation.stream ?? `${data.namespace}:invalidations`,
-    deadLetterStream: data.invalidation.deadLetterStream ?? `${data.namespace}:invalidations:dead`,
-  };
-  return { ...data, invalidation, tenants, families, password, source };
-}
-
 function readConfigFile(file: string | undefined, cwd: string): { raw: ConfigInput; source: string | undefined } {
-  const explicit = file !== undefined && file !== '';
-  const target = explicit ? path.resolve(cwd, file) : path.join(cwd, CONFIG_FILE_NAME);
+  const { target, explicit } = configFileTarget(file, cwd);
   if (!existsSync(target)) {
     if (!explicit) return { raw: {}, source: undefined };
     throw new ConfigError(`Config file not found: ${file}`, {
