@@ -52,7 +52,11 @@ export async function loadedModules(args: string[], env: NodeJS.ProcessEnv = {})
     });
     const chunks = bundleInputs();
     const result: LoadedModules = { code, packages: new Set(), sources: new Set() };
-    const urls = new Set(readFileSync(log, 'utf8').split('\n').filter((u) => u.startsWith('file:')));
+    const urls = new Set(
+      readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((u) => u.startsWith('file:')),
+    );
     for (const url of urls) {
       const file = fileURLToPath(url);
       const inputs = chunks.get(file);
