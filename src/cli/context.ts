@@ -7,7 +7,7 @@ import type { CachectlConfig, LoadConfigOptions, loadConfig } from '../config/lo
 import type { RedisConnection } from '../redis/connect.js';
 import { connectionOptionsFrom } from '../redis/from-config.js';
 import type { ConnectionOptions, HostPort } from '../redis/options.js';
-import { Output, type CliStreams } from './output.js';
+import { loadTableRenderer, Output, type CliStreams } from './output.js';
 
 /** Options every command accepts (see `cachectl --help`). */
 export interface GlobalOptions {
@@ -88,10 +88,12 @@ export class CliContext {
   }
 
   /**
-   * Called once the command line is parsed, before the command runs: loads the config validator
-   * when this run needs it (a config file, or settings only the schema can check).
+   * Called once the command line is parsed, before the command runs: loads the table renderer,
+   * and the config validator when this run needs it (a config file, or settings only the schema
+   * can check).
    */
   async prepare(): Promise<void> {
+    await loadTableRenderer();
     if (!this.configLoader && !canSkipSchema(this.configOptions())) this.configLoader = (await import('../config/load.js')).loadConfig;
   }
 

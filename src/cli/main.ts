@@ -11,7 +11,7 @@ import { classifyRedisError, isRedisFailure } from '../redis/errors.js';
 import { parseHostList } from '../redis/options.js';
 import { aclUserHint } from './acl-users.js';
 import { commandFromMeta, loadCommandMeta, RealCommandNeeded } from './command-meta.js';
-import { answeredByMetadata, entriesFor, unknownCommand, type CommandFactory } from './commands/index.js';
+import { answeredByMetadata, entriesFor, unknownCommand, versionOnly, type CommandFactory } from './commands/index.js';
 import { rewriteLegacyHookFlags } from './legacy-flags.js';
 import { registerArgvSecrets } from './process-title.js';
 import { CliContext, type CliEnvironment, type GlobalOptions } from './context.js';
@@ -108,7 +108,8 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
   });
   // Help, version and usage errors come from static metadata: no command module is loaded.
   const meta = answeredByMetadata(argv) ? loadCommandMeta() : undefined;
-  const factories = meta ? meta.program.subcommands.map((command) => () => commandFromMeta(command)) : await loadFactories(argv);
+  const commands = meta && !versionOnly(argv) ? meta.program.subcommands : [];
+  const factories = meta ? commands.map((command) => () => commandFromMeta(command)) : await loadFactories(argv);
   let program = buildProgram(ctx, factories);
   // `cachectl` alone: the help, on stdout, exit 0. An unknown command stays an error (exit 2)
   // even with --help, which would otherwise print the program's help and exit 0.

@@ -4,9 +4,16 @@
  * and a last guard against control characters; text from data is escaped with `safe()` first.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import Table from 'cli-table3';
+import type Table from 'cli-table3';
 import { guardControls, jsonSafe, printable } from '../printable.js';
 import { redact } from '../redact.js';
+
+let TableClass: typeof Table | undefined;
+
+/** Load the table renderer (before a command runs): help, version and usage errors never pay for it. */
+export async function loadTableRenderer(): Promise<void> {
+  TableClass ??= (await import('cli-table3')).default;
+}
 
 /** The one helper for text that comes from data (Redis, files, jobs): control characters escaped. */
 export const safe = printable;
@@ -51,7 +58,8 @@ export class Output {
 
   /** A table on stdout. */
   table(head: string[], rows: Array<Array<string | number>>, options: { align?: Array<'left' | 'right'> } = {}): void {
-    const table = new Table({
+    if (!TableClass) throw new Error('tables are printed only by commands, after loadTableRenderer()');
+    const table = new TableClass({
       head: head.map((h) => this.color.bold(h)),
       style: { head: [], border: [] },
       colAligns: options.align ?? head.map(() => 'left' as const),

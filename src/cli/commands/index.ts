@@ -71,6 +71,11 @@ export function answeredByMetadata(argv: string[]): boolean {
 
 const HELP_OR_VERSION = new Set(['-h', '--help', '-V', '--version']);
 
+/** `cachectl --version` with no command word: commander prints the version before anything else. */
+export function versionOnly(argv: string[]): boolean {
+  return firstPositional(argv) === undefined && argv.some((a) => a === '-V' || a === '--version');
+}
+
 function entryNamed(token: string): CommandEntry | undefined {
   return commandEntries.find((e) => e.name === token || e.aliases?.includes(token));
 }
