@@ -55,7 +55,10 @@ const result = await build({
   // pm2 starts its own files by path and is optional; bullmq loads an optional native addon.
   external: ['pm2', 'bullmq'],
   // Bundled CommonJS packages call require() for Node's own modules.
-  banner: { js: "import { createRequire as __cachectlRequire } from 'node:module';\nconst require = __cachectlRequire(import.meta.url);" },
+  // (created on first use: most chunks never call it).
+  banner: {
+    js: "import { createRequire as __cachectlCreateRequire } from 'node:module';\nlet __cachectlRequire;\nconst require = (id) => (__cachectlRequire ??= __cachectlCreateRequire(import.meta.url))(id);",
+  },
   sourcemap: false,
   legalComments: 'none',
   metafile: true,

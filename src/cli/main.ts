@@ -107,8 +107,8 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
     signal: options.signal ?? new AbortController().signal,
   });
   // Help, version and usage errors come from static metadata: no command module is loaded.
-  const meta = answeredByMetadata(argv) ? loadCommandMeta() : undefined;
-  const commands = meta && !versionOnly(argv) ? meta.program.subcommands : [];
+  const meta = answeredByMetadata(argv) ? (versionOnly(argv) ? { program: { subcommands: [] } } : loadCommandMeta()) : undefined;
+  const commands = meta?.program.subcommands ?? [];
   const factories = meta ? commands.map((command) => () => commandFromMeta(command)) : await loadFactories(argv);
   let program = buildProgram(ctx, factories);
   // `cachectl` alone: the help, on stdout, exit 0. An unknown command stays an error (exit 2)
