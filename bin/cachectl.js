@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The cachectl executable: runs the built CLI (dist/) and turns Ctrl-C into a graceful stop.
+// The cachectl executable: runs the built CLI (the bundle in dist/bundle/) and turns Ctrl-C into a graceful stop.
 const controller = new AbortController();
 let interrupts = 0;
 process.on('SIGINT', () => {
@@ -21,8 +21,8 @@ for (const stream of [process.stdout, process.stderr]) {
 let cli;
 try {
   // First: what `ps` shows of this process must not carry a password given on the command line.
-  (await import('../dist/cli/process-title.js')).hideArgvSecrets(process.argv.slice(2), process.env);
-  cli = await import('../dist/cli/main.js');
+  (await import('../dist/bundle/process-title.js')).hideArgvSecrets(process.argv.slice(2), process.env);
+  cli = await import('../dist/bundle/main.js');
 } catch (error) {
   if (error && error.code === 'ERR_MODULE_NOT_FOUND') {
     process.stderr.write('error: cachectl is not built yet\nhint: run "npm run build" in the cachectl folder\n');

@@ -2,14 +2,15 @@
  * What every command gets: the output, the resolved configuration and a lazily opened
  * connection, all built once from the global options.
  */
-import { loadConfig, type CachectlConfig, type LoadConfigOptions } from '../config/load.js';
+import { canSkipSchema, defaultsOnlyConfig } from '../config/defaults-only.js';
+import type { CachectlConfig, LoadConfigOptions, loadConfig } from '../config/load.js';
 import { locateConfig, type ConfigLocation } from '../config/locate.js';
-import { connect, type RedisConnection } from '../redis/connect.js';
+import type { RedisConnection } from '../redis/connect.js';
 import { connectionOptionsFrom } from '../redis/from-config.js';
 import type { ConnectionOptions, HostPort } from '../redis/options.js';
 import { TENANT_COMMANDS } from './command-names.js';
 import { JsonLogOutput, type LogFormat } from './log-format.js';
-import { columnsFromEnv, Output, type CliStreams } from './output.js';
+import { columnsFromEnv, loadTableRenderer, Output, type CliStreams } from './output.js';
 
 /** Options every command accepts (see `cachectl --help`). */
 export interface GlobalOptions {
@@ -47,6 +48,7 @@ export class CliContext {
   private globals: GlobalOptions = {};
   private outputInstance: Output | undefined;
   private configInstance: CachectlConfig | undefined;
+  private configLoader: typeof loadConfig | undefined;
   private connectionPromise: Promise<RedisConnection> | undefined;
 
   /** The command being run (`queues inspect`) and its own options, once parsed. */
@@ -104,34 +106,52 @@ export class CliContext {
     return this.outputInstance;
   }
 
+  /**
+   * Called once the command line is parsed, before the command runs: loads the table renderer,
+   * and the config validator when this run needs it (a config file, a context, or settings only
+   * the schema can check).
+   */
+  async prepare(): Promise<void> {
+    await loadTableRenderer();
+    if (!this.configLoader && !canSkipSchema(this.configOptions())) this.configLoader = (await import('../config/load.js')).loadConfig;
+  }
+
   /** The configuration (flags > env > file > defaults), loaded and validated once. */
   config(): CachectlConfig {
     if (!this.configInstance) {
-      const g = this.globals;
-      const fromEnv = (name: 'redisUrl' | 'config' | 'context') => g.sources?.[name] === 'env';
-      this.configInstance = loadConfig({
-        ...this.lookup(),
-        context: g.context ?? (this.env.CACHECTL_CONTEXT || undefined),
-        contextFromEnv: g.context === undefined || fromEnv('context'),
-        env: this.env,
-        overrides: {
-          redis: {
-            // REDIS_URL (through commander's env) ranks below a context: loadConfig reads it itself.
-            url: fromEnv('redisUrl') ? undefined : g.redisUrl,
-            cluster: g.cluster,
-            sentinels: g.sentinel?.map((s) => `${s.host}:${s.port}`),
-            sentinelName: g.sentinelName,
-            connectTimeoutMs: g.connectTimeout,
-            commandTimeoutMs: g.commandTimeout,
-            ...(g.tlsCa !== undefined || g.tlsInsecure !== undefined ? { tls: { ca: g.tlsCa, insecure: g.tlsInsecure ?? false } } : {}),
-          },
-        },
-      });
+      const options = this.configOptions();
+      const loaded = defaultsOnlyConfig(options) ?? this.configLoader?.(options);
+      if (!loaded) throw new Error('the configuration was read before the command line was prepared');
+      this.configInstance = loaded;
       // A context's tenant restricts tenant-scoped commands as --tenant does (the flag wins).
-      const tenant = this.configInstance.context?.tenant;
+      const g = this.globals;
+      const tenant = loaded.context?.tenant;
       if (tenant !== undefined && g.tenant === undefined) this.globals = { ...g, tenant };
     }
     return this.configInstance;
+  }
+
+  private configOptions(): LoadConfigOptions {
+    const g = this.globals;
+    const fromEnv = (name: 'redisUrl' | 'config' | 'context') => g.sources?.[name] === 'env';
+    return {
+      ...this.lookup(),
+      context: g.context ?? (this.env.CACHECTL_CONTEXT || undefined),
+      contextFromEnv: g.context === undefined || fromEnv('context'),
+      env: this.env,
+      overrides: {
+        redis: {
+          // REDIS_URL (through commander's env) ranks below a context: loadConfig reads it itself.
+          url: fromEnv('redisUrl') ? undefined : g.redisUrl,
+          cluster: g.cluster,
+          sentinels: g.sentinel?.map((s) => `${s.host}:${s.port}`),
+          sentinelName: g.sentinelName,
+          connectTimeoutMs: g.connectTimeout,
+          commandTimeoutMs: g.commandTimeout,
+          ...(g.tlsCa !== undefined || g.tlsInsecure !== undefined ? { tls: { ca: g.tlsCa, insecure: g.tlsInsecure ?? false } } : {}),
+        },
+      },
+    };
   }
 
   /** Where the config file was found (or not): without reading it, so a broken file can be named. */
@@ -154,7 +174,8 @@ export class CliContext {
     if (!this.connectionPromise) {
       const options = connectionOptionsFrom(this.config());
       this.warnInsecure(options);
-      this.connectionPromise = connect(options);
+      // ioredis loads with the first connection: --help, --version and usage errors never pay for it.
+      this.connectionPromise = import('../redis/connect.js').then(({ connect }) => connect(options));
     }
     return this.connectionPromise;
   }

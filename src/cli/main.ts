@@ -10,8 +10,9 @@ import { redact } from '../redact.js';
 import { classifyRedisError, isRedisFailure } from '../redis/errors.js';
 import { parseHostList } from '../redis/options.js';
 import { aclUserHint } from './acl-users.js';
+import { commandFromMeta, loadCommandMeta, RealCommandNeeded } from './command-meta.js';
 import { TENANT_COMMANDS } from './command-names.js';
-import { entriesFor, unknownCommand, type CommandFactory } from './commands/index.js';
+import { answeredByMetadata, entriesFor, unknownCommand, versionOnly, type CommandFactory } from './commands/index.js';
 import { rewriteLegacyHookFlags } from './legacy-flags.js';
 import { logFormatInArgv } from './log-format.js';
 import { registerArgvSecrets } from './process-title.js';
@@ -81,7 +82,7 @@ Examples:
   $ cachectl --tenant acme clear-all --dry-run
 `,
     );
-  program.hook('preAction', (_root, action) => {
+  program.hook('preAction', async (_root, action) => {
     const sources = {
       redisUrl: program.getOptionValueSource('redisUrl'),
       config: program.getOptionValueSource('config'),
@@ -91,6 +92,7 @@ Examples:
     if (globals.tenant !== undefined) assertTenantCommand(program, action, globals.tenant);
     ctx.init(globals);
     ctx.command = { path: commandPath(program, action), options: action.opts() };
+    await ctx.prepare();
   });
   program.configureHelp({ showGlobalOptions: true });
   for (const make of factories) {
@@ -124,8 +126,11 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
     signal: options.signal ?? new AbortController().signal,
   });
   ctx.logFormat = logFormatInArgv(argv);
-  const factories = await Promise.all(entriesFor(argv).map((entry) => entry.load()));
-  const program = buildProgram(ctx, factories);
+  // Help, version and usage errors come from static metadata: no command module is loaded.
+  const meta = answeredByMetadata(argv) ? (versionOnly(argv) ? { program: { subcommands: [] } } : loadCommandMeta()) : undefined;
+  const commands = meta?.program.subcommands ?? [];
+  const factories = meta ? commands.map((command) => () => commandFromMeta(command)) : await loadFactories(argv);
+  let program = buildProgram(ctx, factories);
   // `cachectl` alone: the help, on stdout, exit 0. An unknown command stays an error (exit 2)
   // even with --help, which would otherwise print the program's help and exit 0.
   if (argv.length === 0) {
@@ -144,7 +149,14 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
         .replace(/^\[WARN\]\s*/, ''),
     );
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    try {
+      await program.parseAsync(argv, { from: 'user' });
+    } catch (error) {
+      // "--help" was an option's value after all: the command runs, so load it.
+      if (!(error instanceof RealCommandNeeded)) throw error;
+      program = buildProgram(ctx, await loadFactories(argv));
+      await program.parseAsync(argv, { from: 'user' });
+    }
     return ctx.exitCode;
   } catch (error) {
     return report(ctx, await classifyStray(ctx, error));
@@ -152,6 +164,10 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
     await ctx.close();
     console.warn = consoleWarn;
   }
+}
+
+function loadFactories(argv: string[]): Promise<CommandFactory[]> {
+  return Promise.all(entriesFor(argv).map((entry) => entry.load()));
 }
 
 /** The error boundary: one line, a hint, an exit code. */

@@ -4,11 +4,18 @@
  * and a last guard against control characters; text from data is escaped with `safe()` first.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import Table from 'cli-table3';
+import type Table from 'cli-table3';
 import { guardControls, jsonSafe, printable } from '../printable.js';
 import { redact } from '../redact.js';
 import { fitTable, type TableFit } from './table-fit.js';
 import { truncateEnd, wrapCells } from './width.js';
+
+let TableClass: typeof Table | undefined;
+
+/** Load the table renderer (before a command runs): help, version and usage errors never pay for it. */
+export async function loadTableRenderer(): Promise<void> {
+  TableClass ??= (await import('cli-table3')).default;
+}
 
 /** The one helper for text that comes from data (Redis, files, jobs): control characters escaped. */
 export const safe = printable;
@@ -103,7 +110,8 @@ export class Output {
             width,
             options.fit ?? {},
           );
-    const table = new Table({
+    if (!TableClass) throw new Error('tables are printed only by commands, after loadTableRenderer()');
+    const table = new TableClass({
       head: fitted.head.map((h) => this.color.bold(h)),
       style: { head: [], border: [] },
       colAligns: fitted.align,

@@ -7,33 +7,15 @@ import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { MIB, readInputFile } from '../input-file.js';
 import { registerSecret } from '../redact.js';
-import { pickContext, type ContextSource, type SelectedContext } from './contexts.js';
-import { DEFAULT_FAMILIES, DEFAULT_TENANT } from './defaults.js';
+import { pickContext, type ContextSource } from './contexts.js';
+import { DEFAULT_FAMILIES } from './defaults.js';
 import { applyEnvTtl } from './env-ttl.js';
-import { locateConfig, type ConfigLocation } from './locate.js';
+import { finish, locateConfigFor, requestedContext, type CachectlConfig } from './finish.js';
+import type { ConfigLocation } from './locate.js';
 import { anchorPaths } from './paths.js';
-import { configSchema, type ConfigInput, type FamilyConfig, type ParsedConfig } from './schema.js';
-import { parseTemplate, type ParsedTemplate } from './template.js';
+import { configSchema, type ConfigInput } from './schema.js';
 
-export interface Family extends FamilyConfig {
-  name: string;
-  parsed: ParsedTemplate;
-}
-
-/** The resolved configuration every layer below the CLI works with. */
-export interface CachectlConfig extends Omit<ParsedConfig, 'families' | 'invalidation'> {
-  families: Record<string, Family>;
-  /** `invalidation` with its streams resolved (under `namespace` unless configured). */
-  invalidation: ParsedConfig['invalidation'] & { stream: string; deadLetterStream: string };
-  /** REDIS_PASSWORD, when set; never printed. */
-  password: string | undefined;
-  /** The file the settings came from, if any. */
-  source: string | undefined;
-  /** How the file was found (and where else cachectl looked); absent for in-memory configs. */
-  location?: ConfigLocation;
-  /** The context in use (`--context`, CACHECTL_CONTEXT or `currentContext`), if any. */
-  context: SelectedContext | undefined;
-}
+export type { CachectlConfig, Family } from './finish.js';
 
 /** Settings given on the command line; they win over everything else. */
 export interface ConfigOverrides {
@@ -63,13 +45,11 @@ const CONFIG_MAX_BYTES = MIB;
 /** Load, merge and validate the configuration. Throws `ConfigError` naming the bad field. */
 export function loadConfig(options: LoadConfigOptions = {}): CachectlConfig {
   const env = options.env ?? process.env;
-  const cwd = options.cwd ?? process.cwd();
-  const fileFromEnv = options.file === undefined ? Boolean(env.CACHECTL_CONFIG) : options.fileFromEnv === true;
-  const location = locateConfig({ file: options.file ?? env.CACHECTL_CONFIG, fromEnv: fileFromEnv, cwd, env });
+  const location = locateConfigFor(options);
   const { raw, source } = readConfigFile(location);
 
   const merged = anchorPaths(raw, source, env) as Record<string, unknown> & ConfigInput;
-  const requested = options.context ?? (env.CACHECTL_CONTEXT || undefined);
+  const requested = requestedContext(options);
   const picked = pickContext(merged, requested);
   const redis: Record<string, unknown> = { ...(merged.redis ?? {}) };
   // --redis-url > context > REDIS_URL > redis.url
@@ -100,22 +80,6 @@ export function resolveConfig(input: ConfigInput = {}, password?: string): Cache
   if (!result.success) throw configErrorFrom(result.error, undefined);
   registerSecret(password);
   return { ...finish(result.data, password, undefined), context: undefined };
-}
-
-function finish(data: ParsedConfig, password: string | undefined, source: string | undefined): Omit<CachectlConfig, 'context'> {
-  // No prototype: a family named toString, constructor or __proto__ is just unknown.
-  const families = Object.create(null) as Record<string, Family>;
-  for (const [name, family] of Object.entries(data.families)) {
-    if (family === false) continue;
-    families[name] = { ...family, name, parsed: parseTemplate(family.template) };
-  }
-  const tenants = [...new Set([...data.tenants, DEFAULT_TENANT])];
-  const invalidation = {
-    ...data.invalidation,
-    stream: data.invalidation.stream ?? `${data.namespace}:invalidations`,
-    deadLetterStream: data.invalidation.deadLetterStream ?? `${data.namespace}:invalidations:dead`,
-  };
-  return { ...data, invalidation, tenants, families, password, source };
 }
 
 function readConfigFile(location: ConfigLocation): { raw: ConfigInput; source: string | undefined } {

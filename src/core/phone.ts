@@ -3,8 +3,21 @@
  * `27821234567` and `082 123 4567` with country ZA are one user), or, for anything that is not a
  * phone number, the value itself as a plain id.
  */
-import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { createRequire } from 'node:module';
+import type { CountryCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js';
 import { UsageError } from '../errors.js';
+
+interface PhoneLibrary {
+  isSupportedCountry: typeof isSupportedCountry;
+  parsePhoneNumberFromString: typeof parsePhoneNumberFromString;
+}
+let library: PhoneLibrary | undefined;
+
+/** libphonenumber-js (with its metadata), loaded on the first user id: only clear-user pays for it. */
+function phoneLibrary(): PhoneLibrary {
+  library ??= createRequire(import.meta.url)('libphonenumber-js') as PhoneLibrary;
+  return library;
+}
 
 export interface UserSubject {
   /** What was given (trimmed). */
@@ -29,6 +42,7 @@ const PHONE_LIKE = /^\+?[\d\s().-]+$/;
 export function normalizeUser(value: string, options: NormalizeOptions = {}): UserSubject {
   const input = value.trim();
   if (input === '') throw new UsageError('Empty user id', { hint: 'give a phone number (+27 82 123 4567) or an id' });
+  const { isSupportedCountry, parsePhoneNumberFromString } = phoneLibrary();
   if (options.country !== undefined) {
     const country = options.country.trim().toUpperCase();
     if (!isSupportedCountry(country)) {

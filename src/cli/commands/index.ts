@@ -69,6 +69,24 @@ export function unknownCommand(argv: string[]): string | undefined {
   return token !== undefined && token !== 'help' && !entryNamed(token) ? token : undefined;
 }
 
+/**
+ * Command lines answered from the static command metadata: no command, `help`, an unknown
+ * command (for its suggestion), or `--help` / `--version` anywhere before `--`.
+ */
+export function answeredByMetadata(argv: string[]): boolean {
+  const token = firstPositional(argv);
+  if (token === undefined || token === 'help' || !entryNamed(token)) return true;
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).some((a) => HELP_OR_VERSION.has(a));
+}
+
+const HELP_OR_VERSION = new Set(['-h', '--help', '-V', '--version']);
+
+/** `cachectl --version` with no command word: commander prints the version before anything else. */
+export function versionOnly(argv: string[]): boolean {
+  return firstPositional(argv) === undefined && argv.some((a) => a === '-V' || a === '--version');
+}
+
 function entryNamed(token: string): CommandEntry | undefined {
   return commandEntries.find((e) => e.name === token || e.aliases?.includes(token));
 }

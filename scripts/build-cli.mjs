@@ -1,0 +1,70 @@
+// Build step: bundle the command-line program into dist/bundle/ (esbuild, ES modules, one chunk per
+// lazily loaded command), so a run resolves a handful of files instead of hundreds. The library in
+// dist/ (tsc output) is unchanged; the bundle reads its assets (Lua scripts, package.json) from there.
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = path.join(root, 'dist/bundle');
+const dist = (file) => import(pathToFileURL(path.join(root, 'dist', file)).href);
+
+// The configuration of a run without a config file, validated once here (no zod at run time).
+const { configSchema } = await dist('config/schema.js');
+const { DEFAULT_FAMILIES } = await dist('config/defaults.js');
+await writeFile(path.join(root, 'dist/config/parsed-defaults.json'), JSON.stringify(configSchema.parse({ families: DEFAULT_FAMILIES })));
+
+// Every command's tree, for --help / --version / completion without loading command modules.
+const { buildProgram } = await dist('cli/main.js');
+const { CliContext } = await dist('cli/context.js');
+const { commandEntries } = await dist('cli/commands/index.js');
+const { describeCommand } = await dist('cli/command-meta-write.js');
+const ctx = new CliContext({ streams: process, env: {}, cwd: root, signal: new AbortController().signal });
+const program = buildProgram(ctx, await Promise.all(commandEntries.map((entry) => entry.load())));
+const { version } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
+await writeFile(path.join(root, 'dist/cli/command-meta.json'), `${JSON.stringify({ version, program: describeCommand(program) }, null, 1)}\n`);
+
+/**
+ * A module that reads a file next to itself (`new URL('./x.lua', import.meta.url)`) keeps reading it
+ * from where tsc put that module in dist/, whichever chunk its code ends up in.
+ */
+const ownModuleUrl = {
+  name: 'own-module-url',
+  setup(build) {
+    build.onLoad({ filter: /[/\\]src[/\\].*\.ts$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      if (!source.includes('import.meta.url')) return undefined;
+      const compiled = path.join(root, 'dist', path.relative(path.join(root, 'src'), args.path)).replace(/\.ts$/, '.js');
+      const relative = path.relative(outdir, compiled).split(path.sep).join('/');
+      return { contents: source.replaceAll('import.meta.url', `new URL(${JSON.stringify(relative)}, import.meta.url).href`), loader: 'ts' };
+    });
+  },
+};
+
+await rm(outdir, { recursive: true, force: true });
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: { 'process-title': 'src/cli/process-title.ts', main: 'src/cli/main.ts' },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  // pm2 starts its own files by path and is optional; bullmq loads an optional native addon.
+  external: ['pm2', 'bullmq'],
+  // Bundled CommonJS packages call require() for Node's own modules.
+  // (created on first use: most chunks never call it).
+  banner: {
+    js: "import { createRequire as __cachectlCreateRequire } from 'node:module';\nlet __cachectlRequire;\nconst require = (id) => (__cachectlRequire ??= __cachectlCreateRequire(import.meta.url))(id);",
+  },
+  sourcemap: false,
+  legalComments: 'none',
+  metafile: true,
+  logLevel: 'warning',
+  plugins: [ownModuleUrl],
+});
+
+// Which sources and packages each chunk holds (read by the start-up tests; not needed to run).
+await writeFile(path.join(outdir, 'meta.json'), JSON.stringify(result.metafile));
