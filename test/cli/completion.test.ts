@@ -52,10 +52,10 @@ afterAll(async () => {
 });
 
 /** COMPREPLY of the bash function for a command line (the last word is being completed). */
-function bash(words: string[]): string[] {
+function bash(words: string[], cwd = dir): string[] {
   const quoted = words.map((w) => `'${w}'`).join(' ');
   const script = `source '${scripts.bash}'; COMP_WORDS=(cachectl ${quoted}); COMP_CWORD=${words.length}; _cachectl_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
-  const result = spawnSync('bash', ['-c', script], { cwd: dir, env, encoding: 'utf8', timeout: 30_000 });
+  const result = spawnSync('bash', ['-c', script], { cwd, env, encoding: 'utf8', timeout: 30_000 });
   expect(result.status, result.stderr).toBe(0);
   return result.stdout.split('\n').filter(Boolean);
 }
@@ -79,6 +79,13 @@ describe('bash', () => {
     expect(bash(['invalidate', 'o'])).toEqual(['orderCache']);
     expect(bash(['invalidate', 'orderCache', '--'])).toEqual(expect.arrayContaining(['--shopId', '--orderId', '--dry-run']));
     expect(bash(['--context', ''])).toEqual(['staging', 'prod-eu']);
+  });
+
+  it('a --config typed on the line is read, also from a folder without a config file', () => {
+    const elsewhere = mkdtempSync(path.join(dir, 'elsewhere-'));
+    const file = path.join(dir, 'cachectl.config.json');
+    expect(bash(['--config', file, 'invalidate', 'o'], elsewhere)).toEqual(['orderCache']);
+    expect(bash(['--config', file, '--context', ''], elsewhere)).toEqual(['staging', 'prod-eu']);
   });
 
   it('completes queue names from the server', () => {

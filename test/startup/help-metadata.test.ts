@@ -58,6 +58,18 @@ describe('help from command metadata', () => {
     expect(paths).toContainEqual(['ttl', 'apply']);
   });
 
+  it('names the commands, options and aliases of today: config, completion, --context, -o, --watch, --log-format', () => {
+    const byName = new Map(shipped.program.subcommands.map((c) => [c.name, c]));
+    const longs = (c: CommandMeta | undefined) => c?.options.map((o) => o.long) ?? [];
+    expect(longs(shipped.program)).toEqual(expect.arrayContaining(['--context', '--config', '--json', '--tenant']));
+    expect(byName.get('config')?.subcommands.map((c) => c.name)).toEqual(['path', 'contexts', 'show']);
+    expect(byName.get('completion')?.subcommands.map((c) => [c.name, c.hidden])).toEqual([['__complete', true]]);
+    for (const name of ['ping', 'stats', 'queues']) expect(longs(byName.get(name))).toEqual(expect.arrayContaining(['--output', '--watch']));
+    for (const name of ['clear-old', 'maintenance', 'listen']) expect(longs(byName.get(name))).toContain('--log-format');
+    // Every command the registry knows, with the same aliases.
+    expect(shipped.program.subcommands.map((c) => [c.name, c.aliases])).toEqual(commandEntries.map((e) => [e.name, e.aliases ?? []]));
+  });
+
   it('the built metadata file describes the current commands (rebuild after changing a command)', () => {
     expect(shipped.program).toEqual(JSON.parse(JSON.stringify(fresh)));
     expect(shipped.version).toBe((JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);

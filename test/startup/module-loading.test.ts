@@ -1,6 +1,6 @@
 // Start-up cost: help and version load no command module; a command loads only what it uses
 // (bullmq, pm2, zod, libphonenumber-js only in the commands, and runs, that need them).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +48,28 @@ describe('modules a run loads', () => {
     const run = await loadedModules(['--config', file, 'ping'], { REDIS_URL: server.url });
     expect(run.code).toBe(0);
     expect(run.packages).toContain('zod');
+  });
+
+  it('a config file found on the lookup path ($XDG_CONFIG_HOME) is validated too', async () => {
+    const xdg = mkdtempSync(path.join(dir, 'xdg-'));
+    mkdirSync(path.join(xdg, 'cachectl'));
+    writeFileSync(path.join(xdg, 'cachectl', 'config.json'), JSON.stringify({ namespace: 'x' }));
+    const run = await loadedModules(['ping'], { REDIS_URL: server.url, XDG_CONFIG_HOME: xdg });
+    expect(run.code).toBe(0);
+    expect(run.packages).toContain('zod');
+  });
+
+  it('--context without a config file goes through the config loader (unknown context: exit 2)', async () => {
+    const run = await loadedModules(['--context', 'staging', 'ping'], { REDIS_URL: server.url });
+    expect(run.code).toBe(2);
+    expect(run.packages).toContain('zod');
+  });
+
+  it('completion answers from the command metadata: no other command module, no heavy package', async () => {
+    const run = await loadedModules(['completion', '__complete', '--', 'queues', 'clean', '--']);
+    expect(run.code).toBe(0);
+    expect(commandModules(run.sources).filter((s) => !s.startsWith('src/cli/commands/completion'))).toEqual([]);
+    for (const pkg of HEAVY) expect(run.packages).not.toContain(pkg);
   });
 
   it('clear-user loads the phone library it uses', async () => {

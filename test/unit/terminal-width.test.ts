@@ -3,8 +3,8 @@
 import { Chalk } from 'chalk';
 import Table from 'cli-table3';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { Output, type CliStreams } from '../../src/cli/output.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadTableRenderer, Output, type CliStreams } from '../../src/cli/output.js';
 import { clock, progressLine } from '../../src/cli/progress.js';
 import { fitTable, planColumns, tableWidth } from '../../src/cli/table-fit.js';
 import { cellWidth, truncateEnd, truncateMiddle, wrapCells } from '../../src/cli/width.js';
@@ -94,6 +94,8 @@ describe('planColumns', () => {
 });
 
 describe('Output.table', () => {
+  beforeAll(loadTableRenderer); // as the CLI does before a command runs
+
   const head = ['queue', 'wait', 'active', 'delayed', 'completed', 'failed', 'events'];
   const rows = [
     ['bull:notifications-outbound-email-delivery', 1, 2, 3, 4, 5, 6],

@@ -4,6 +4,7 @@
  * so commands, options, families, contexts and queue names are always the current ones.
  */
 import { Argument, Command } from 'commander';
+import { commandFromMeta, loadCommandMeta } from '../command-meta.js';
 import { completeWords, type CompletionSource } from '../completion-words.js';
 import type { CliContext } from '../context.js';
 import { buildProgram } from '../main.js';
@@ -40,6 +41,7 @@ Install:
       ctx.releaseIdleStdin();
       const program = buildProgram(ctx, await factoriesFor(words.slice(0, -1)));
       applyTypedGlobals(ctx, words);
+      await ctx.prepare(); // a typed --config or --context may need the config validator
       const found = await completeWords(program, words.length > 0 ? words : [''], configSource(ctx));
       if (found.length > 0) ctx.output.streams.stdout.write(`${found.join('\n')}\n`);
     });
@@ -47,10 +49,13 @@ Install:
 }
 
 /**
- * Only the command the line names is loaded (a TAB must not pay for every command); before one is
+ * The command tree from the build's static metadata: no command module is loaded for a TAB.
+ * Without it (running from source) only the command the line names is loaded; before one is
  * named, stand-ins with the names and aliases are enough to offer them.
  */
 async function factoriesFor(done: string[]): Promise<CommandFactory[]> {
+  const meta = loadCommandMeta();
+  if (meta) return meta.program.subcommands.map((command) => () => commandFromMeta(command));
   const entries = entriesFor(done);
   if (entries.length === 1) return [await entries[0]!.load()];
   return entries.map((entry) => () => new Command(entry.name).aliases(entry.aliases ?? []));
