@@ -106,6 +106,23 @@ describe('the installed package (no optional dependencies)', () => {
     expect(statSafe(path.join(prefix, 'node_modules/pm2/package.json'))).toBe(false);
   });
 
+  it('ships the CLI bundle, the command metadata and the validated defaults (not the build report)', (ctx) => {
+    if (skipReason) ctx.skip(skipReason);
+    for (const file of [
+      'dist/bundle/main.js',
+      'dist/bundle/process-title.js',
+      'dist/cli/command-meta.json',
+      'dist/config/parsed-defaults.json',
+      'dist/index.js',
+    ])
+      expect(statSafe(path.join(pkgDir, file)), file).toBe(true);
+    expect(statSafe(path.join(pkgDir, 'dist/bundle/meta.json'))).toBe(false);
+    const help = cachectl(['--help']);
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: cachectl \[options\] \[command\]/);
+    expect(help.stdout).toMatch(/\n  completion /);
+  });
+
   it('runs from an unrelated folder: --version, ping, a destructive dry run', async (ctx) => {
     if (skipReason) ctx.skip(skipReason);
     const v = cachectl(['--version']);
