@@ -120,7 +120,7 @@ describe('the installed package (no optional dependencies)', () => {
     const help = cachectl(['--help']);
     expect(help.code, help.stderr).toBe(0);
     expect(help.stdout).toMatch(/^Usage: cachectl \[options\] \[command\]/);
-    expect(help.stdout).toMatch(/\n  completion /);
+    expect(help.stdout).toMatch(/\n {2}completion /);
   });
 
   it('runs from an unrelated folder: --version, ping, a destructive dry run', async (ctx) => {
