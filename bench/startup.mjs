@@ -1,8 +1,11 @@
 // Start-up cost of the whole cachectl process, against Node's own: paired, interleaved rounds of
 // `node -e 0`, `cachectl --version`, `--help`, `ping` (a throwaway local redis-server) and, for
-// context, `redis-cli ping`. Prints medians and ratios to `node -e 0` beside the targets.
+// context, a completion request (one TAB) and `redis-cli ping`. Prints medians and ratios to
+// `node -e 0` beside the targets.
 //   npm run bench:startup -- [--rounds 15]
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startThrowawayServer } from '../scripts/lib/throwaway-server.mjs';
@@ -15,8 +18,19 @@ if (ROUNDS < 10) {
 }
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/cachectl.js');
 const server = await startThrowawayServer();
-const env = { ...process.env, NO_COLOR: '1', REDIS_URL: server.url };
+// No config file anywhere on the lookup path (the working folder, XDG, the system file): the
+// defaults-only path is what is measured, whatever this machine has in ~/.config or /etc.
+const sandbox = mkdtempSync(path.join(tmpdir(), 'cachectl-bench-startup-'));
+const env = {
+  ...process.env,
+  NO_COLOR: '1',
+  REDIS_URL: server.url,
+  XDG_CONFIG_HOME: path.join(sandbox, 'config'),
+  XDG_STATE_HOME: path.join(sandbox, 'state'),
+  CACHECTL_SYSTEM_CONFIG: path.join(sandbox, 'etc-config.json'),
+};
 delete env.CACHECTL_CONFIG;
+delete env.CACHECTL_CONTEXT;
 const hasRedisCli = spawnSync('sh', ['-c', 'command -v redis-cli']).status === 0;
 
 const RUNS = [
@@ -24,6 +38,7 @@ const RUNS = [
   { id: 'version', label: 'cachectl --version', argv: [process.execPath, BIN, '--version'], target: 1.5 },
   { id: 'help', label: 'cachectl --help', argv: [process.execPath, BIN, '--help'], target: 1.5 },
   { id: 'ping', label: 'cachectl ping', argv: [process.execPath, BIN, 'ping'], target: 2.5 },
+  { id: 'complete', label: 'completion (one TAB, context)', argv: [process.execPath, BIN, 'completion', '__complete', '--', 'clear-old', '--'] },
   ...(hasRedisCli ? [{ id: 'redis-cli', label: 'redis-cli ping (context)', argv: ['redis-cli', '-p', String(server.port), 'ping'] }] : []),
 ];
 
@@ -32,7 +47,7 @@ function timeRun({ label, argv }) {
   const start = performance.now();
   return new Promise((resolve, reject) => {
     // Run from a folder without a cachectl.config.json: the no-config path is what is measured.
-    const child = spawn(argv[0], argv.slice(1), { cwd: server.dir ?? '/', env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(argv[0], argv.slice(1), { cwd: sandbox, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
@@ -81,4 +96,5 @@ try {
   for (const row of rows) console.log(line(row));
 } finally {
   await server.stop();
+  rmSync(sandbox, { recursive: true, force: true });
 }
