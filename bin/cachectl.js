@@ -18,19 +18,28 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-let cli;
-try {
-  // First: what `ps` shows of this process must not carry a password given on the command line.
-  (await import('../dist/bundle/process-title.js')).hideArgvSecrets(process.argv.slice(2), process.env);
-  cli = await import('../dist/bundle/main.js');
-} catch (error) {
-  if (error && error.code === 'ERR_MODULE_NOT_FOUND') {
-    process.stderr.write('error: cachectl is not built yet\nhint: run "npm run build" in the cachectl folder\n');
-    process.exit(1);
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  // `cachectl --version` alone: the version is all it prints, so the program is not loaded.
+  const { readFileSync } = await import('node:fs');
+  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
+} else await runCli();
+
+async function runCli() {
+  let cli;
+  try {
+    // First: what `ps` shows of this process must not carry a password given on the command line.
+    (await import('../dist/bundle/process-title.js')).hideArgvSecrets(args, process.env);
+    cli = await import('../dist/bundle/main.js');
+  } catch (error) {
+    if (error && error.code === 'ERR_MODULE_NOT_FOUND') {
+      process.stderr.write('error: cachectl is not built yet\nhint: run "npm run build" in the cachectl folder\n');
+      process.exit(1);
+    }
+    throw error;
   }
-  throw error;
+  process.exitCode = await cli.run(args, { signal: controller.signal });
+  // Under PM2 stdin is a socket that is never closed; once opened it would keep a finished command
+  // alive (and PM2 would show a cron app as still online). The run is over: let it go.
+  if (!process.stdin.isTTY) process.stdin.unref?.();
 }
-process.exitCode = await cli.run(process.argv.slice(2), { signal: controller.signal });
-// Under PM2 stdin is a socket that is never closed; once opened it would keep a finished command
-// alive (and PM2 would show a cron app as still online). The run is over: let it go.
-if (!process.stdin.isTTY) process.stdin.unref?.();

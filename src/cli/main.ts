@@ -4,10 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { tenantScope } from '../core/tenant.js';
 import { CachectlError, ExitCode, PermissionError, UsageError } from '../errors.js';
 import { redact } from '../redact.js';
-import { classifyRedisError, isRedisFailure } from '../redis/errors.js';
 import { parseHostList } from '../redis/options.js';
 import { aclUserHint } from './acl-users.js';
 import { commandFromMeta, loadCommandMeta, RealCommandNeeded } from './command-meta.js';
@@ -89,7 +87,7 @@ Examples:
       context: program.getOptionValueSource('context'),
     };
     const globals = { ...action.optsWithGlobals<GlobalOptions>(), sources };
-    if (globals.tenant !== undefined) assertTenantCommand(program, action, globals.tenant);
+    if (globals.tenant !== undefined) await assertTenantCommand(program, action, globals.tenant);
     ctx.init(globals);
     ctx.command = { path: commandPath(program, action), options: action.opts() };
     await ctx.prepare();
@@ -217,7 +215,9 @@ function commandPath(program: Command, action: Command): string {
 }
 
 /** `--tenant` once, valid, and only on a command that can honour it (else exit 2). */
-function assertTenantCommand(program: Command, action: Command, tenant: string): void {
+async function assertTenantCommand(program: Command, action: Command, tenant: string): Promise<void> {
+  // Loaded here: the tenant rules (and the glob and family code they use) only matter with --tenant.
+  const { tenantScope } = await import('../core/tenant.js');
   tenantScope(tenant);
   let top = action;
   while (top.parent && top.parent !== program) top = top.parent;
@@ -241,6 +241,7 @@ function parseTenant(value: string, previous: string | undefined): string {
  */
 async function classifyStray(ctx: CliContext, error: unknown): Promise<unknown> {
   if (error instanceof CachectlError || error instanceof CommanderError) return error;
+  const { classifyRedisError, isRedisFailure } = await import('../redis/errors.js'); // the failure path only
   if (!isRedisFailure(error)) return error;
   const connection = await ctx.connection().catch(() => undefined);
   return connection ? connection.wrapError(error) : classifyRedisError(error, 'the server');

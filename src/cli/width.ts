@@ -11,7 +11,13 @@ const EMOJI = /\p{Extended_Pictographic}|\p{Regional_Indicator}/u;
 /** Text presentation unless followed by U+FE0F (e.g. "©", "↔"): one cell. */
 const EMOJI_PRESENTATION = /\p{Emoji_Presentation}|\ufe0f/u;
 
-const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
+let segmenter: Intl.Segmenter | undefined;
+
+/** The graphemes of `text` (the segmenter is made on first use: creating one loads ICU data, ~10 ms). */
+function graphemes(text: string): Intl.Segments {
+  segmenter ??= new Intl.Segmenter('en', { granularity: 'grapheme' });
+  return segmenter.segment(text);
+}
 
 /** Text without colour codes. */
 export function stripColour(text: string): string {
@@ -51,7 +57,7 @@ export function cellWidth(text: string): number {
   let width = 0;
   const plain = /[^\x20-\x7e]/.test(text) ? stripColour(text) : text;
   if (!/[^\x20-\x7e]/.test(plain)) return plain.length;
-  for (const { segment } of segmenter.segment(plain)) width += graphemeWidth(segment);
+  for (const { segment } of graphemes(plain)) width += graphemeWidth(segment);
   return width;
 }
 
@@ -67,7 +73,7 @@ function* pieces(text: string): Generator<{ text: string; width: number }> {
     }
     const next = rest.indexOf('\x1b', 1);
     const chunk = next === -1 ? rest : rest.slice(0, next);
-    for (const { segment } of segmenter.segment(chunk)) yield { text: segment, width: graphemeWidth(segment) };
+    for (const { segment } of graphemes(chunk)) yield { text: segment, width: graphemeWidth(segment) };
     rest = rest.slice(chunk.length);
   }
 }
@@ -94,13 +100,13 @@ export function sliceCells(text: string, max: number): string {
 
 /** The longest end of plain `text` that fits `max` cells. */
 function sliceCellsFromEnd(text: string, max: number): string {
-  const graphemes = [...segmenter.segment(text)].map((s) => s.segment);
+  const parts = [...graphemes(text)].map((s) => s.segment);
   let out = '';
   let used = 0;
-  for (let i = graphemes.length - 1; i >= 0; i--) {
-    const w = graphemeWidth(graphemes[i]!);
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const w = graphemeWidth(parts[i]!);
     if (used + w > max) break;
-    out = graphemes[i]! + out;
+    out = parts[i]! + out;
     used += w;
   }
   return out;

@@ -24,7 +24,14 @@ afterAll(async () => {
 });
 
 describe('modules a run loads', () => {
-  it.each([[['--version']], [['--help']], [['help', 'queues']], [['ping', '--help']], [[]], [['nosuch']]])(
+  it.each([[['--version']], [['-V']]])('cachectl %j loads nothing of the program (the version is read from package.json)', async (args) => {
+    const run = await loadedModules(args);
+    expect(run.code).toBe(0);
+    expect([...run.sources]).toEqual([]);
+    expect([...run.packages]).toEqual([]);
+  });
+
+  it.each([[['--json', '--version']], [['--help']], [['help', 'queues']], [['ping', '--help']], [[]], [['nosuch']]])(
     'cachectl %j: no command module, no heavy package, no ioredis',
     async (args) => {
       const run = await loadedModules(args);
@@ -40,6 +47,8 @@ describe('modules a run loads', () => {
     expect(run.packages).toContain('ioredis');
     expect(commandModules(run.sources)).toEqual(['src/cli/commands/ping']);
     for (const pkg of HEAVY) expect(run.packages).not.toContain(pkg);
+    // The tenant rules load only with --tenant.
+    expect(run.sources).not.toContain('src/core/tenant');
   });
 
   it('a config file is validated with the schema (zod loads then)', async () => {
