@@ -29,21 +29,35 @@ await writeFile(path.join(root, 'dist/cli/command-meta.json'), `${JSON.stringify
  * A module that reads a file next to itself (`new URL('./x.lua', import.meta.url)`) keeps reading it
  * from where tsc put that module in dist/, whichever chunk its code ends up in.
  */
-const ownModuleUrl = {
-  name: 'own-module-url',
-  setup(build) {
-    build.onLoad({ filter: /[/\\]src[/\\].*\.ts$/ }, async (args) => {
-      const source = await readFile(args.path, 'utf8');
-      if (!source.includes('import.meta.url')) return undefined;
-      const compiled = path.join(root, 'dist', path.relative(path.join(root, 'src'), args.path)).replace(/\.ts$/, '.js');
-      const relative = path.relative(outdir, compiled).split(path.sep).join('/');
-      return { contents: source.replaceAll('import.meta.url', `new URL(${JSON.stringify(relative)}, import.meta.url).href`), loader: 'ts' };
-    });
-  },
-};
+function ownModuleUrl(source, file) {
+  if (!source.includes('import.meta.url')) return source;
+  const compiled = path.join(root, 'dist', path.relative(path.join(root, 'src'), file)).replace(/\.ts$/, '.js');
+  const relative = path.relative(outdir, compiled).split(path.sep).join('/');
+  return source.replaceAll('import.meta.url', `new URL(${JSON.stringify(relative)}, import.meta.url).href`);
+}
 
-await rm(outdir, { recursive: true, force: true });
-const result = await build({
+/**
+ * esbuild puts a module in a chunk by the set of entries (the program and each lazily loaded
+ * command or library) that reach it, so the modules every run needs were spread over some twenty
+ * chunks, each one more file for the module loader to find, read and link before anything runs.
+ * Every lazily loaded module is only ever loaded after the program, so naming the program as its
+ * import changes nothing at run time, and puts everything the program needs into one chunk.
+ */
+function startupOnce(startup) {
+  const program = path.join(root, 'src/cli/main.ts');
+  return (source, file) => (startup.has(file) ? source : `${source}\nimport ${JSON.stringify(program)};\n`);
+}
+
+function sourcePlugin(transform) {
+  return {
+    name: 'cachectl-sources',
+    setup(build) {
+      build.onLoad({ filter: /[/\\]src[/\\].*\.ts$/ }, async (args) => ({ contents: transform(await readFile(args.path, 'utf8'), args.path), loader: 'ts' }));
+    },
+  };
+}
+
+const options = {
   absWorkingDir: root,
   entryPoints: { 'process-title': 'src/cli/process-title.ts', main: 'src/cli/main.ts' },
   outdir,
@@ -63,8 +77,22 @@ const result = await build({
   legalComments: 'none',
   metafile: true,
   logLevel: 'warning',
-  plugins: [ownModuleUrl],
-});
+};
+
+// First pass (not written): which of our modules the program loads before any command.
+const probe = await build({ ...options, write: false, plugins: [sourcePlugin(ownModuleUrl)] });
+const startup = new Set();
+const pending = ['src/cli/main.ts', 'src/cli/process-title.ts'];
+while (pending.length > 0) {
+  const input = pending.pop();
+  if (startup.has(path.join(root, input))) continue;
+  startup.add(path.join(root, input));
+  for (const i of probe.metafile.inputs[input]?.imports ?? []) if (i.kind === 'import-statement' && !i.external) pending.push(i.path);
+}
+
+await rm(outdir, { recursive: true, force: true });
+const once = startupOnce(startup);
+const result = await build({ ...options, plugins: [sourcePlugin((source, file) => once(ownModuleUrl(source, file), file))] });
 
 // Which sources and packages each chunk holds (read by the start-up tests; not needed to run).
 await writeFile(path.join(outdir, 'meta.json'), JSON.stringify(result.metafile));
