@@ -90,26 +90,38 @@ export class RealCommandNeeded extends Error {
   }
 }
 
-/** A commander command equivalent to the real one for parsing and help, whose action only throws. */
-export function commandFromMeta(meta: CommandMeta): Command {
+/**
+ * A commander command equivalent to the real one for parsing and help, whose action only throws.
+ * `listedOnly`: just what its line in the program's command list shows (names, arguments, whether
+ * it has options, description) and what a suggestion for a mistyped name needs.
+ */
+export function commandFromMeta(meta: CommandMeta, options: { listedOnly?: boolean } = {}): Command {
   const command = new Command(meta.name).description(meta.description);
   for (const alias of meta.aliases) command.alias(alias);
   if (meta.summary) command.summary(meta.summary);
   if (meta.usage !== undefined) command.usage(meta.usage);
   for (const arg of meta.arguments) command.addArgument(argumentFromMeta(arg));
+  if (options.listedOnly) {
+    // The list shows "[options]" when a command has any: one stands for all. Should the line run
+    // it after all, anything it is given reaches the action, which loads the real command.
+    if (meta.options.length > 0) command.addOption(optionFromMeta(meta.options[0]!));
+    command.allowUnknownOption().allowExcessArguments();
+    command.action(needsRealCommand);
+    return command;
+  }
   for (const option of meta.options) command.addOption(optionFromMeta(option));
   command.allowUnknownOption(meta.allowUnknownOption);
   command.allowExcessArguments(meta.allowExcessArguments);
   for (const [position, text] of Object.entries(meta.helpText)) command.addHelpText(position as HelpPosition, text);
   if (Object.keys(meta.helpConfiguration).length > 0) command.configureHelp(meta.helpConfiguration);
-  if (meta.hasAction) {
-    command.action(() => {
-      throw new RealCommandNeeded();
-    });
-  }
+  if (meta.hasAction) command.action(needsRealCommand);
   for (const sub of meta.subcommands) command.addCommand(commandFromMeta(sub), sub.hidden ? { hidden: true } : {});
   if (meta.subcommands.length > 0) command.hook('preSubcommand', (parent, sub) => void sub.copyInheritedSettings(parent));
   return command;
+}
+
+function needsRealCommand(): never {
+  throw new RealCommandNeeded();
 }
 
 function argumentFromMeta(meta: ArgumentMeta): Argument {

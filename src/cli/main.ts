@@ -10,7 +10,7 @@ import { parseHostList } from '../redis/options.js';
 import { aclUserHint } from './acl-users.js';
 import { commandFromMeta, loadCommandMeta, RealCommandNeeded } from './command-meta.js';
 import { TENANT_COMMANDS } from './command-names.js';
-import { answeredByMetadata, entriesFor, unknownCommand, versionOnly, type CommandFactory } from './commands/index.js';
+import { answeredByMetadata, entriesFor, helpSubject, unknownCommand, versionOnly, type CommandFactory } from './commands/index.js';
 import { rewriteLegacyHookFlags } from './legacy-flags.js';
 import { logFormatInArgv } from './log-format.js';
 import { registerArgvSecrets } from './process-title.js';
@@ -127,7 +127,9 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
   // Help, version and usage errors come from static metadata: no command module is loaded.
   const meta = answeredByMetadata(argv) ? (versionOnly(argv) ? { program: { subcommands: [] } } : loadCommandMeta()) : undefined;
   const commands = meta?.program.subcommands ?? [];
-  const factories = meta ? commands.map((command) => () => commandFromMeta(command)) : await loadFactories(argv);
+  // Only the command asked about is built whole; the others need no more than their line in the list.
+  const subject = meta ? helpSubject(argv) : undefined;
+  const factories = meta ? commands.map((command) => () => commandFromMeta(command, { listedOnly: command.name !== subject })) : await loadFactories(argv);
   let program = buildProgram(ctx, factories);
   // `cachectl` alone: the help, on stdout, exit 0. An unknown command stays an error (exit 2)
   // even with --help, which would otherwise print the program's help and exit 0.

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { commandFromMeta, type CommandMeta, type CommandMetaFile } from '../../src/cli/command-meta.js';
 import { describeCommand } from '../../src/cli/command-meta-write.js';
-import { commandEntries, type CommandFactory } from '../../src/cli/commands/index.js';
+import { commandEntries, GLOBAL_OPTIONS_WITH_VALUE, type CommandFactory } from '../../src/cli/commands/index.js';
 import { CliContext } from '../../src/cli/context.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { ROOT, spawnCli } from '../helpers/cli.js';
@@ -70,6 +70,11 @@ describe('help from command metadata', () => {
     expect(shipped.program.subcommands.map((c) => [c.name, c.aliases])).toEqual(commandEntries.map((e) => [e.name, e.aliases ?? []]));
   });
 
+  it('the command word is found after every global option that takes a value', () => {
+    const withValue = fresh.options.filter((o) => o.takesValue !== 'none').map((o) => o.long);
+    expect([...GLOBAL_OPTIONS_WITH_VALUE].sort()).toEqual(withValue.sort());
+  });
+
   it('the built metadata file describes the current commands (rebuild after changing a command)', () => {
     expect(shipped.program).toEqual(JSON.parse(JSON.stringify(fresh)));
     expect(shipped.version).toBe((JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
@@ -110,12 +115,21 @@ describe('help from command metadata', () => {
 });
 
 describe('the built binary', () => {
-  it.each([[['--help']], [['ping', '--help']], [['queues', 'clean', '--help']], [['help', 'ttl', 'apply']], [['--version']]])(
-    'cachectl %j prints what the real commands print',
-    async (argv) => {
-      const result = await spawnCli(argv);
-      expect(result.code).toBe(0);
-      expect(result.stdout).toBe(await helpOutput(realFactories, argv));
-    },
-  );
+  it.each([
+    [['--help']],
+    [['help']],
+    [['ping', '--help']],
+    [['queues', '--help']],
+    [['queues', 'clean', '--help']],
+    [['help', 'queues']],
+    [['help', 'ttl', 'apply']],
+    [['config', 'contexts', '--help']],
+    [['completion', '--help']],
+    [['--version']],
+    [['-V']],
+  ])('cachectl %j prints what the real commands print', async (argv) => {
+    const result = await spawnCli(argv);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(await helpOutput(realFactories, argv));
+  });
 });

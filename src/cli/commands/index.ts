@@ -41,8 +41,8 @@ const LOADERS: Record<string, () => Promise<CommandFactory>> = {
 
 export const commandEntries: CommandEntry[] = COMMAND_NAMES.map((c) => ({ ...c, ...(c.aliases ? { aliases: [...c.aliases] } : {}), load: LOADERS[c.name]! }));
 
-/** Global options that take a value: the token after them is not a command name. */
-const GLOBAL_OPTIONS_WITH_VALUE = new Set([
+/** Global options that take a value: the token after them is not a command name (a test checks the list). */
+export const GLOBAL_OPTIONS_WITH_VALUE: ReadonlySet<string> = new Set([
   '--redis-url',
   '--sentinel',
   '--sentinel-name',
@@ -51,6 +51,7 @@ const GLOBAL_OPTIONS_WITH_VALUE = new Set([
   '--command-timeout',
   '--config',
   '--context',
+  '--tenant',
 ]);
 
 /**
@@ -81,6 +82,13 @@ export function answeredByMetadata(argv: string[]): boolean {
 }
 
 const HELP_OR_VERSION = new Set(['-h', '--help', '-V', '--version']);
+
+/** The command a help request is about: `queues` for `queues inspect --help` and `help queues inspect`. */
+export function helpSubject(argv: string[]): string | undefined {
+  const first = firstPositional(argv);
+  const word = first === 'help' ? firstPositional(argv.slice(argv.indexOf('help') + 1)) : first;
+  return word === undefined ? undefined : entryNamed(word)?.name;
+}
 
 /** `cachectl --version` with no command word: commander prints the version before anything else. */
 export function versionOnly(argv: string[]): boolean {
