@@ -5,10 +5,12 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connect, type RedisConnection } from '../../src/redis/connect.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
 import { runOnPty } from '../helpers/pty.js';
+import { startServer, type ServerHandle } from '../helpers/servers.js';
 import { randomPrefix, serverTargets } from '../helpers/targets.js';
 
 const target = serverTargets().find((t) => t.name === 'redis')!;
@@ -192,5 +194,62 @@ describe('the confirmation prompt on a production context (pseudo-terminal)', ()
     expect(ran.code, ran.stderr).toBe(0);
     expect(JSON.parse(ran.stdout).deleted).toBe(3);
     expect(readdirSync(dir)).toContain('logs');
+  });
+});
+
+describe('a production context and the age policies (private server)', () => {
+  let server: ServerHandle;
+  let client: Redis;
+  let policyDir: string;
+  let policyConfig: string;
+  const run = (args: string[]) => spawnCli(['--config', policyConfig, '--context', 'prod', ...args], { cwd: policyDir });
+
+  beforeAll(async () => {
+    server = await startServer();
+    client = new Redis({ host: server.host, port: server.port });
+    policyDir = mkdtempSync(path.join(tmpdir(), 'cachectl-prod-policy-'));
+    policyConfig = path.join(policyDir, 'cachectl.config.json');
+    writeFileSync(
+      policyConfig,
+      JSON.stringify({
+        contexts: { prod: { url: server.url, production: true } },
+        families: { ctxOld: { template: 'old:{id}', maxAgeHours: 0.0001 } },
+      }),
+    );
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await server?.stop();
+    rmSync(policyDir, { recursive: true, force: true });
+  });
+  /** Three keys the server has seen idle for over a second (its idle clock counts whole seconds). */
+  async function seedIdle(): Promise<void> {
+    await client.mset('old:1', 'v', 'old:2', 'v', 'old:3', 'v');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+  }
+  const left = async () => (await client.keys('old:*')).length;
+
+  it('clear-old asks like any destructive run: refused without a terminal, the name typed on one goes ahead', async () => {
+    await seedIdle();
+    const refused = await run(['clear-old', 'ctxOld', '--hours', '0.0001']);
+    expect(refused.code, refused.stderr).toBe(4);
+    expect(refused.stderr).toMatch(/"prod" is a production context/);
+    expect(await left()).toBe(3);
+
+    const asked = await runOnPty(['--config', policyConfig, '--context', 'prod', 'clear-old', 'ctxOld', '--hours', '0.0001'], {
+      waitFor: 'to continue: ',
+      answer: 'prod\r',
+      cwd: policyDir,
+    });
+    expect(asked.answered, asked.output).toBe(true);
+    expect(asked.code, asked.output).toBe(0);
+    expect(await left()).toBe(0);
+  });
+
+  it('maintenance never asks (calling it is the decision): it runs under cron on a production context', async () => {
+    await seedIdle();
+    const result = await run(['maintenance', '--log-format', 'json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await left()).toBe(0);
   });
 });

@@ -34,6 +34,25 @@ describe('cachectl schedule', () => {
     expect(weekly.getUTCHours()).toBe(1); // Sunday 03:00 SAST
   });
 
+  it('--runs 100: the table keeps three runs a cell, the full preview follows as one line per run', async () => {
+    const result = await runCli(['schedule', '--runs', '100', '--tz', 'UTC'], { cwd: ROOT });
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout.split('\n');
+    const tableRows = lines.filter((l) => l.startsWith('│'));
+    expect(tableRows.length).toBeLessThanOrEqual(1 + 2 * 4);
+    expect(result.stdout).toContain('(100 listed below)');
+    for (const app of ['cache_maintenance', 'cache_cleanup']) {
+      const start = lines.indexOf(lines.find((l) => l.startsWith(`next 100 runs of ${app} `))!);
+      expect(start, result.stdout).toBeGreaterThan(0);
+      const runs = lines.slice(start + 1, start + 101);
+      expect(
+        runs.every((l) => /^ {2}\w{3} \d{4}-\d{2}-\d{2} \d{2}:\d{2}$/.test(l)),
+        runs.join('\n'),
+      ).toBe(true);
+      expect(new Set(runs).size).toBe(100);
+    }
+  });
+
   it('a table for people', async () => {
     const result = await runCli(['schedule', '--ecosystem', path.join(ROOT, 'ecosystem.config.cjs')], { cwd: dir });
     expect(result.code).toBe(0);

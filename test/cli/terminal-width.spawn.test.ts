@@ -11,7 +11,7 @@ import { spawnCli } from '../helpers/cli.js';
 import { clearingFixture, setKeys, type ClearingFixture } from '../helpers/clearing-fixture.js';
 import { startServer, type ServerHandle } from '../helpers/servers.js';
 import { seedConfig, seedPlan, writeSeed } from '../helpers/stats-seed.js';
-import { runOnTerminal, screenLines, widest } from '../helpers/terminal.js';
+import { runOnTerminal, screenLines, widest } from '../helpers/pty.js';
 
 const LONG_QUEUE = 'notifications-outbound-email-and-sms-delivery-with-retries';
 const WIDE_QUEUE = '通知キュー';

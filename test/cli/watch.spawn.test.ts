@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BullHarness, waitFor } from '../helpers/bullmq.js';
 import { BIN, cleanEnv, ROOT } from '../helpers/cli.js';
 import { startServer, type ServerHandle } from '../helpers/servers.js';
-import { runOnTerminal, widest } from '../helpers/terminal.js';
+import { runOnTerminal, widest } from '../helpers/pty.js';
 
 interface Piped {
   code: number | null;

@@ -16,6 +16,12 @@ export interface StartClusterOptions {
   masters?: number;
   replicasPerMaster?: number;
   binary?: ServerBinary;
+  /**
+   * false: replicas never take over by themselves (`cluster-replica-no-failover yes`), only on
+   * CLUSTER FAILOVER. Tests that kill masters use it, so a live master that misses the 2 s node
+   * timeout on a loaded machine is not replaced behind the test's back.
+   */
+  autoFailover?: boolean;
 }
 
 const SLOTS = 16384;
@@ -32,7 +38,11 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   }
   const total = masterCount * (1 + replicasPerMaster);
 
-  const started = await Promise.allSettled(Array.from({ length: total }, () => startNode({ binary: opts.binary ?? 'redis-server', cluster: true })));
+  const started = await Promise.allSettled(
+    Array.from({ length: total }, () =>
+      startNode({ binary: opts.binary ?? 'redis-server', cluster: true, args: opts.autoFailover === false ? ['--cluster-replica-no-failover', 'yes'] : [] }),
+    ),
+  );
   const nodes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const stop = async (): Promise<void> => {
     await Promise.all(nodes.map((n) => n.stop()));

@@ -21,7 +21,7 @@ describe('exporter: a cluster master dies and its replica takes over', () => {
   const logs: string[] = [];
 
   beforeAll(async () => {
-    cluster = await startCluster({ masters: 3, replicasPerMaster: 1 });
+    cluster = await startCluster({ masters: 3, replicasPerMaster: 1, autoFailover: false });
     const seeder = new Cluster([cluster.masters[0]!], { enableAutoPipelining: true });
     try {
       await Promise.all(Array.from({ length: KEYS }, (_, i) => seeder.set(`user:state:+2782${i}`, 'v', 'EX', 3600)));

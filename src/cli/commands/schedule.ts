@@ -49,8 +49,12 @@ Examples:
     });
 }
 
+/** Runs shown inside the table's cell; more are listed below it, one per line. */
+const RUNS_IN_TABLE = 3;
+
 function printSchedule(report: ScheduleReport, out: Output): void {
   const c = out.color;
+  const when = (n: string) => formatInZone(new Date(n), report.timezone);
   out.line(`${report.file} (times in ${report.timezone})`);
   if (report.jobs.length === 0) out.line('no app has a cron_restart');
   else {
@@ -61,9 +65,14 @@ function printSchedule(report: ScheduleReport, out: Output): void {
         j.cron,
         j.command !== undefined ? `cachectl ${j.args}`.trim() : j.args || '-',
         j.valid ? c.green('ok') : c.red(`fail: ${j.error}`),
-        j.next.map((n) => formatInZone(new Date(n), report.timezone)).join('\n') || '-',
+        [...j.next.slice(0, RUNS_IN_TABLE).map(when), ...(j.next.length > RUNS_IN_TABLE ? [`(${j.next.length} listed below)`] : [])].join('\n') || '-',
       ]),
     );
+    // A tall cell makes the table layout slow and unreadable: long previews are plain lines.
+    for (const j of report.jobs.filter((job) => job.next.length > RUNS_IN_TABLE)) {
+      out.line(`next ${j.next.length} runs of ${j.app} (${j.cron}):`);
+      for (const n of j.next) out.line(`  ${when(n)}`);
+    }
   }
   for (const f of report.findings) {
     const tag = f.level === 'fail' ? c.red('fail') : c.yellow('warn');

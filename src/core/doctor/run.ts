@@ -10,10 +10,10 @@ import { collectStats } from '../stats/collect.js';
 import { verdict } from './check.js';
 import { collectListenStatus } from '../invalidation/status.js';
 import { ecosystemCheck } from './checks-ecosystem.js';
-import { maintenanceCheck, tenantsCheck, ttlCoverageCheck } from './checks-keys.js';
-import { eventsStreamCheck, failedJobsCheck, queueKeysCheck, stalledJobsCheck, waitingAgeCheck } from './checks-queues.js';
+import { censusChecks } from './census-checks.js';
+import { tenantsCheck } from './checks-keys.js';
+import { queueKeysCheck } from './checks-queues.js';
 import { invalidationStreamCheck } from './checks-stream.js';
-import { connectivityCheck, evictionCheck, fragmentationCheck, versionCheck } from './checks-server.js';
 import { probeQueue } from './queue-probes.js';
 import type { CheckId, CheckStatus, DoctorCheck, DoctorOptions, DoctorResult } from './types.js';
 
@@ -43,16 +43,7 @@ export async function runDoctor(connection: RedisConnection, config: CachectlCon
   }
   options.onProgress?.('ecosystem');
   const checks: DoctorCheck[] = [
-    connectivityCheck(ping, config),
-    versionCheck(stats),
-    evictionCheck(stats),
-    ttlCoverageCheck(stats, config),
-    fragmentationCheck(stats, config),
-    maintenanceCheck(stats, now),
-    failedJobsCheck(probes, config),
-    stalledJobsCheck(probes),
-    waitingAgeCheck(probes, config),
-    eventsStreamCheck(probes, config),
+    ...censusChecks(stats, probes, ping, config, now),
     queueKeysCheck(stats),
     invalidationStreamCheck(await collectListenStatus(connection, config).catch((error: Error) => error), config, now),
     tenantsCheck(stats, config),

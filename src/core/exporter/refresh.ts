@@ -6,10 +6,8 @@
  */
 import type { CachectlConfig } from '../../config/load.js';
 import type { RedisConnection } from '../../redis/connect.js';
-import { maintenanceCheck, ttlCoverageCheck } from '../doctor/checks-keys.js';
-import { eventsStreamCheck, failedJobsCheck, stalledJobsCheck, waitingAgeCheck } from '../doctor/checks-queues.js';
-import { connectivityCheck, evictionCheck, fragmentationCheck, versionCheck } from '../doctor/checks-server.js';
-import { probeQueue, type QueueProbe } from '../doctor/queue-probes.js';
+import { censusChecks } from '../doctor/census-checks.js';
+import { probeQueue } from '../doctor/queue-probes.js';
 import type { DoctorCheck } from '../doctor/types.js';
 import { worst } from '../doctor/types.js';
 import { collectPing } from '../ping.js';
@@ -68,7 +66,7 @@ export async function refreshSnapshot(connection: RedisConnection, config: Cache
   const now = options.now.getTime();
   const [probes, ping] = await Promise.all([Promise.all(counted.map((q) => probeQueue(connection, q, now))), collectPing(connection)]);
   const judged: StatsResult = { ...stats, queues: counted };
-  const checks = doctorChecks(judged, probes, ping, config, options.now);
+  const checks = censusChecks(judged, probes, ping, config, options.now);
   return {
     at: new Date(),
     durationMs: performance.now() - started,
@@ -89,25 +87,4 @@ async function knownQueues(connection: RedisConnection, stats: StatsResult, disc
   const alive = extra.length > 0 ? await existingQueues(connection, extra) : new Set<string>();
   for (const ref of extra) if (alive.has(ref.key)) byKey.set(ref.key, ref);
   return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-}
-
-function doctorChecks(
-  stats: StatsResult,
-  probes: QueueProbe[],
-  ping: Awaited<ReturnType<typeof collectPing>>,
-  config: CachectlConfig,
-  now: Date,
-): DoctorCheck[] {
-  return [
-    connectivityCheck(ping, config),
-    versionCheck(stats),
-    evictionCheck(stats),
-    ttlCoverageCheck(stats, config),
-    fragmentationCheck(stats, config),
-    maintenanceCheck(stats, now),
-    failedJobsCheck(probes, config),
-    stalledJobsCheck(probes),
-    waitingAgeCheck(probes, config),
-    eventsStreamCheck(probes, config),
-  ];
 }

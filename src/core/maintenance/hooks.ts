@@ -118,6 +118,7 @@ function restartOperation(env: LifecycleEnv, hook: HookName, options: HookOption
     command: `hook ${hook}`,
     describe: 'remove finished queue jobs past their retention',
     targets: config.queues.prefixes.map((p) => `queues under ${p}`),
+    explicit: true,
     assess: async () => ({ confirm: false, requireYes: false, reasons: [] }),
     execute: async ({ dryRun }) => {
       let done: StepResult;

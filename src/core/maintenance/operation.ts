@@ -32,6 +32,7 @@ export function maintenanceOperation(
     command: 'maintenance',
     describe: 'run the maintenance policy',
     targets: options.steps.map((s) => s.name),
+    explicit: true,
     assess: async () => ({ confirm: false, requireYes: false, reasons: [] }),
     preflight: async () => {
       if (options.logDir !== undefined) await checkAppendable(options.logDir, [MAINTENANCE_LOG]);

@@ -64,6 +64,13 @@ export async function cleanQueue(connection: RedisConnection, ref: QueueRef, opt
     return { ...base, matched: count, removed: 0, batches: 0, elapsedMs: performance.now() - started, stoppedBy, remaining };
   }
 
+  // BullMQ's clean script appends a "cleaned" event even when it removes nothing: an idle queue
+  // (every maintenance run) must not gain events for no change.
+  if (!(await anyEligible(connection, ref, options.state, cutoff))) {
+    const remaining = await stateSize(connection, ref, options.state);
+    return { ...base, matched: 0, removed: 0, batches: 0, elapsedMs: performance.now() - started, stoppedBy: 'done', remaining };
+  }
+
   return withQueue(connection, ref, async (queue) => {
     const target = options.targetCallMs ?? 20;
     let batch = clamp(options.batch ?? 1000);
@@ -108,6 +115,15 @@ function clamp(n: number): number {
 export async function stateSize(connection: RedisConnection, ref: QueueRef, state: CleanableState): Promise<number> {
   const key = `${ref.key}:${state}`;
   return state === 'wait' ? connection.client.llen(key) : connection.client.zcard(key);
+}
+
+/**
+ * False only when `Queue.clean` surely finds nothing: an empty state, or finished jobs (scored by
+ * `finishedOn`) all after the cutoff (BullMQ takes scores up to it). Other states are not ordered by age: any job may be.
+ */
+async function anyEligible(connection: RedisConnection, ref: QueueRef, state: CleanableState, cutoff: number): Promise<boolean> {
+  if (state === 'completed' || state === 'failed') return (await connection.client.zcount(`${ref.key}:${state}`, '-inf', String(cutoff))) > 0;
+  return (await stateSize(connection, ref, state)) > 0;
 }
 
 /** Job timestamps `Queue.clean` compares with the cutoff, per state (first one set wins). */

@@ -78,6 +78,11 @@ export interface Operation<R extends object> {
   /** Labels of what is selected (audit targets, backup header); never values. */
   targets: string[];
   /**
+   * Calling it is the decision (maintenance, hooks: scheduled or deploy-time, no `--yes`): it never
+   * asks, not even on a production context.
+   */
+  explicit?: boolean;
+  /**
    * Judge the run. `sized`: the decision needs its size (a prompt, `maxKeys`, a backup's room),
    * so estimate it on the server; `bytes`: the payload size too (a backup).
    */
@@ -167,9 +172,15 @@ function unwrap(env: LifecycleEnv, failure: unknown): unknown {
   return failure.cause instanceof CachectlError ? failure.cause : env.connection.wrapError(failure.cause);
 }
 
-/** Confirmation: ask, or go ahead with `force`, or refuse. */
-async function decide<R extends object>(env: LifecycleEnv, op: Operation<R>, assessment: Assessment, options: LifecycleOptions): Promise<void> {
-  const withinLimit = options.maxKeys !== undefined && assessment.estimate !== undefined && assessment.estimate.upper <= options.maxKeys;
+/**
+ * Confirmation: ask, or go ahead with `force`, or refuse. On a production context every run that can
+ * ask does, whatever its size or kind (age policies too): the prompt wants the context's name.
+ */
+async function decide<R extends object>(env: LifecycleEnv, op: Operation<R>, assessed: Assessment, options: LifecycleOptions): Promise<void> {
+  const production = env.config.context?.production && !op.explicit ? env.config.context.name : undefined;
+  const assessment = production ? { ...assessed, confirm: true, reasons: [...assessed.reasons, `"${production}" is a production context`] } : assessed;
+  const withinLimit =
+    production === undefined && options.maxKeys !== undefined && assessment.estimate !== undefined && assessment.estimate.upper <= options.maxKeys;
   if (options.maxKeys !== undefined && assessment.estimate && !withinLimit && !options.force) {
     throw new SafetyError(
       `Refusing to ${op.describe}: ${describeEstimate(assessment.estimate)}, more than maxKeys (${options.maxKeys.toLocaleString('en-US')})`,

@@ -42,6 +42,18 @@ describe.each(serverTargets())('queues clean on $name', (target) => {
     for (const id of old) expect(await client.exists(`${key}:${id}`)).toBe(0);
   });
 
+  it('nothing old enough, or an empty state: no server write at all (no "cleaned" event)', async () => {
+    const { name, key } = await completedQueue(5);
+    const client = harness.client();
+    const before = await client.xlen(`${key}:events`);
+    for (const state of ['completed', 'failed', 'wait', 'delayed']) {
+      const result = await cli(target, harness.prefix, ['queues', 'clean', name, '--state', state, '--grace', '24h', '--yes', '--json'], cwd);
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout).queues[0]).toMatchObject({ removed: 0, batches: 0 });
+    }
+    expect(await client.xlen(`${key}:events`)).toBe(before);
+  });
+
   it('never removes active jobs while a worker processes them (no "Missing lock")', async () => {
     const name = randomQueueName('active');
     const queue = harness.queue(name);
