@@ -45,7 +45,8 @@ function ownModuleUrl(source, file) {
  */
 function startupOnce(startup) {
   const program = path.join(root, 'src/cli/main.ts');
-  return (source, file) => (startup.has(file) ? source : `${source}\nimport ${JSON.stringify(program)};\n`);
+  const importOf = (file) => `./${path.relative(path.dirname(file), program).split(path.sep).join('/')}`.replace(/^\.\/\.\.\//, '../');
+  return (source, file) => (startup.has(file) ? source : `${source}\nimport ${JSON.stringify(importOf(file))};\n`);
 }
 
 function sourcePlugin(transform) {
