@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type RedisConnection } from '../../../src/redis/connect.js';
 import { createReader } from '../../../src/core/read-through/reader.js';
 import { bufferCodec, jsonCodec } from '../../../src/core/read-through/codec.js';
-import { isLease } from '../../../src/core/read-through/lease.js';
+import { isLease, LEASE_MARKER } from '../../../src/core/read-through/lease.js';
 import { UsageError } from '../../../src/errors.js';
 import { prometheusMissing, promtool } from '../../helpers/prometheus.js';
 import { startServer, type ServerHandle } from '../../helpers/servers.js';
@@ -106,7 +106,7 @@ describe('createReader', () => {
     const reader = createReader(configOf(p, { waitMs: 50, leaseMs: 60_000 }), connection);
     const key = `${p}tenant:acme:mapping:conv:dead`;
     // A lease of a process that died after taking it.
-    await connection.client.set(key, Buffer.concat([Buffer.from('\u0000\u00ffcachectl-lease:', 'latin1'), Buffer.from('deadbeef')]), 'PX', 60_000);
+    await connection.client.set(key, `${LEASE_MARKER}deadbeef`, 'PX', 60_000);
     const started = Date.now();
     expect(await reader.read(key, async () => 'mine')).toBe('mine');
     expect(Date.now() - started).toBeLessThan(1000);
