@@ -6,11 +6,13 @@
  *
  * Markers and, for string keys and values, every argument of the probe and the fill are strings:
  * ioredis writes an all-string command as one string, while a single Buffer argument makes it
- * assemble the command from pieces (about a tenth of a hit's time on loopback).
+ * assemble the command from pieces (about a tenth of a hit's time on loopback); all-string
+ * commands also skip ioredis's argument conversion (wire.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { RedisClient } from '../../redis/connect.js';
 import { int, runScript, script } from '../scripts/index.js';
+import { sendStrings } from './wire.js';
 
 /**
  * Every lease marker starts with this text: NUL, then U+FFFF (a noncharacter), then a name. JSON
@@ -63,7 +65,8 @@ export interface ProbeState {
  * turn it into. Errors are the caller's: see `probeAfterError`.
  */
 export function probeCommand(client: RedisClient, key: string | Buffer, lease: string, leaseMs: string): Promise<Buffer | null> {
-  return client.setBuffer(key, lease, 'PX', leaseMs, 'NX', 'GET');
+  if (typeof key !== 'string') return client.setBuffer(key, lease, 'PX', leaseMs, 'NX', 'GET');
+  return sendStrings(client, 'set', [key, lease, 'PX', leaseMs, 'NX', 'GET']) as Promise<Buffer | null>;
 }
 
 /**
@@ -98,13 +101,16 @@ export async function probeByScript(client: RedisClient, key: string | Buffer, l
 
 /**
  * Replace `lease` with `value` (expiry `ttlMs`, "0" = none); false when the lease is gone (refused).
- * EVALSHA with every argument as given (no conversion); EVAL only when the server lacks the script.
+ * EVALSHA with every argument as given; EVAL only when the server lacks the script.
  */
 export async function fillLease(client: RedisClient, key: string | Buffer, lease: string, value: string | Buffer, ttlMs: string): Promise<boolean> {
   const fill = script('lease-fill');
   let reply: unknown;
   try {
-    reply = await client.evalsha(fill.sha(false), '1', key, lease, value, ttlMs);
+    const sha = fill.sha(false);
+    reply = await (typeof key === 'string' && typeof value === 'string'
+      ? sendStrings(client, 'evalsha', [sha, '1', key, lease, value, ttlMs])
+      : client.evalsha(sha, '1', key, lease, value, ttlMs));
   } catch (error) {
     if (!/^NOSCRIPT/.test(String((error as Error)?.message))) throw error;
     reply = await client.eval(fill.source(false), '1', key, lease, value, ttlMs);
