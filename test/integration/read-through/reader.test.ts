@@ -139,6 +139,28 @@ describe('createReader', () => {
     expect(await reader.read(jsonKey, async () => ({ communication_id: 'x', wa_id: '' }), { codec: jsonCodec<Mapping>() })).toEqual(mapping);
   });
 
+  it('sends string keys and values byte-exact: the lease with its expiry, then the value with its TTL', async () => {
+    const p = prefix();
+    const reader = createReader(configOf(p, { leaseMs: 5000 }), connection);
+    const key = `${p}tenant:acme:mapping:conv:café-☕`;
+    const value = '{"name":"Zoë ☕ 日本"}';
+    expect(
+      await reader.read(key, async () => {
+        const lease = (await connection.client.getBuffer(Buffer.from(key, 'utf8')))!;
+        expect(lease.toString('utf8').startsWith(LEASE_MARKER)).toBe(true);
+        const left = await connection.client.pttl(key);
+        expect(left).toBeGreaterThan(0);
+        expect(left).toBeLessThanOrEqual(5000);
+        return value;
+      }),
+    ).toBe(value);
+    expect(await connection.client.getBuffer(Buffer.from(key, 'utf8'))).toEqual(Buffer.from(value, 'utf8'));
+    expect(await connection.client.pttl(key)).toBeGreaterThan(590_000);
+    expect(await reader.read(Buffer.from(key, 'utf8'), async () => 'other')).toBe(value);
+    await expect(reader.read(`${p}tenant:acme:mapping:conv:marker`, async () => `${LEASE_MARKER}forged`)).rejects.toThrow(/lease marker/);
+    expect(await connection.client.exists(`${p}tenant:acme:mapping:conv:marker`)).toBe(0);
+  });
+
   it('leases: false is a plain GET / loader / SET', async () => {
     const p = prefix();
     const reader = createReader(configOf(p, { leases: false }), connection);
