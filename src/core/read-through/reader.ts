@@ -5,8 +5,8 @@
  * (docs/read-through.md).
  * Concurrent misses of one key share one loader call in this process; across processes, readers
  * that find another reader's lease poll for its value up to `waitMs`.
- * A hit costs one command and one await on top of the key's remembered target; string keys and
- * values travel as strings (see lease.ts).
+ * A hit of a remembered key costs a map lookup, one command and one await; string keys and values
+ * travel as strings (see lease.ts).
  */
 import type { CachectlConfig } from '../../config/load.js';
 import { UsageError } from '../../errors.js';
@@ -26,7 +26,7 @@ import {
   type Probe,
   type ProbeState,
 } from './lease.js';
-import { Targets, type Target } from './target.js';
+import { Targets, type Profile } from './target.js';
 
 export interface ReadOptions<T> {
   /** The key's family (default: the first family whose template matches the key). */
@@ -68,13 +68,25 @@ const POLL_MAX_MS = 50;
 const HELD: Probe = { held: true };
 const asBytes = (stored: string | Buffer) => (typeof stored === 'string' ? Buffer.from(stored, 'utf8') : stored);
 
+/** A key being loaded: its flight (string keys and Buffer keys have a map each) and profile. */
+interface Target {
+  key: string | Buffer;
+  /** The key in its flight map: the string, or the Buffer's bytes as latin1. */
+  id: string;
+  flights: Map<string, Promise<Loaded>>;
+  p: Profile;
+}
+
 /** A reader over `redis` for the families of `config`. */
 export function createReader(config: CachectlConfig, redis: RedisConnection | RedisClient, options: ReaderOptions = {}): CacheReader {
   const connection = 'masters' in redis && 'wrapError' in redis ? redis : fromClient(redis);
   const client = connection.client;
   const counters = new ReadCounters();
   const targets = new Targets(config, counters, options.tenant);
-  const inflight = new Map<string, Promise<Loaded>>();
+  const textFlights = new Map<string, Promise<Loaded>>();
+  const byteFlights = new Map<string, Promise<Loaded>>();
+  const targetOf = (key: string | Buffer, p: Profile): Target =>
+    typeof key === 'string' ? { key, id: key, flights: textFlights, p } : { key, id: key.toString('latin1'), flights: byteFlights, p };
   const nextLease = leaseSource();
   const probing: ProbeState = { mode: 'set' };
   const wrap = (error: unknown): never => {
@@ -83,8 +95,8 @@ export function createReader(config: CachectlConfig, redis: RedisConnection | Re
 
   const encode = <T>(codec: ReadCodec<T>, value: T, t: Target): string | Buffer => {
     const encoded = codec.encode(value);
-    if (t.settings.leases && looksLikeLease(encoded)) {
-      throw new UsageError(`the value loaded for ${displayKey(t.bytes)} starts with the lease marker bytes`, {
+    if (t.p.settings.leases && looksLikeLease(encoded)) {
+      throw new UsageError(`the value loaded for ${displayKey(t.key)} starts with the lease marker bytes`, {
         hint: 'store it with a codec that adds a prefix',
       });
     }
@@ -93,43 +105,43 @@ export function createReader(config: CachectlConfig, redis: RedisConnection | Re
 
   /** Run the loader under `lease` (or none) and fill; the loader's value is returned either way. */
   const loadAndFill = async <T>(t: Target, loader: () => T | Promise<T>, codec: ReadCodec<T>, lease: string | undefined): Promise<Loaded> => {
-    t.counts.misses++;
+    t.p.counts.misses++;
     let value: T;
     let stored: string | Buffer;
     try {
       value = await loader();
       stored = encode(codec, value, t);
     } catch (error) {
-      t.counts.loaderErrors++;
+      t.p.counts.loaderErrors++;
       if (lease !== undefined) await releaseLease(client, t.key, lease).catch(() => undefined);
       throw error;
     }
-    if (!t.settings.leases) {
-      await (t.ttlMs !== '0' ? client.set(t.key, stored, 'PX', t.ttlMs) : client.set(t.key, stored)).catch(wrap);
-      t.counts.fills++;
+    if (!t.p.settings.leases) {
+      await (t.p.ttlMs !== '0' ? client.set(t.key, stored, 'PX', t.p.ttlMs) : client.set(t.key, stored)).catch(wrap);
+      t.p.counts.fills++;
     } else if (lease !== undefined) {
       let filled: boolean | undefined;
       try {
-        filled = await fillLease(client, t.key, lease, stored, t.ttlMs);
+        filled = await fillLease(client, t.key, lease, stored, t.p.ttlMs);
       } catch (error) {
         // A server out of memory refuses the fill: the value is still good, only not cached.
         if (!/^OOM/.test(String((error as Error)?.message))) wrap(error);
         await releaseLease(client, t.key, lease).catch(() => undefined);
       }
-      if (filled === true) t.counts.fills++;
-      else if (filled === false) t.counts.staleFillsRefused++;
+      if (filled === true) t.p.counts.fills++;
+      else if (filled === false) t.p.counts.staleFillsRefused++;
     }
     return { stored, value, own: true };
   };
 
   /** The first round trip of a read (see lease.ts); `SET … NX GET` unless the server lacks it. */
   const probe = async (t: Target, lease: string): Promise<Probe> => {
-    if (probing.mode === 'script') return probeByScript(client, t.key, lease, t.leaseMs).catch(wrap);
+    if (probing.mode === 'script') return probeByScript(client, t.key, lease, t.p.leaseMs).catch(wrap);
     let current: Buffer | null;
     try {
-      current = await probeCommand(client, t.key, lease, t.leaseMs);
+      current = await probeCommand(client, t.key, lease, t.p.leaseMs);
     } catch (error) {
-      return probeAfterError(client, probing, error, t.key, lease, t.leaseMs).catch(wrap);
+      return probeAfterError(client, probing, error, t.key, lease, t.p.leaseMs).catch(wrap);
     }
     return current === null ? HELD : { held: false, current };
   };
@@ -137,12 +149,12 @@ export function createReader(config: CachectlConfig, redis: RedisConnection | Re
   /** Another reader holds the lease (or none could be taken): wait for its value, else load without filling. */
   const waitFor = async <T>(t: Target, loader: () => T | Promise<T>, codec: ReadCodec<T>, seen: Buffer | null): Promise<Loaded> => {
     if (seen === null) return loadAndFill(t, loader, codec, undefined);
-    const deadline = Date.now() + t.settings.waitMs;
+    const deadline = Date.now() + t.p.settings.waitMs;
     let current: Buffer | null = seen;
     let pause = POLL_FIRST_MS;
     for (;;) {
       if (current !== null && !isLease(current)) {
-        t.counts.waits++;
+        t.p.counts.waits++;
         return { stored: current, value: undefined, own: false };
       }
       if (current === null) {
@@ -155,7 +167,7 @@ export function createReader(config: CachectlConfig, redis: RedisConnection | Re
       }
       const left = deadline - Date.now();
       if (left <= 0) {
-        t.counts.waitTimeouts++;
+        t.p.counts.waitTimeouts++;
         return loadAndFill(t, loader, codec, undefined);
       }
       await sleep(Math.min(pause, left));
@@ -166,19 +178,19 @@ export function createReader(config: CachectlConfig, redis: RedisConnection | Re
 
   /** Await `flight` as the key's flight in this process (later misses of the key join it). */
   const settle = async <T>(t: Target, codec: ReadCodec<T>, flight: Promise<Loaded>): Promise<T> => {
-    inflight.set(t.id, flight);
+    t.flights.set(t.id, flight);
     try {
       const loaded = await flight;
       return loaded.own ? (loaded.value as T) : codec.decode(asBytes(loaded.stored));
     } finally {
-      if (inflight.get(t.id) === flight) inflight.delete(t.id);
+      if (t.flights.get(t.id) === flight) t.flights.delete(t.id);
     }
   };
 
   /** A read that joined the key's flight in this process gets its own copy of the value. */
   const join = async <T>(t: Target, codec: ReadCodec<T>, joined: Promise<Loaded>): Promise<T> => {
     const loaded = await joined;
-    t.counts.waits++;
+    t.p.counts.waits++;
     return codec.decode(asBytes(loaded.stored));
   };
 
@@ -186,43 +198,47 @@ export function createReader(config: CachectlConfig, redis: RedisConnection | Re
   const readPlain = async <T>(t: Target, loader: () => T | Promise<T>, codec: ReadCodec<T>): Promise<T> => {
     const raw = await client.getBuffer(t.key).catch(wrap);
     if (raw !== null) {
-      t.counts.hits++;
+      t.p.counts.hits++;
       return codec.decode(raw);
     }
-    const joined = inflight.get(t.id);
+    const joined = t.flights.get(t.id);
     if (joined) return join(t, codec, joined);
     return settle(t, codec, loadAndFill(t, loader, codec, undefined));
   };
 
   async function read<T>(input: string | Buffer, loader: () => T | Promise<T>, opts?: ReadOptions<T>): Promise<T> {
-    const t = targets.of(input, opts);
+    let p = targets.cached(input, opts);
+    const fresh = p === undefined;
+    if (p === undefined) p = targets.resolve(input, opts);
     const codec = opts?.codec ?? (stringCodec as unknown as ReadCodec<T>);
-    if (!t.settings.leases) return readPlain(t, loader, codec);
+    if (!p.settings.leases) return readPlain(targetOf(input, p), loader, codec);
     const lease = nextLease();
     let first: Probe | undefined;
     if (probing.mode === 'set') {
       // The hit path: one command, one await.
       let current: Buffer | null = null;
       try {
-        current = await probeCommand(client, t.key, lease, t.leaseMs);
+        current = await probeCommand(client, input, lease, p.leaseMs);
       } catch (error) {
-        first = await probeAfterError(client, probing, error, t.key, lease, t.leaseMs).catch(wrap);
+        first = await probeAfterError(client, probing, error, input, lease, p.leaseMs).catch(wrap);
       }
       if (first === undefined) {
         if (current !== null && !isLease(current)) {
-          t.counts.hits++;
+          p.counts.hits++;
+          if (fresh) targets.keep(input, opts, p);
           return codec.decode(current);
         }
         first = current === null ? HELD : { held: false, current };
       }
     } else {
-      first = await probe(t, lease);
+      first = await probe(targetOf(input, p), lease);
     }
     if (!first.held && first.current !== null && !isLease(first.current)) {
-      t.counts.hits++;
+      p.counts.hits++;
       return codec.decode(first.current);
     }
-    const joined = first.held ? undefined : inflight.get(t.id);
+    const t = targetOf(input, p);
+    const joined = first.held ? undefined : t.flights.get(t.id);
     if (joined) return join(t, codec, joined);
     return settle(t, codec, first.held ? loadAndFill(t, loader, codec, lease) : waitFor(t, loader, codec, first.current));
   }

@@ -1,9 +1,11 @@
 /**
  * What a read needs to know about its key — family, settings, expiries as command text, the
- * family's counters — resolved once per key and remembered, so that a read of a key seen before
- * costs one map lookup besides its round trips. The configuration a reader is created with does
- * not change, so nothing remembered goes stale; the memory is bounded by forgetting everything at
- * once when full (cheap to redo).
+ * family's counters — as a `Profile` shared by every key of the family (and TTL). A key is
+ * resolved to its profile (guard, family match) when it is read; the reader remembers the answer
+ * for keys that turn out to be cached (`keep` after a hit), so that a hot key costs one map lookup,
+ * while keys read once (misses) leave nothing behind for the garbage collector to carry. The
+ * configuration a reader is created with does not change, so nothing remembered goes stale; memory
+ * is bounded by forgetting everything at once when full (cheap to redo).
  */
 import type { CachectlConfig } from '../../config/load.js';
 import { readThroughSchema, type ReadThroughConfig } from '../../config/schema.js';
@@ -13,13 +15,8 @@ import { FamilyMatcher } from '../families.js';
 import { KeyGuard } from '../guard.js';
 import type { ReadCounters, ReadCounts } from './counters.js';
 
-export interface Target {
-  /** The key as the caller gave it (a string key keeps the probe and fill all-string commands). */
-  key: string | Buffer;
-  /** The key's bytes. */
-  bytes: Buffer;
-  /** The bytes as a latin1 string (the single-flight map's key: one per distinct key). */
-  id: string;
+/** How the keys of one family (and TTL) are read. */
+export interface Profile {
   family: string;
   settings: ReadThroughConfig;
   /** The lease lifetime, as command text. */
@@ -35,14 +32,20 @@ export interface TargetOptions {
   ttlSeconds?: number;
 }
 
-/** Keys whose target is remembered, then forgotten all at once. */
+/** Keys remembered (over all `{ family }` choices), then forgotten all at once. */
 export const TARGET_CACHE = 10_000;
+/** Profiles (family x TTL) kept, then forgotten all at once. */
+const PROFILE_CACHE = 1_000;
 
-/** Resolves keys to targets for one reader (see the module comment). */
+/** Resolves keys to profiles for one reader (see the module comment). */
 export class Targets {
   private readonly matcher: FamilyMatcher;
   private readonly guard: KeyGuard;
-  private readonly known = new Map<string, Target>();
+  /** Remembered string keys read without `{ family }`, and per `{ family }` given. */
+  private readonly known = new Map<string, Profile>();
+  private readonly knownAs = new Map<string, Map<string, Profile>>();
+  private remembered = 0;
+  private readonly profiles = new Map<string, Profile>();
   private readonly settingsOf = new Map<string, ReadThroughConfig>();
 
   constructor(
@@ -56,27 +59,35 @@ export class Targets {
 
   /** Number of keys remembered (for tests). */
   get size(): number {
-    return this.known.size;
+    return this.remembered;
   }
 
-  /** The target of `input`; a `UsageError` for keys a reader may not read. */
-  of(input: string | Buffer, options: TargetOptions | undefined): Target {
-    // String keys with the family's own TTL are remembered; the rest are resolved every time.
-    let id: string | undefined;
-    if (typeof input === 'string' && options?.ttlSeconds === undefined) {
-      id = options?.family === undefined ? input : `${options.family}\u0000${input}`;
-      const known = this.known.get(id);
-      if (known) return known;
-    }
-    const target = this.resolve(input, options);
-    if (id !== undefined) {
-      if (this.known.size >= TARGET_CACHE) this.known.clear();
-      this.known.set(id, target);
-    }
-    return target;
+  /** The remembered profile of `input`, if any (string keys without `{ ttlSeconds }` only). */
+  cached(input: string | Buffer, options: TargetOptions | undefined): Profile | undefined {
+    if (typeof input !== 'string') return undefined;
+    if (options === undefined || (options.family === undefined && options.ttlSeconds === undefined)) return this.known.get(input);
+    return options.ttlSeconds === undefined ? this.knownAs.get(options.family!)?.get(input) : undefined;
   }
 
-  private resolve(input: string | Buffer, options: TargetOptions | undefined): Target {
+  /** Remember `profile` for `input` (a no-op where `cached` would not find it). */
+  keep(input: string | Buffer, options: TargetOptions | undefined, profile: Profile): void {
+    if (typeof input !== 'string' || options?.ttlSeconds !== undefined) return;
+    if (this.remembered >= TARGET_CACHE) {
+      this.known.clear();
+      this.knownAs.clear();
+      this.remembered = 0;
+    }
+    let table = this.known;
+    if (options?.family !== undefined) {
+      table = this.knownAs.get(options.family) ?? new Map<string, Profile>();
+      this.knownAs.set(options.family, table);
+    }
+    if (!table.has(input)) this.remembered++;
+    table.set(input, profile);
+  }
+
+  /** The profile of `input`; a `UsageError` for keys a reader may not read. */
+  resolve(input: string | Buffer, options: TargetOptions | undefined): Profile {
     const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
     const protection = this.guard.protection(bytes);
     if (protection) {
@@ -96,17 +107,15 @@ export class Targets {
     if (ttlSeconds !== undefined && !(Number.isFinite(ttlSeconds) && ttlSeconds > 0)) {
       throw new UsageError(`ttlSeconds must be a positive number, got ${ttlSeconds}`, { hint: 'leave it out to use the family TTL' });
     }
+    const ttlMs = ttlSeconds === undefined ? '0' : String(Math.max(1, Math.round(ttlSeconds * 1000)));
+    const id = `${family.name}\u0000${ttlMs}`;
+    const known = this.profiles.get(id);
+    if (known) return known;
     let settings = this.settingsOf.get(family.name);
     if (!settings) this.settingsOf.set(family.name, (settings = readThroughSchema.parse(family.readThrough ?? {})));
-    return {
-      key: input,
-      bytes,
-      id: bytes.toString('latin1'),
-      family: family.name,
-      settings,
-      leaseMs: String(settings.leaseMs),
-      ttlMs: ttlSeconds === undefined ? '0' : String(Math.max(1, Math.round(ttlSeconds * 1000))),
-      counts: this.counters.of(family.name),
-    };
+    const profile = { family: family.name, settings, leaseMs: String(settings.leaseMs), ttlMs, counts: this.counters.of(family.name) };
+    if (this.profiles.size >= PROFILE_CACHE) this.profiles.clear();
+    this.profiles.set(id, profile);
+    return profile;
   }
 }
