@@ -89,7 +89,20 @@ export async function probeAfterError(
   return probeByScript(client, key, lease, leaseMs);
 }
 
-const HELD: Probe = { held: true };
+/** The probe found the key absent and stored the caller's lease. */
+export const HELD: Probe = { held: true };
+
+/** The probe in the reader's current mode (`SET … NX GET`, or GET + script on older servers). */
+export async function probe(client: RedisClient, state: ProbeState, key: string | Buffer, lease: string, leaseMs: string): Promise<Probe> {
+  if (state.mode === 'script') return probeByScript(client, key, lease, leaseMs);
+  let current: Buffer | null;
+  try {
+    current = await probeCommand(client, key, lease, leaseMs);
+  } catch (error) {
+    return probeAfterError(client, state, error, key, lease, leaseMs);
+  }
+  return current === null ? HELD : { held: false, current };
+}
 
 /** The probe on a server without `SET … NX GET`: GET, then the lease-take script on a miss. */
 export async function probeByScript(client: RedisClient, key: string | Buffer, lease: string, leaseMs: string): Promise<Probe> {

@@ -16,11 +16,12 @@ import { stringCodec, type ReadCodec } from './codec.js';
 import { ReadCounters, type ReadCounts } from './counters.js';
 import {
   fillLease,
+  HELD,
   isLease,
   leaseSource,
   looksLikeLease,
+  probe,
   probeAfterError,
-  probeByScript,
   probeCommand,
   releaseLease,
   type Probe,
@@ -65,7 +66,6 @@ interface Loaded {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const POLL_FIRST_MS = 2;
 const POLL_MAX_MS = 50;
-const HELD: Probe = { held: true };
 const asBytes = (stored: string | Buffer) => (typeof stored === 'string' ? Buffer.from(stored, 'utf8') : stored);
 
 /** A key being loaded: its flight (string keys and Buffer keys have a map each) and profile. */
@@ -134,18 +134,6 @@ export function createReader(config: CachectlConfig, redis: RedisConnection | Re
     return { stored, value, own: true };
   };
 
-  /** The first round trip of a read (see lease.ts); `SET … NX GET` unless the server lacks it. */
-  const probe = async (t: Target, lease: string): Promise<Probe> => {
-    if (probing.mode === 'script') return probeByScript(client, t.key, lease, t.p.leaseMs).catch(wrap);
-    let current: Buffer | null;
-    try {
-      current = await probeCommand(client, t.key, lease, t.p.leaseMs);
-    } catch (error) {
-      return probeAfterError(client, probing, error, t.key, lease, t.p.leaseMs).catch(wrap);
-    }
-    return current === null ? HELD : { held: false, current };
-  };
-
   /** Another reader holds the lease (or none could be taken): wait for its value, else load without filling. */
   const waitFor = async <T>(t: Target, loader: () => T | Promise<T>, codec: ReadCodec<T>, seen: Buffer | null): Promise<Loaded> => {
     if (seen === null) return loadAndFill(t, loader, codec, undefined);
@@ -159,7 +147,7 @@ export function createReader(config: CachectlConfig, redis: RedisConnection | Re
       }
       if (current === null) {
         const lease = nextLease();
-        const again = await probe(t, lease);
+        const again = await probe(client, probing, t.key, lease, t.p.leaseMs).catch(wrap);
         if (again.held) return loadAndFill(t, loader, codec, lease);
         if (again.current === null) return loadAndFill(t, loader, codec, undefined);
         current = again.current;
@@ -231,10 +219,11 @@ export function createReader(config: CachectlConfig, redis: RedisConnection | Re
         first = current === null ? HELD : { held: false, current };
       }
     } else {
-      first = await probe(targetOf(input, p), lease);
+      first = await probe(client, probing, input, lease, p.leaseMs).catch(wrap);
     }
     if (!first.held && first.current !== null && !isLease(first.current)) {
       p.counts.hits++;
+      if (fresh) targets.keep(input, opts, p);
       return codec.decode(first.current);
     }
     const t = targetOf(input, p);
