@@ -6,13 +6,15 @@
  * list of strings need neither: the command is created empty and given the list, then sent with
  * ioredis's public `sendCommand` (routing on a cluster, timeouts and reconnection are ioredis's
  * own). Anything with a Buffer goes through the ordinary method, which knows how to frame bytes.
- * The reader's tests read back the exact bytes and expiries these commands store.
+ * A client with a `keyPrefix` gets the ordinary path too: ioredis adds the prefix while it builds a
+ * command from its arguments. The reader's tests read back the exact bytes and expiries stored.
  */
 import { Command } from 'ioredis';
 import type { RedisClient } from '../../redis/connect.js';
 
 /** Send `name` with `args` as they are; the reply keeps bulk strings as Buffers. */
 export function sendStrings(client: RedisClient, name: string, args: string[]): Promise<unknown> {
+  if (client.options.keyPrefix) return client.callBuffer(name, ...args);
   const command = new Command(name, [], { replyEncoding: null });
   command.args = args;
   return client.sendCommand(command) as Promise<unknown>;

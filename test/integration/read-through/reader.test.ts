@@ -1,6 +1,7 @@
 // The read-through reader against a real server: hits, fills with the family TTL, single flight in
 // one process and across readers, loader errors, lease expiry, binary keys and values, counters.
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type RedisConnection } from '../../../src/redis/connect.js';
 import { createReader } from '../../../src/core/read-through/reader.js';
@@ -159,6 +160,23 @@ describe('createReader', () => {
     expect(await reader.read(Buffer.from(key, 'utf8'), async () => 'other')).toBe(value);
     await expect(reader.read(`${p}tenant:acme:mapping:conv:marker`, async () => `${LEASE_MARKER}forged`)).rejects.toThrow(/lease marker/);
     expect(await connection.client.exists(`${p}tenant:acme:mapping:conv:marker`)).toBe(0);
+  });
+
+  it("honours the keyPrefix of an application's own ioredis client", async () => {
+    const p = prefix();
+    const prefixed = new Redis(server.url, { keyPrefix: 'app:', lazyConnect: true });
+    await prefixed.connect();
+    try {
+      const reader = createReader(configOf(p), prefixed);
+      const key = `${p}tenant:acme:mapping:conv:kp`;
+      expect(await reader.read(key, async () => 'v1')).toBe('v1');
+      expect(await connection.client.get(`app:${key}`)).toBe('v1');
+      expect(await connection.client.exists(key)).toBe(0);
+      expect(await reader.read(key, async () => 'v2')).toBe('v1');
+      expect(reader.counts().convMapping).toMatchObject({ hits: 1, fills: 1 });
+    } finally {
+      prefixed.disconnect();
+    }
   });
 
   it('leases: false is a plain GET / loader / SET', async () => {
