@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type RedisConnection } from '../../../src/redis/connect.js';
+import { CacheManager } from '../../../src/core/cache-manager.js';
 import { createReader } from '../../../src/core/read-through/reader.js';
 import { bufferCodec, jsonCodec } from '../../../src/core/read-through/codec.js';
 import { isLease, LEASE_MARKER } from '../../../src/core/read-through/lease.js';
@@ -217,5 +218,25 @@ describe('createReader', () => {
     const checked = promtool(['check', 'metrics'], text);
     expect(checked.out).toBe('');
     expect(checked.code).toBe(0);
+  });
+});
+
+describe('CacheManager.read', () => {
+  it("reads through the manager's one reader: first calls made together share one load, later ones hit, counts in reader()", async () => {
+    const p = prefix();
+    const manager = new CacheManager({ connection, config: configOf(p) });
+    const key = `${p}tenant:acme:mapping:conv:m1`;
+    let loads = 0;
+    const loader = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return `v${++loads}`;
+    };
+    // Both calls come before the reader exists: they must still meet in one single flight.
+    expect(await Promise.all([manager.read(key, loader), manager.read(key, loader)])).toEqual(['v1', 'v1']);
+    expect(await manager.read(key, loader)).toBe('v1');
+    expect(loads).toBe(1);
+    expect((await manager.reader()).counts().convMapping).toMatchObject({ hits: 1, misses: 1, fills: 1 });
+    await manager.close(); // the connection is the caller's: it stays open
+    expect(await connection.client.get(key)).toBe('v1');
   });
 });
