@@ -28,9 +28,10 @@ export interface SessionConnections {
 }
 
 /**
- * Reads go through read-new.lua (which counts entries the stream cap trimmed before the group read
- * them) at least this often (ms), and whenever the last one did not find the group caught up; the
- * reads between are plain XREADGROUPs. A gap is counted by the first such read after it.
+ * After a read that found less than a batch (the group about caught up), the next read goes through
+ * read-new.lua, which counts the entries the stream cap trimmed before the group read them, if this
+ * long (ms) has passed since it last could; every other read is a plain XREADGROUP. A gap is
+ * counted by the first such read that finds the group caught up after it.
  */
 const TRIM_COUNT_MS = 1000;
 
@@ -151,14 +152,14 @@ export class ConsumerSession {
 
   private async readLoop(): Promise<void> {
     const { batch, blockMs } = this.config.invalidation;
-    let caughtUp = false;
+    let caughtUp = true;
     let countedAt = Number.NEGATIVE_INFINITY;
     while (!this.stopping) {
       await this.capacity();
       if (this.stopping) break;
       let entries: streams.StreamEntry[];
       try {
-        if (performance.now() - countedAt >= TRIM_COUNT_MS) {
+        if (caughtUp && performance.now() - countedAt >= TRIM_COUNT_MS) {
           // Through read-new.lua: once a read leaves the group caught up, it counts the gaps the
           // stream cap left behind the group (plain reads jump them; the group's lag keeps them).
           const fresh = await streams.readNew(this.conn.reader.client, this.ref, batch);
