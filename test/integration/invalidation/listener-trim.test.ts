@@ -136,6 +136,24 @@ describe.each(serverTargets())('listen when the stream cap trims on $name', (tar
     }
   }, 30_000);
 
+  it('listen --status reports a gap a read jumped as trimmed before any listener counted it', async () => {
+    const admin = await connect({ url: target.url });
+    try {
+      const config = testConfig(target.url, randomPrefix('trim'), { rules: RULES });
+      const { stream, group } = config.invalidation;
+      await admin.client.call('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM', 'ENTRIESREAD', '0');
+      await publishMany(admin, config, 500);
+      await admin.client.xtrim(stream, 'MAXLEN', 50);
+      // A plain read past the trimmed 450 (as a listener's reads are between counts): caught up.
+      await admin.client.call('XREADGROUP', 'GROUP', group, 'c1', 'COUNT', '100', 'STREAMS', stream, '>');
+      const status = await collectListenStatus(admin, config);
+      expect(status.lag).toBe(0);
+      expect(status.trimmed).toMatchObject({ undelivered: 450, total: 450 });
+    } finally {
+      await admin.close();
+    }
+  });
+
   it('pending entries trimmed before their ack count as trimmed, not unmatched', async () => {
     const admin = await connect({ url: target.url });
     try {
