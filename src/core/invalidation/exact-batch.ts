@@ -2,8 +2,8 @@
  * Exact keys of the events in hand, deleted together: every request made in the same task (a
  * stream batch is dispatched in one) joins one pipeline per master, with one UNLINK of its keys
  * per request (per request and slot on a cluster), and each request learns how many of its own
- * keys were removed. One pipeline per batch instead of
- * one per event is what keeps `listen` close to a bare XREADGROUP → UNLINK → XACK loop.
+ * keys were removed. One pipeline per batch instead of one per event, and one command per event
+ * instead of one per key, is what keeps `listen` close to a bare XREADGROUP → UNLINK → XACK loop.
  * The key guard applies (queue keys and cachectl's own keys are never touched); a key whose slot
  * moved is retried through the cluster client, which follows the redirection. A failed command
  * fails the requests that named its key with the raw error (the engine classifies it).
