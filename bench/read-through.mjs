@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Benchmark of the read-through reader (npm run bench:read-through [-- --ops N] [-- --rounds R]
-// [-- --valkey]), on a throwaway server, every row measured in the same run:
+// [-- --valkey] [-- --breakdown]), on a throwaway server, every row measured in the same run:
 //   - hit: `reader.read()` of a cached key vs a plain GET, both returning a string (sequential, one
 //     request in flight):
 //     target <= 1.1x;
@@ -8,12 +8,17 @@
 //     same loader (an instant one, so the rows show protocol cost only): target <= 1.5x;
 //   - herd: 100 concurrent reads of one absent key from one reader, and 100 spread over 4 readers
 //     on 4 connections (as 4 processes would be): the loader must run once in each.
-// The two sides run in alternating blocks of 50 operations; each row prints the median per-block
-// time of each side and the median ratio over the rounds (with its range).
+//   - with --breakdown, the reader's commands sent raw (no reader) against the same baselines: the
+//     probe through ioredis's command method and as a ready string list, and probe + fill.
+// The two sides use the same connection, keys of the same length, the same value and loader, and
+// run in alternating blocks of 50 operations after a warm-up of both; each row prints the median
+// per-block time of each side and the median ratio over the rounds (with its range).
 // Needs `npm run build` first (imports ../dist).
 import { connect } from '../dist/redis/connect.js';
 import { resolveConfig } from '../dist/config/load.js';
 import { createReader } from '../dist/core/read-through/reader.js';
+import { fillLease, leaseSource } from '../dist/core/read-through/lease.js';
+import { sendStrings } from '../dist/core/read-through/wire.js';
 import { startThrowawayServer } from '../scripts/lib/throwaway-server.mjs';
 import { booleanFlag, numberFlag } from './lib/args.mjs';
 
@@ -46,9 +51,9 @@ async function block(fn, from, count) {
  * The two sides in alternating short blocks (order swapped every block), so that load from other
  * processes on a shared machine falls on both alike; the ratio is of the per-block medians.
  */
-async function compare(ours, base) {
+async function compare(ours, base, ops) {
   const rows = { ours: [], base: [] };
-  const blocks = Math.max(2, Math.ceil(OPS / BLOCK));
+  const blocks = Math.max(2, Math.ceil(ops / BLOCK));
   for (let b = 0; b < blocks; b++) {
     const from = b * BLOCK;
     const pair = b % 2 === 0 ? ['ours', 'base'] : ['base', 'ours'];
@@ -57,31 +62,42 @@ async function compare(ours, base) {
   return rows;
 }
 
-// Warm-up (script cache, JIT).
-await reader.read('tenant:acme:mapping:conv:warm', loader);
-for (let i = 0; i < 200; i++) await client.getBuffer('tenant:acme:mapping:conv:warm');
-
 const hitKey = (i) => `tenant:acme:mapping:conv:hit-${i % 100}`;
 for (let i = 0; i < 100; i++) await client.set(hitKey(i), VALUE, 'EX', TTL);
-
-const hits = [];
-const misses = [];
-for (let round = 0; round < ROUNDS; round++) {
-  hits.push(
-    await compare(
-      (i) => reader.read(hitKey(i), loader),
-      (i) => client.get(hitKey(i)),
-    ),
-  );
-  misses.push(
-    await compare(
-      (i) => reader.read(`tenant:acme:mapping:conv:read-${round}-${i}`, loader),
-      async (i) => {
-        const key = `tenant:acme:mapping:conv:plain-${round}-${i}`;
-        if ((await client.get(key)) === null) await client.set(key, await loader(), 'PX', TTL * 1000);
+// Miss keys: never read before, the same length on both sides.
+const missKey = (side, round, i) => `tenant:acme:mapping:conv:${side}-${round}-${i}`;
+const plainHit = (i) => client.get(hitKey(i));
+const plainMiss = (side) => (round) => async (i) => {
+  const key = missKey(side, round, i);
+  if ((await client.get(key)) === null) await client.set(key, await loader(), 'PX', TTL * 1000);
+};
+const nextLease = leaseSource();
+const LEASE_MS = '10000';
+const TTL_MS = String(TTL * 1000);
+const rows = {
+  hit: { target: 1.1, ours: () => (i) => reader.read(hitKey(i), loader), base: () => plainHit },
+  miss: { target: 1.5, ours: (round) => (i) => reader.read(missKey('ours', round, i), loader), base: plainMiss('base') },
+};
+if (booleanFlag('breakdown')) {
+  Object.assign(rows, {
+    'probe, command method': { base: () => plainHit, ours: () => (i) => client.setBuffer(hitKey(i), nextLease(), 'PX', LEASE_MS, 'NX', 'GET') },
+    'probe, ready strings': { base: () => plainHit, ours: () => (i) => sendStrings(client, 'set', [hitKey(i), nextLease(), 'PX', LEASE_MS, 'NX', 'GET']) },
+    'probe + fill': {
+      base: plainMiss('rawb'),
+      ours: (round) => async (i) => {
+        const key = missKey('rawo', round, i);
+        const lease = nextLease();
+        if ((await sendStrings(client, 'set', [key, lease, 'PX', LEASE_MS, 'NX', 'GET'])) === null) await fillLease(client, key, lease, await loader(), TTL_MS);
       },
-    ),
-  );
+    },
+  });
+}
+
+// Warm-up of both sides (script cache, JIT), not measured.
+for (const row of Object.values(rows)) await compare(row.ours('warm'), row.base('warm'), 1000);
+const results = Object.fromEntries(Object.keys(rows).map((name) => [name, []]));
+for (let round = 0; round < ROUNDS; round++) {
+  for (const [name, row] of Object.entries(rows)) results[name].push(await compare(row.ours(round), row.base(round), OPS));
 }
 
 async function herd(readers, key) {
@@ -101,15 +117,15 @@ const line = (name, rounds, target) => {
   const ratio = median(ratios);
   const ours = median(rounds.map((r) => median(r.ours)));
   const base = median(rounds.map((r) => median(r.base)));
+  const verdict = target === undefined ? '' : `   target <= ${target}x ${ratio <= target ? 'PASS' : 'FAIL'}`;
   console.log(
-    `${name.padEnd(5)} read-through ${ours.toFixed(1).padStart(6)} µs   plain ${base.toFixed(1).padStart(6)} µs   ratio ${ratio.toFixed(2)}x (rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})   target <= ${target}x ${ratio <= target ? 'PASS' : 'FAIL'}`,
+    `${name.padEnd(22)} ours ${ours.toFixed(1).padStart(6)} µs   plain ${base.toFixed(1).padStart(6)} µs   ratio ${ratio.toFixed(2)}x (rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})${verdict}`,
   );
 };
 console.log(
   `${booleanFlag('valkey') ? 'valkey-server' : 'redis-server'}, ${OPS} operations per side x ${ROUNDS} rounds, blocks of ${BLOCK}, one request in flight`,
 );
-line('hit', hits, 1.1);
-line('miss', misses, 1.5);
+for (const [name, row] of Object.entries(rows)) line(name === 'hit' || name === 'miss' ? `${name} (read-through)` : name, results[name], row.target);
 console.log(
   `herd   100 concurrent misses of one key, 1 reader:  loader ran ${oneProcess.loads}x, ${oneProcess.distinct} distinct value(s) ${oneProcess.loads === 1 ? 'PASS' : 'FAIL'}`,
 );

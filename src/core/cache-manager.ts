@@ -98,6 +98,8 @@ export class CacheManager {
   private readonly owned: boolean;
   private readonly tenant: string | undefined;
   private readerPromise: Promise<CacheReader> | undefined;
+  /** The reader once made: reads then go straight to it, without a promise of the manager's own. */
+  private readerMade: CacheReader | undefined;
 
   constructor(options: CacheManagerOptions = {}) {
     if (options.tenant !== undefined) tenantScope(options.tenant);
@@ -131,17 +133,28 @@ export class CacheManager {
    * Read-through: the cached value of `key`, or the loader's, stored only if no invalidation of the
    * key (exact, family, pattern, event) ran while the loader did (docs/read-through.md).
    */
-  async read(key: string | Buffer, loader: () => string | Promise<string>, options?: Omit<ReadOptions<string>, 'codec'>): Promise<string>;
-  async read<T>(key: string | Buffer, loader: () => T | Promise<T>, options: ReadOptions<T> & { codec: ReadCodec<T> }): Promise<T>;
-  async read<T>(key: string | Buffer, loader: () => T | Promise<T>, options: ReadOptions<T> = {}): Promise<T> {
-    const reader = await this.reader();
-    return (reader.read as <V>(k: string | Buffer, l: () => V | Promise<V>, o: ReadOptions<V>) => Promise<V>)(key, loader, options);
+  read(key: string | Buffer, loader: () => string | Promise<string>, options?: Omit<ReadOptions<string>, 'codec'>): Promise<string>;
+  read<T>(key: string | Buffer, loader: () => T | Promise<T>, options: ReadOptions<T> & { codec: ReadCodec<T> }): Promise<T>;
+  read<T>(key: string | Buffer, loader: () => T | Promise<T>, options: ReadOptions<T> = {}): Promise<T> {
+    const read = (reader: CacheReader) =>
+      (reader.read as <V>(k: string | Buffer, l: () => V | Promise<V>, o: ReadOptions<V>) => Promise<V>)(key, loader, options);
+    return this.readerMade ? read(this.readerMade) : this.reader().then(read);
   }
 
   /** The manager's reader (one per manager: its counters are what `metrics()` renders). */
   async reader(): Promise<CacheReader> {
-    this.readerPromise ??= this.connection().then((c) => createReader(this.config, c, this.tenant !== undefined ? { tenant: this.tenant } : {}));
-    this.readerPromise.catch(() => (this.readerPromise = undefined));
+    if (this.readerPromise === undefined) {
+      const made = this.connection().then((c) => createReader(this.config, c, this.tenant !== undefined ? { tenant: this.tenant } : {}));
+      this.readerPromise = made;
+      made.then(
+        (reader) => {
+          if (this.readerPromise === made) this.readerMade = reader;
+        },
+        () => {
+          if (this.readerPromise === made) this.readerPromise = undefined;
+        },
+      );
+    }
     return this.readerPromise;
   }
 
@@ -325,6 +338,7 @@ export class CacheManager {
     const pending = this.connectionPromise;
     this.connectionPromise = undefined;
     this.readerPromise = undefined;
+    this.readerMade = undefined;
     if (!pending || !this.owned) return;
     await (await pending.catch(() => undefined))?.close();
   }

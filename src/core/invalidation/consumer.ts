@@ -27,6 +27,14 @@ export interface SessionConnections {
   pass: RedisConnection;
 }
 
+/**
+ * After a read that found less than a batch (the group about caught up), the next read goes through
+ * read-new.lua, which counts the entries the stream cap trimmed before the group read them, if this
+ * long (ms) has passed since it last could; every other read is a plain XREADGROUP. A gap is
+ * counted by the first such read that finds the group caught up after it.
+ */
+const TRIM_COUNT_MS = 1000;
+
 /** Consumers idle this long with nothing pending are gone for good (a live one reads every blockMs). */
 const PRUNE_IDLE_MS = 3_600_000;
 
@@ -144,18 +152,25 @@ export class ConsumerSession {
 
   private async readLoop(): Promise<void> {
     const { batch, blockMs } = this.config.invalidation;
+    let caughtUp = true;
+    let countedAt = Number.NEGATIVE_INFINITY;
     while (!this.stopping) {
       await this.capacity();
       if (this.stopping) break;
       let entries: streams.StreamEntry[];
       try {
-        // First without blocking, counting what the cap trimmed before it was read; block only when idle.
-        const fresh = await streams.readNew(this.conn.reader.client, this.ref, batch);
-        if (fresh.trimmed > 0) {
-          this.totals.trimmed += fresh.trimmed;
-          this.warnTrimmed('undelivered', fresh.trimmed);
+        if (caughtUp && performance.now() - countedAt >= TRIM_COUNT_MS) {
+          // Through read-new.lua: once a read leaves the group caught up, it counts the gaps the
+          // stream cap left behind the group (plain reads jump them; the group's lag keeps them).
+          const fresh = await streams.readNew(this.conn.reader.client, this.ref, batch);
+          this.countTrimmed(fresh.trimmed);
+          if (fresh.counted) countedAt = performance.now();
+          entries = fresh.entries;
+          if (entries.length === 0) entries = await streams.readGroup(this.conn.reader.client, this.ref, '>', batch, blockMs);
+        } else {
+          // Block only when the last read found less than a batch: otherwise more is waiting.
+          entries = await streams.readGroup(this.conn.reader.client, this.ref, '>', batch, caughtUp ? blockMs : undefined);
         }
-        entries = fresh.entries.length > 0 ? fresh.entries : await streams.readGroup(this.conn.reader.client, this.ref, '>', batch, blockMs);
       } catch (error) {
         if (this.stopping) break;
         if (/NOGROUP/.test(String((error as Error)?.message))) {
@@ -166,8 +181,9 @@ export class ConsumerSession {
         }
         throw error;
       }
+      caughtUp = entries.length < batch;
       // A full batch means more is waiting in the stream: hold the pass until the reader catches up.
-      this.engine.passes.setBacklog(entries.length >= batch);
+      this.engine.passes.setBacklog(!caughtUp);
       if (entries.length > 0) this.dispatch(entries, 'new');
     }
   }
@@ -184,6 +200,11 @@ export class ConsumerSession {
     }
     this.claimer.stop();
     await this.acker.flush();
+    // A gap jumped since the last count is counted now if the group is caught up (else by the next listener).
+    await streams.readNew(this.conn.main.client, this.ref, 0).then(
+      (last) => this.countTrimmed(last.trimmed),
+      () => undefined,
+    );
     await new Promise((resolve) => setImmediate(resolve)); // let the last batch lines out
   }
 
@@ -269,6 +290,13 @@ export class ConsumerSession {
       );
       this.options.onSettled?.({ id: entry.id, type, at, outcome: 'failed', deleted: 0, ms: performance.now() - received });
     }
+  }
+
+  /** Entries trimmed before any listener read them, counted by read-new.lua. */
+  private countTrimmed(count: number): void {
+    if (count <= 0) return;
+    this.totals.trimmed += count;
+    this.warnTrimmed('undelivered', count);
   }
 
   /** Entries the stream cap took before they were applied: a warning that names the fix. */

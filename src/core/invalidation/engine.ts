@@ -142,13 +142,15 @@ export class InvalidationEngine {
   }
 
   private async run(selections: Selection[]): Promise<ApplyResult> {
-    const exact = dedupe(selections.flatMap((s) => (s.kind === 'exact' ? s.keys : [])));
+    const exactSelections = selections.filter((s) => s.kind === 'exact');
+    // One selection's keys are distinct already; only keys of several can repeat.
+    const exact = exactSelections.length === 1 ? exactSelections[0]!.keys : dedupe(exactSelections.flatMap((s) => s.keys));
     const patterns = dedupe(selections.flatMap((s) => (s.kind === 'pattern' ? [s.pattern] : [])));
     try {
-      const [direct, pass] = await Promise.all([
-        exact.length > 0 ? this.deleteKeys(exact) : 0,
-        patterns.length > 0 ? this.passes.enqueue(patterns) : undefined,
-      ]);
+      const [direct, pass] =
+        patterns.length === 0
+          ? [exact.length > 0 ? await this.deleteKeys(exact) : 0, undefined]
+          : await Promise.all([exact.length > 0 ? this.deleteKeys(exact) : 0, this.passes.enqueue(patterns)]);
       const deleted = direct + (pass?.deleted ?? 0);
       this.counters.handled++;
       this.counters.keysDeleted += deleted;

@@ -1,15 +1,16 @@
 /**
  * Exact keys of the events in hand, deleted together: every request made in the same task (a
- * stream batch is dispatched in one) joins one pipeline of single-key UNLINKs per master, and
- * each request learns how many of its own keys were removed. One pipeline per batch instead of
- * one per event is what keeps `listen` close to a bare XREADGROUP → UNLINK → XACK loop.
+ * stream batch is dispatched in one) joins one pipeline per master, with one UNLINK of its keys
+ * per request (per request and slot on a cluster), and each request learns how many of its own
+ * keys were removed. One pipeline per batch instead of one per event, and one command per event
+ * instead of one per key, is what keeps `listen` close to a bare XREADGROUP → UNLINK → XACK loop.
  * The key guard applies (queue keys and cachectl's own keys are never touched); a key whose slot
  * moved is retried through the cluster client, which follows the redirection. A failed command
  * fails the requests that named its key with the raw error (the engine classifies it).
  */
 import { deleteCommand, nodeFeatures } from '../../redis/features.js';
 import type { RedisConnection } from '../../redis/connect.js';
-import { createRouter, isRedirect } from '../../redis/topology.js';
+import { createRouter, isRedirect, keySlot } from '../../redis/topology.js';
 import type { KeyGuard } from '../guard.js';
 
 /** How recent an exact delete must be for the exact traffic to count as flowing. */
@@ -105,18 +106,37 @@ export class ExactBatch {
     }
   }
 
-  /** One pipeline on one master; returns the items to retry through the cluster client. */
+  /**
+   * One pipeline on one master, one UNLINK per request (per slot of it on a cluster: a command's
+   * keys must share one); returns the items to retry one by one through the cluster client.
+   */
   private async onNode(node: Parameters<typeof nodeFeatures>[0], items: Item[]): Promise<Item[]> {
     const command = deleteCommand(await nodeFeatures(node)).toLowerCase() as 'unlink' | 'del';
+    const cluster = this.connection.mode === 'cluster';
+    const groups = new Map<Request, Map<number, Item[]>>();
+    for (const item of items) {
+      let bySlot = groups.get(item.request);
+      if (!bySlot) groups.set(item.request, (bySlot = new Map()));
+      const slot = cluster ? keySlot(item.key) : 0;
+      const list = bySlot.get(slot);
+      if (list) list.push(item);
+      else bySlot.set(slot, [item]);
+    }
+    const commands: Item[][] = [];
     const pipeline = node.pipeline();
-    for (const item of items) pipeline[command](item.key);
+    for (const bySlot of groups.values()) {
+      for (const list of bySlot.values()) {
+        commands.push(list);
+        pipeline[command](...list.map((item) => item.key));
+      }
+    }
     const replies = (await pipeline.exec()) ?? [];
     const retry: Item[] = [];
     replies.forEach(([error, value], i) => {
-      const item = items[i]!;
-      if (error && isRedirect(error)) retry.push(item);
-      else if (error) item.request.error ??= error;
-      else if (Number(value) === 1) item.request.deleted++;
+      const list = commands[i]!;
+      if (error && isRedirect(error)) retry.push(...list);
+      else if (error) list[0]!.request.error ??= error;
+      else list[0]!.request.deleted += Number(value);
     });
     return retry;
   }

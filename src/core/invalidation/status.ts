@@ -105,8 +105,8 @@ export async function collectListenStatus(connection: RedisConnection, config: C
 
 /**
  * The group's lag as entries still in the stream. The server's figure (entries-added - entries-read)
- * also counts entries trimmed before the group read them; those are reported as trimmed instead
- * (until a listener counts them, then resets the group's counter).
+ * also counts entries trimmed before the group read them (ahead of it, or jumped by a read); those
+ * are reported as trimmed instead (until a listener counts them, then resets the group's counter).
  */
 async function trueLag(
   connection: RedisConnection,
@@ -117,11 +117,18 @@ async function trueLag(
 ): Promise<number | null> {
   const raw = typeof info.lag === 'number' ? info.lag : null;
   const read = typeof info['entries-read'] === 'number' ? info['entries-read'] : null;
-  if (raw !== null && raw <= length) return raw;
-  // Past a trim: every entry still in the stream is after the group's position, or not.
   const last = String(info['last-delivered-id'] ?? '0-0');
   const after = (await connection.client.xrange(stream, `(${last}`, '+', 'COUNT', 1)).length;
-  if (after === 0) return 0;
+  if (after === 0) {
+    // Caught up: what the server still calls lag is a gap a read jumped, not yet counted by a listener.
+    if (raw !== null && raw > 0 && read !== null) {
+      trimmed.undelivered += raw;
+      trimmed.total += raw;
+    }
+    return 0;
+  }
+  if (raw !== null && raw <= length) return raw;
+  // Past a trim: every entry still in the stream is after the group's position, or not.
   const first = (await connection.client.xrange(stream, '-', '+', 'COUNT', 1))[0]?.[0];
   if (first === undefined || compareIds(first, last) <= 0) return raw;
   if (raw !== null && read !== null) {

@@ -45,17 +45,28 @@ export async function ensureGroup(client: RedisClient, stream: string, group: st
   }
 }
 
+/** What `readNew` found: entries, and the trimmed gap it counted if it found the group caught up. */
+export interface NewEntries {
+  entries: StreamEntry[];
+  /** Entries trimmed before the group read them, counted now (added to the stream's trimmed counters). */
+  trimmed: number;
+  /** The group was caught up, so every gap it had jumped was counted (false after a full batch). */
+  counted: boolean;
+}
+
 /**
- * Read new entries without blocking (read-new.lua), first counting the entries the stream cap
- * trimmed before the group read them (`trimmed`, added to the stream's trimmed counters).
+ * Read up to `count` new entries without blocking (read-new.lua); when that leaves the group caught
+ * up, count the entries the stream cap trimmed before the group read them. `count` 0 reads nothing
+ * and only counts, if the group is caught up.
  */
-export async function readNew(client: RedisClient, ref: GroupRef, count: number): Promise<{ trimmed: number; entries: StreamEntry[] }> {
+export async function readNew(client: RedisClient, ref: GroupRef, count: number): Promise<NewEntries> {
   const reply = await runScript(client, 'read-new', false, [Buffer.from(ref.stream), Buffer.from(trimmedKey(ref.stream))], [ref.group, ref.consumer, count]);
   const read = reply[1] as Array<[Buffer, Array<[Buffer, Buffer[] | null]>]> | null;
   const entries = read?.[0]?.[1] ?? [];
   return {
-    trimmed: int(reply[0]),
     entries: entries.map(([id, fields]) => ({ id: id.toString(), fields: fields ? fields.map((f) => f.toString()) : null })),
+    trimmed: int(reply[0]),
+    counted: int(reply[2]) === 1,
   };
 }
 

@@ -45,16 +45,17 @@ const METRICS: Array<{ counter: ReadCounter; name: string; help: string }> = [
 export class ReadCounters {
   private readonly families = new Map<string, ReadCounts>();
 
-  add(family: string, counter: ReadCounter, by = 1): void {
+  /** The counts of `family`, created at zero: a reader keeps the object and increments it in place. */
+  of(family: string): ReadCounts {
     let counts = this.families.get(family);
     if (!counts) {
       counts = { hits: 0, misses: 0, waits: 0, waitTimeouts: 0, fills: 0, staleFillsRefused: 0, loaderErrors: 0 };
       this.families.set(family, counts);
     }
-    counts[counter] += by;
+    return counts;
   }
 
-  /** A copy of the counts, by family name (families never read are absent). */
+  /** A copy of the counts, by family name (families no read was made for are absent). */
   snapshot(): Record<string, ReadCounts> {
     const out: Record<string, ReadCounts> = {};
     for (const [family, counts] of this.families) out[family] = { ...counts };

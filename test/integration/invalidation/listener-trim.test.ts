@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { CachectlConfig } from '../../../src/config/load.js';
 import { runListener, type ListenerLog } from '../../../src/core/invalidation/listener.js';
 import { publishInvalidation } from '../../../src/core/invalidation/publish.js';
+import { trimmedKey } from '../../../src/core/invalidation/keys.js';
 import { collectListenStatus } from '../../../src/core/invalidation/status.js';
 import { connect, type RedisConnection } from '../../../src/redis/connect.js';
 import { runCli } from '../../helpers/cli.js';
@@ -103,6 +104,55 @@ describe.each(serverTargets())('listen when the stream cap trims on $name', (tar
       await admin.close();
     }
   }, 30_000);
+
+  it('a trim the reader jumps while it waits is counted once, while the listener runs', async () => {
+    const admin = await connect({ url: target.url });
+    try {
+      const config = testConfig(target.url, randomPrefix('trim'), { rules: RULES });
+      const { stream } = config.invalidation;
+      const trimmedCounters = trimmedKey(stream);
+      const listener = start(config, target.url);
+      await listener.isReady;
+      await new Promise((r) => setTimeout(r, 100)); // the reader is blocked in XREADGROUP now
+      // 500 events and a trim to the last 50 in one transaction: the waiting reader is served after
+      // it and jumps the 450 trimmed entries in one plain read.
+      const multi = admin.client.multi();
+      for (let i = 0; i < 500; i++) multi.xadd(stream, '*', 'type', 'user.changed', 'data', JSON.stringify({ phone: String(i) }), 'at', String(Date.now()));
+      multi.xtrim(stream, 'MAXLEN', 50);
+      await multi.exec();
+      await waitUntil(async () => listener.logs.some((l) => l.event === 'trimmed'), 10_000, 'the trimmed gap to be counted');
+      expect(Number(await admin.client.hget(trimmedCounters, 'undelivered'))).toBe(450);
+      const counted = listener.logs.filter((l) => l.event === 'trimmed');
+      expect(counted.map((l) => l.count)).toEqual([450]);
+      listener.stop();
+      const totals = await listener.run;
+      expect(totals).toMatchObject({ trimmed: 450 });
+      expect(totals.handled + totals.unmatched).toBe(50);
+      const status = await collectListenStatus(admin, config);
+      expect(status.lag).toBe(0);
+      expect(status.trimmed).toMatchObject({ undelivered: 450, total: 450 });
+    } finally {
+      await admin.close();
+    }
+  }, 30_000);
+
+  it('listen --status reports a gap a read jumped as trimmed before any listener counted it', async () => {
+    const admin = await connect({ url: target.url });
+    try {
+      const config = testConfig(target.url, randomPrefix('trim'), { rules: RULES });
+      const { stream, group } = config.invalidation;
+      await admin.client.call('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM', 'ENTRIESREAD', '0');
+      await publishMany(admin, config, 500);
+      await admin.client.xtrim(stream, 'MAXLEN', 50);
+      // A plain read past the trimmed 450 (as a listener's reads are between counts): caught up.
+      await admin.client.call('XREADGROUP', 'GROUP', group, 'c1', 'COUNT', '100', 'STREAMS', stream, '>');
+      const status = await collectListenStatus(admin, config);
+      expect(status.lag).toBe(0);
+      expect(status.trimmed).toMatchObject({ undelivered: 450, total: 450 });
+    } finally {
+      await admin.close();
+    }
+  });
 
   it('pending entries trimmed before their ack count as trimmed, not unmatched', async () => {
     const admin = await connect({ url: target.url });

@@ -1,11 +1,13 @@
 // The read-through reader against a real server: hits, fills with the family TTL, single flight in
 // one process and across readers, loader errors, lease expiry, binary keys and values, counters.
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type RedisConnection } from '../../../src/redis/connect.js';
+import { CacheManager } from '../../../src/core/cache-manager.js';
 import { createReader } from '../../../src/core/read-through/reader.js';
 import { bufferCodec, jsonCodec } from '../../../src/core/read-through/codec.js';
-import { isLease } from '../../../src/core/read-through/lease.js';
+import { isLease, LEASE_MARKER } from '../../../src/core/read-through/lease.js';
 import { UsageError } from '../../../src/errors.js';
 import { prometheusMissing, promtool } from '../../helpers/prometheus.js';
 import { startServer, type ServerHandle } from '../../helpers/servers.js';
@@ -106,7 +108,7 @@ describe('createReader', () => {
     const reader = createReader(configOf(p, { waitMs: 50, leaseMs: 60_000 }), connection);
     const key = `${p}tenant:acme:mapping:conv:dead`;
     // A lease of a process that died after taking it.
-    await connection.client.set(key, Buffer.concat([Buffer.from('\u0000\u00ffcachectl-lease:', 'latin1'), Buffer.from('deadbeef')]), 'PX', 60_000);
+    await connection.client.set(key, `${LEASE_MARKER}deadbeef`, 'PX', 60_000);
     const started = Date.now();
     expect(await reader.read(key, async () => 'mine')).toBe('mine');
     expect(Date.now() - started).toBeLessThan(1000);
@@ -137,6 +139,45 @@ describe('createReader', () => {
     const mapping: Mapping = { communication_id: null, wa_id: '27821234567' };
     expect(await reader.read(jsonKey, async () => mapping, { codec: jsonCodec<Mapping>() })).toEqual(mapping);
     expect(await reader.read(jsonKey, async () => ({ communication_id: 'x', wa_id: '' }), { codec: jsonCodec<Mapping>() })).toEqual(mapping);
+  });
+
+  it('sends string keys and values byte-exact: the lease with its expiry, then the value with its TTL', async () => {
+    const p = prefix();
+    const reader = createReader(configOf(p, { leaseMs: 5000 }), connection);
+    const key = `${p}tenant:acme:mapping:conv:café-☕`;
+    const value = '{"name":"Zoë ☕ 日本"}';
+    expect(
+      await reader.read(key, async () => {
+        const lease = (await connection.client.getBuffer(Buffer.from(key, 'utf8')))!;
+        expect(lease.toString('utf8').startsWith(LEASE_MARKER)).toBe(true);
+        const left = await connection.client.pttl(key);
+        expect(left).toBeGreaterThan(0);
+        expect(left).toBeLessThanOrEqual(5000);
+        return value;
+      }),
+    ).toBe(value);
+    expect(await connection.client.getBuffer(Buffer.from(key, 'utf8'))).toEqual(Buffer.from(value, 'utf8'));
+    expect(await connection.client.pttl(key)).toBeGreaterThan(590_000);
+    expect(await reader.read(Buffer.from(key, 'utf8'), async () => 'other')).toBe(value);
+    await expect(reader.read(`${p}tenant:acme:mapping:conv:marker`, async () => `${LEASE_MARKER}forged`)).rejects.toThrow(/lease marker/);
+    expect(await connection.client.exists(`${p}tenant:acme:mapping:conv:marker`)).toBe(0);
+  });
+
+  it("honours the keyPrefix of an application's own ioredis client", async () => {
+    const p = prefix();
+    const prefixed = new Redis(server.url, { keyPrefix: 'app:', lazyConnect: true });
+    await prefixed.connect();
+    try {
+      const reader = createReader(configOf(p), prefixed);
+      const key = `${p}tenant:acme:mapping:conv:kp`;
+      expect(await reader.read(key, async () => 'v1')).toBe('v1');
+      expect(await connection.client.get(`app:${key}`)).toBe('v1');
+      expect(await connection.client.exists(key)).toBe(0);
+      expect(await reader.read(key, async () => 'v2')).toBe('v1');
+      expect(reader.counts().convMapping).toMatchObject({ hits: 1, fills: 1 });
+    } finally {
+      prefixed.disconnect();
+    }
   });
 
   it('leases: false is a plain GET / loader / SET', async () => {
@@ -177,5 +218,25 @@ describe('createReader', () => {
     const checked = promtool(['check', 'metrics'], text);
     expect(checked.out).toBe('');
     expect(checked.code).toBe(0);
+  });
+});
+
+describe('CacheManager.read', () => {
+  it("reads through the manager's one reader: first calls made together share one load, later ones hit, counts in reader()", async () => {
+    const p = prefix();
+    const manager = new CacheManager({ connection, config: configOf(p) });
+    const key = `${p}tenant:acme:mapping:conv:m1`;
+    let loads = 0;
+    const loader = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return `v${++loads}`;
+    };
+    // Both calls come before the reader exists: they must still meet in one single flight.
+    expect(await Promise.all([manager.read(key, loader), manager.read(key, loader)])).toEqual(['v1', 'v1']);
+    expect(await manager.read(key, loader)).toBe('v1');
+    expect(loads).toBe(1);
+    expect((await manager.reader()).counts().convMapping).toMatchObject({ hits: 1, misses: 1, fills: 1 });
+    await manager.close(); // the connection is the caller's: it stays open
+    expect(await connection.client.get(key)).toBe('v1');
   });
 });

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../src/config/load.js';
 import { readThroughSchema } from '../../../src/config/schema.js';
-import { isLease, leaseSource } from '../../../src/core/read-through/lease.js';
+import { isLease, LEASE_MARKER, LEASE_PREFIX, leaseSource, looksLikeLease } from '../../../src/core/read-through/lease.js';
 import { jsonCodec } from '../../../src/core/read-through/codec.js';
 
 const withReadThrough = (readThrough: unknown) =>
@@ -28,11 +28,23 @@ describe('lease markers', () => {
     const next = leaseSource();
     const a = next();
     const b = next();
-    expect(a.equals(b)).toBe(false);
-    expect(isLease(a)).toBe(true);
-    expect(isLease(leaseSource()())).toBe(true);
+    expect(a).not.toBe(b);
+    expect(isLease(Buffer.from(a))).toBe(true);
+    expect(isLease(Buffer.from(leaseSource()()))).toBe(true);
+    expect(leaseSource()()).not.toBe(a);
     expect(isLease(Buffer.from(JSON.stringify(jsonCodec().encode({ x: 1 }))))).toBe(false);
     expect(isLease(Buffer.from('cachectl-lease:abc'))).toBe(false);
     expect(isLease(Buffer.alloc(0))).toBe(false);
+  });
+
+  it('are the marker text, stored as its UTF-8 bytes, and loaded values that would read back as one are caught', () => {
+    expect(LEASE_PREFIX).toEqual(Buffer.from([0x00, 0xef, 0xbf, 0xbf, ...Buffer.from('cachectl-lease:')]));
+    expect(leaseSource()().startsWith(LEASE_MARKER)).toBe(true);
+    expect(looksLikeLease(`${LEASE_MARKER}x`)).toBe(true);
+    expect(looksLikeLease(Buffer.from(`${LEASE_MARKER}x`))).toBe(true);
+    expect(looksLikeLease(LEASE_MARKER.slice(0, -1))).toBe(false);
+    expect(looksLikeLease('\u0000text')).toBe(false);
+    expect(looksLikeLease(Buffer.from([0x00, 0xef, 0xbf]))).toBe(false);
+    expect(isLease(Buffer.from([0x00, 0xef, 0xbf, 0xbe, ...Buffer.from('cachectl-lease:x')]))).toBe(false);
   });
 });
