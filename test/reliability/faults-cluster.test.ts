@@ -137,7 +137,14 @@ describe('cluster: a master dies and its replica takes over during a run', () =>
         await c.connect();
         const info = String(await c.call('CLUSTER', 'INFO'));
         const state = /cluster_state:(\w+)/.exec(info)?.[1];
-        if (state !== 'ok') return `:${node.port} says cluster_state:${state}`;
+        if (state !== 'ok') {
+          const view = String(await c.call('CLUSTER', 'NODES'))
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => l.split(' ').slice(1, 3).join(' '))
+            .join('; ');
+          return `:${node.port} says cluster_state:${state} (its view: ${view})`;
+        }
         const ranges = (await c.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number, ...unknown[]], ...unknown[]]>;
         const stale = ranges.find((r) => Number(r[2][1]) === deadPort);
         if (stale) return `:${node.port} still routes slots ${stale[0]}-${stale[1]} to :${deadPort}`;
