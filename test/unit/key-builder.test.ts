@@ -13,6 +13,7 @@ const config = resolveConfig({
     scanned: { template: 'tenant:{tenant}:s:{id}', scanTenants: true },
     context: { template: 'context:{storyId}*' },
     open: { template: 'o:{a}:{b}' },
+    halves: { template: 's\uD83D{a}\uDE00' },
   },
   invalidation: {
     rules: [
@@ -41,6 +42,9 @@ describe('exactKeys', () => {
     ['pair', { a: ['a:b', 'a'], b: ['c', 'b:c'] }],
     ['pair', { a: ['é☃', '\u{1F600}', '\uD800'], b: ['日本'] }],
     ['twice', { a: ['1', '2'] }],
+    ['halves', { a: ['\uDE00', '\uD83D', 'x', '\uD83D\uDE00'] }],
+    ['halves', { a: ['\uD83D'] }],
+    ['pair', { a: ['\uD83D'], b: ['\uDE00x'] }],
     ['braces', { id: ['42', '43'] }],
     ['convMapping', { tenant: ['acme', 'globex', 'acme'], conversationId: ['c1'] }],
   ])('%s %j: the bytes, order and repeats of building piece by piece', (name, bound) => {
