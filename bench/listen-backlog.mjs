@@ -8,6 +8,7 @@
 // Alternated, --rounds times each, on one throwaway server.
 //
 //   npm run build && node bench/listen-backlog.mjs [--events 20000] [--rounds 3]
+//   node --cpu-prof --cpu-prof-dir=prof bench/listen-backlog.mjs   (Node flags carry to the children)
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -110,7 +111,7 @@ async function main() {
 
 function runChild(args) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, [...process.execArgv, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     proc.stdout.on('data', (chunk) => (out += chunk));
     proc.on('error', reject);

@@ -6,6 +6,7 @@
 import type { Family } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { escapeGlob } from './glob.js';
+import { exactKeys } from './key-builder.js';
 import type { Selection } from './selection.js';
 
 /** Placeholder values; an array means "each of these" (e.g. two spellings of a phone number). */
@@ -53,7 +54,7 @@ export function selectFamily(family: Family, values: FamilyValues, options: Sele
   if (tenantOpen && !options.scanTenants && !family.scanTenants && options.tenants.length > 1) bound[TENANT_PLACEHOLDER] = options.tenants;
   const allBound = family.parsed.placeholders.every((name) => bound[name] !== undefined);
   if (allBound && !family.parsed.prefix) {
-    return [{ kind: 'exact', family: family.name, label, keys: expand(family, bound) }];
+    return [{ kind: 'exact', family: family.name, label, keys: exactKeys(family, bound) }];
   }
   return combinations(given).map((combo) => ({
     kind: 'pattern' as const,
@@ -119,27 +120,6 @@ function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
-function expand(family: Family, bound: Record<string, string[]>): Buffer[] {
-  let keys: Buffer[][] = [[]];
-  for (const part of family.parsed.parts) {
-    const options = part.kind === 'literal' ? [part.text] : bound[part.name]!;
-    const next: Buffer[][] = [];
-    for (const prefix of keys) for (const option of options) next.push([...prefix, Buffer.from(option, 'utf8')]);
-    keys = next;
-  }
-  const seen = new Set<string>();
-  const out: Buffer[] = [];
-  for (const chunks of keys) {
-    const key = Buffer.concat(chunks);
-    const id = key.toString('latin1');
-    if (!seen.has(id)) {
-      seen.add(id);
-      out.push(key);
-    }
-  }
-  return out;
-}
-
 /** `**` matches what `*` matches; collapsing keeps patterns readable in summaries. */
 function collapseStars(pattern: Buffer): Buffer {
   const out: number[] = [];
@@ -156,8 +136,13 @@ function collapseStars(pattern: Buffer): Buffer {
 }
 
 function describe(family: Family, values: FamilyValues): string {
-  const given = Object.entries(values).filter(([, v]) => v !== undefined);
-  if (given.length === 0) return family.name;
-  // Values are not logged (they can be personal data); only which placeholders were bound.
-  return `${family.name}(${given.map(([k]) => k).join(',')})`;
+  return familyLabel(
+    family,
+    Object.keys(values).filter((name) => values[name] !== undefined),
+  );
+}
+
+/** A selection's label: the family, and which placeholders were bound (never their values: they can be personal data). */
+export function familyLabel(family: Family, bound: readonly string[]): string {
+  return bound.length === 0 ? family.name : `${family.name}(${bound.join(',')})`;
 }

@@ -54,14 +54,20 @@ export function encodeEvent(type: string, data: Record<string, unknown>, at: num
  */
 export function decodeEntry(id: string, fields: string[] | null): InvalidationEvent & { data: Record<string, unknown> } {
   if (!fields) throw new UsageError(`Stream entry ${id} has no fields (trimmed from the stream?)`);
-  const map = new Map<string, string>();
-  for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
-  const type = map.get('type');
+  // The three fields read (a repeated field: its last value), without a map per entry.
+  let type: string | undefined;
+  let raw: string | undefined;
+  let atField: string | undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i];
+    if (name === 'type') type = fields[i + 1];
+    else if (name === 'data') raw = fields[i + 1];
+    else if (name === 'at') atField = fields[i + 1];
+  }
   if (type === undefined)
     throw new UsageError(`Stream entry ${id} has no "type" field`, { hint: 'publish events with cachectl publish or publishInvalidation()' });
   checkEventType(type);
   let data: unknown = {};
-  const raw = map.get('data');
   if (raw !== undefined) {
     try {
       data = JSON.parse(raw);
@@ -72,8 +78,10 @@ export function decodeEntry(id: string, fields: string[] | null): InvalidationEv
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new UsageError(`Stream entry ${id} (${type}): "data" must be a JSON object`);
   }
-  const at = Number(map.get('at'));
-  return { id, type, data: data as Record<string, unknown>, ...(Number.isFinite(at) ? { at } : {}) };
+  const event: InvalidationEvent & { data: Record<string, unknown> } = { id, type, data: data as Record<string, unknown> };
+  const at = Number(atField);
+  if (Number.isFinite(at)) event.at = at;
+  return event;
 }
 
 /** Entry fields as an object (for dead letters of entries that do not decode). */

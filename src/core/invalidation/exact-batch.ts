@@ -5,9 +5,12 @@
  * keys were removed. One pipeline per batch instead of one per event, and one command per event
  * instead of one per key, is what keeps `listen` close to a bare XREADGROUP → UNLINK → XACK loop.
  * The key guard applies (queue keys and cachectl's own keys are never touched); a key whose slot
- * moved is retried through the cluster client, which follows the redirection. A failed command
+ * moved is retried through the cluster client, which follows the redirection. ASCII keys are sent
+ * as strings (the same bytes): a pipeline of strings is one string write in ioredis, where one
+ * Buffer argument makes it frame every command into a Buffer of its own and concatenate them. A failed command
  * fails the requests that named its key with the raw error (the engine classifies it).
  */
+import { isAscii } from 'node:buffer';
 import { deleteCommand, nodeFeatures } from '../../redis/features.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import { createRouter, isRedirect, keySlot } from '../../redis/topology.js';
@@ -26,6 +29,8 @@ interface Request {
 
 interface Item {
   key: Buffer;
+  /** What the command sends: the key as a string when it is ASCII (the same bytes), else its bytes. */
+  arg: string | Buffer;
   request: Request;
 }
 
@@ -80,7 +85,7 @@ export class ExactBatch {
         const id = key.toString('latin1');
         if (seen.has(id) || this.guard.protection(key) !== undefined) continue;
         seen.add(id);
-        items.push({ key, request });
+        items.push({ key, arg: isAscii(key) ? id : key, request });
       }
     }
     try {
@@ -127,7 +132,7 @@ export class ExactBatch {
     for (const bySlot of groups.values()) {
       for (const list of bySlot.values()) {
         commands.push(list);
-        pipeline[command](...list.map((item) => item.key));
+        pipeline[command](...list.map((item) => item.arg));
       }
     }
     const replies = (await pipeline.exec()) ?? [];

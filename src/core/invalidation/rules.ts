@@ -6,15 +6,27 @@
 import type { CachectlConfig, Family } from '../../config/load.js';
 import { DEFAULT_INVALIDATION_RULES } from '../../config/schema.js';
 import { UsageError } from '../../errors.js';
-import type { FamilyValues, Selection } from '../families.js';
-import { plan, type Target } from '../plan.js';
+import { familyLabel, selectFamily, TENANT_PLACEHOLDER, type FamilyValues, type Selection } from '../families.js';
+import { exactKeys } from '../key-builder.js';
 
 /** A rule ready to apply: families resolved, each with the placeholder → field pairs it uses. */
 export interface CompiledRule {
   /** 1-based position in the configured (or default) list, for messages. */
   number: number;
   event: string;
-  targets: Array<{ family: Family; map: Array<[placeholder: string, field: string]> }>;
+  targets: RuleTarget[];
+}
+
+/** One family of a rule, with what resolving an event for it needs worked out once. */
+export interface RuleTarget {
+  family: Family;
+  map: Array<[placeholder: string, field: string]>;
+  /**
+   * Set when every event resolves to exact keys of the family (each placeholder mapped, or
+   * `{tenant}` enumerated from the configured tenants; no trailing `*`): the selection's label,
+   * and whether `{tenant}` is enumerated.
+   */
+  exact?: { label: string; tenants: boolean };
 }
 
 export type RuleBook = Map<string, CompiledRule[]>;
@@ -48,7 +60,7 @@ function compile(config: CachectlConfig): RuleBook {
         if (configured) throw new UsageError(`Invalidation rule ${index + 1} (${rule.event}) cannot use family "${name}"`);
         continue; // a default rule for a family this config removed
       }
-      targets.push({ family, map });
+      targets.push({ family, map, ...exactShape(config, family, map) });
     }
     if (targets.length === 0) return;
     const list = book.get(rule.event) ?? [];
@@ -58,19 +70,41 @@ function compile(config: CachectlConfig): RuleBook {
   return book;
 }
 
-/** The selections an event resolves to (empty when no rule matches). Throws `UsageError` on a missing field. */
+/**
+ * The selections an event resolves to (empty when no rule matches). Throws `UsageError` on a missing
+ * field. The same selections as planning each rule's families with the event's values; a family
+ * whose keys are always exact is built straight from its compiled template.
+ */
 export function resolveEvent(rules: CompiledRule[], data: Record<string, unknown>, config: CachectlConfig): Selection[] {
-  const targets: Target[] = [];
+  const out: Selection[] = [];
   for (const rule of rules) {
     for (const target of rule.targets) {
-      const values: FamilyValues = {};
-      for (const [placeholder, field] of target.map) {
-        values[placeholder] = fieldValues(rule, target.family, placeholder, field, data);
+      const { family, map, exact } = target;
+      if (exact) {
+        const bound: Record<string, readonly string[]> = {};
+        for (const [placeholder, field] of map) {
+          const value = fieldValues(rule, family, placeholder, field, data);
+          bound[placeholder] = typeof value === 'string' ? [value] : [...new Set(value)];
+        }
+        if (exact.tenants) bound[TENANT_PLACEHOLDER] = config.tenants;
+        out.push({ kind: 'exact', family: family.name, label: exact.label, keys: exactKeys(family, bound) });
+        continue;
       }
-      targets.push({ kind: 'family', family: target.family.name, values });
+      const values: FamilyValues = {};
+      for (const [placeholder, field] of map) values[placeholder] = fieldValues(rule, family, placeholder, field, data);
+      out.push(...selectFamily(family, values, { tenants: config.tenants }));
     }
   }
-  return targets.length === 0 ? [] : plan(config, targets).selections;
+  return out;
+}
+
+/** When a rule's family always resolves to exact keys (see `selectFamily`), what building them needs. */
+function exactShape(config: CachectlConfig, family: Family, map: RuleTarget['map']): Pick<RuleTarget, 'exact'> {
+  const mapped = map.map(([placeholder]) => placeholder);
+  const { placeholders, prefix } = family.parsed;
+  const tenants = placeholders.includes(TENANT_PLACEHOLDER) && !mapped.includes(TENANT_PLACEHOLDER) && !family.scanTenants && config.tenants.length > 1;
+  const bound = placeholders.every((name) => mapped.includes(name) || (name === TENANT_PLACEHOLDER && tenants));
+  return prefix || !bound ? {} : { exact: { label: familyLabel(family, mapped), tenants } };
 }
 
 /**
