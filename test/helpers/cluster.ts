@@ -76,6 +76,11 @@ async function formCluster(nodes: NodeHandle[], masterCount: number, replicasPer
       }),
     );
 
+    // A distinct config epoch per node, as `redis-cli --cluster create` sets them. Left to the
+    // collision rule, a replica could keep the same epoch as its master; a later TAKEOVER then
+    // claims the slots without a greater epoch and the other nodes never accept it.
+    await Promise.all(clients.map((c, i) => c.call('CLUSTER', 'SET-CONFIG-EPOCH', String(i + 1))));
+
     // Everyone meets node 0; gossip spreads the rest. The bus port is explicit (see --cluster-port).
     const seed = nodes[0]!;
     await Promise.all(clients.slice(1).map((c) => c.call('CLUSTER', 'MEET', seed.host, String(seed.port), String(seed.busPort))));

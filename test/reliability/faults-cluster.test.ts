@@ -143,7 +143,12 @@ describe('cluster: a master dies and its replica takes over during a run', () =>
             .filter(Boolean)
             .map((l) => l.split(' ').slice(1, 3).join(' '))
             .join('; ');
-          return `:${node.port} says cluster_state:${state} (its view: ${view})`;
+          const ranges = ((await c.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number]]>).map((r) => `${r[0]}-${r[1]}@${r[2][1]}`).join(',');
+          const fields = info
+            .split(/\r?\n/)
+            .filter((l) => /^cluster_(slots|known|size|current_epoch|my_epoch)/.test(l))
+            .join(' ');
+          return `:${node.port} says cluster_state:${state} (its view: ${view}; slots ${ranges}; ${fields})`;
         }
         const ranges = (await c.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number, ...unknown[]], ...unknown[]]>;
         const stale = ranges.find((r) => Number(r[2][1]) === deadPort);
