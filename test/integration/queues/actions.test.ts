@@ -92,7 +92,7 @@ describe.each(serverTargets())('queues pause / resume / retry / obliterate on $n
     expect(JSON.parse(again.stdout)).toMatchObject({ state: 'completed', retried: 1 });
     const bad = await cli(target, harness.prefix, ['queues', 'retry', name, '--state', 'active'], cwd);
     expect(bad.code).toBe(2);
-  });
+  }, 60_000); // five CLI runs and two waits for workers: a loaded machine needs more than 30 s
 
   it('obliterate refuses while jobs are active, always needs confirmation, and works after', async () => {
     const name = randomQueueName('oblit');
