@@ -23,7 +23,25 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // `cachectl --version` alone: the version is all it prints, so the program is not loaded.
   const { readFileSync } = await import('node:fs');
   process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
-} else await runCli();
+} else if (!(await printedHelp())) await runCli();
+
+/**
+ * `cachectl`, `--help`, `help <command>`, `<command…> --help`: the help is printed from pages
+ * written at build time, without loading the program (false when the line asks for more).
+ */
+async function printedHelp() {
+  let text;
+  try {
+    const { helpText } = await import('../dist/bundle/help.js');
+    text = helpText(args, process.stdout.isTTY ? process.stdout.columns : undefined);
+  } catch (error) {
+    if (error && error.code === 'ERR_MODULE_NOT_FOUND') return false; // runCli says how to build
+    throw error;
+  }
+  if (text === undefined) return false;
+  process.stdout.write(text);
+  return true;
+}
 
 async function runCli() {
   let cli;

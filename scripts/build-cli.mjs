@@ -24,6 +24,9 @@ const ctx = new CliContext({ streams: process, env: {}, cwd: root, signal: new A
 const program = buildProgram(ctx, await Promise.all(commandEntries.map((entry) => entry.load())));
 const { version } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
 await writeFile(path.join(root, 'dist/cli/command-meta.json'), `${JSON.stringify({ version, program: describeCommand(program) }, null, 1)}\n`);
+// The help of every command as it prints it, for `--help` without loading the program at all.
+const { helpPages } = await dist('cli/help-page-write.js');
+await writeFile(path.join(root, 'dist/cli/help-pages.json'), JSON.stringify(helpPages(program, version)));
 
 /**
  * A module that reads a file next to itself (`new URL('./x.lua', import.meta.url)`) keeps reading it
@@ -60,7 +63,7 @@ function sourcePlugin(transform) {
 
 const options = {
   absWorkingDir: root,
-  entryPoints: { 'process-title': 'src/cli/process-title.ts', main: 'src/cli/main.ts' },
+  entryPoints: { 'process-title': 'src/cli/process-title.ts', help: 'src/cli/help-page.ts', main: 'src/cli/main.ts' },
   outdir,
   bundle: true,
   splitting: true,
@@ -80,10 +83,11 @@ const options = {
   logLevel: 'warning',
 };
 
-// First pass (not written): which of our modules the program loads before any command.
+// First pass (not written): which of our modules the program, and the two small entries the
+// executable loads before it, need before any command.
 const probe = await build({ ...options, write: false, plugins: [sourcePlugin(ownModuleUrl)] });
 const startup = new Set();
-const pending = ['src/cli/main.ts', 'src/cli/process-title.ts'];
+const pending = ['src/cli/main.ts', 'src/cli/process-title.ts', 'src/cli/help-page.ts'];
 while (pending.length > 0) {
   const input = pending.pop();
   if (startup.has(path.join(root, input))) continue;

@@ -106,12 +106,14 @@ describe('the installed package (no optional dependencies)', () => {
     expect(statSafe(path.join(prefix, 'node_modules/pm2/package.json'))).toBe(false);
   });
 
-  it('ships the CLI bundle, the command metadata and the validated defaults (not the build report)', (ctx) => {
+  it('ships the CLI bundle, the command metadata, the help pages and the validated defaults (not the build report)', (ctx) => {
     if (skipReason) ctx.skip(skipReason);
     for (const file of [
       'dist/bundle/main.js',
       'dist/bundle/process-title.js',
+      'dist/bundle/help.js',
       'dist/cli/command-meta.json',
+      'dist/cli/help-pages.json',
       'dist/config/parsed-defaults.json',
       'dist/index.js',
     ])

@@ -31,7 +31,17 @@ describe('modules a run loads', () => {
     expect([...run.packages]).toEqual([]);
   });
 
-  it.each([[['--json', '--version']], [['--help']], [['help', 'queues']], [['ping', '--help']], [[]], [['nosuch']]])(
+  it.each([[['--help']], [['help', 'queues']], [['ping', '--help']], [['queues', 'inspect', '-h']], [[]]])(
+    'cachectl %j: the help page alone (not the program, not even commander)',
+    async (args) => {
+      const run = await loadedModules(args);
+      expect(run.code).toBe(0);
+      expect([...run.sources]).toEqual(['src/cli/help-page']);
+      expect([...run.packages]).toEqual([]);
+    },
+  );
+
+  it.each([[['--json', '--version']], [['--tenant', 'acme', 'ping', '--help']], [['nosuch', '--help']], [['nosuch']]])(
     'cachectl %j: no command module, no heavy package, no ioredis',
     async (args) => {
       const run = await loadedModules(args);
