@@ -30,6 +30,9 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
  * written at build time, without loading the program (false when the line asks for more).
  */
 async function printedHelp() {
+  const last = args[args.length - 1];
+  // Only a line that can be a help request loads the pages' module.
+  if (!(args.length === 0 || args[0] === 'help' || last === '--help' || last === '-h')) return false;
   let text;
   try {
     const { helpText } = await import('../dist/bundle/help.js');
