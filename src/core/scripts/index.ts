@@ -1,6 +1,7 @@
 /**
  * The one loader of cachectl's server-side Lua scripts. Every script lives in this folder as
- * `<name>.lua`, with a header naming its KEYS and ARGV (the build copies them to dist/). Scripts
+ * `<name>.lua`, with a header naming its KEYS and ARGV, and may include parts shared with other
+ * scripts (`<part>.part.lua`); the build copies them to dist/. Scripts
  * run with EVALSHA and fall back to EVAL once when the server does not have them cached (new
  * server, SCRIPT FLUSH, failover). Replies keep keys and payloads as Buffers.
  */
@@ -38,7 +39,7 @@ const cache = new Map<ScriptName, LuaScript>();
 export function script(name: ScriptName): LuaScript {
   const existing = cache.get(name);
   if (existing) return existing;
-  const withFlags = readFileSync(new URL(`./${name}.lua`, import.meta.url), 'utf8');
+  const withFlags = withParts(readFileSync(new URL(`./${name}.lua`, import.meta.url), 'utf8'));
   // Servers before 7.0 reject the shebang; the flags only matter on 7.0+ anyway.
   const withoutFlags = withFlags.startsWith('#!') ? withFlags.slice(withFlags.indexOf('\n') + 1) : withFlags;
   const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
@@ -46,6 +47,14 @@ export function script(name: ScriptName): LuaScript {
   const loaded: LuaScript = { name, source: (flags) => (flags ? withFlags : withoutFlags), sha: (flags) => shas[flags ? 1 : 0] };
   cache.set(name, loaded);
   return loaded;
+}
+
+/**
+ * A script with every `--#include <part>` line replaced by the text of `<part>.part.lua` of this
+ * folder: code two scripts share is written once (a script sent to the server is one text).
+ */
+function withParts(source: string): string {
+  return source.replace(/^--#include ([a-z-]+)$/gm, (_, part: string) => readFileSync(new URL(`./${part}.part.lua`, import.meta.url), 'utf8').trimEnd());
 }
 
 /**

@@ -65,48 +65,17 @@ local budget = tonumber(ARGV[4])
 local action = ARGV[5]
 local capture = ARGV[6] == '1'
 local sampleSize = tonumber(ARGV[7]) or 0
-local required = ARGV[8]
 
-local protected = {}
-local at = 9
-local protectedCount = tonumber(ARGV[at])
-for i = 1, protectedCount do
-  protected[i] = { kind = ARGV[at + 2 * i - 1], bytes = ARGV[at + 2 * i] }
-end
-at = at + 2 * protectedCount + 1
-local ruleCount = tonumber(ARGV[at])
-local rules = {}
-local anyRule, globs = nil, {}
-local exact, prefixes, suffixes = {}, {}, {}
-local prefixLengths, suffixLengths = {}, {}
-local function index(tables, lengths, text, i)
-  local n = #text
-  local t = tables[n]
-  if not t then
-    t = {}
-    tables[n] = t
-    lengths[#lengths + 1] = n
-  end
-  if not t[text] then t[text] = i end
-end
-for i = 1, ruleCount do
-  local b = at + 6 * (i - 1)
-  local shape, text = ARGV[b + 1], ARGV[b + 2]
-  rules[i] = { mode = ARGV[b + 3], threshold = tonumber(ARGV[b + 4]) or 0, now = tonumber(ARGV[b + 5]) or 0, field = ARGV[b + 6] }
-  if string.sub(rules[i].mode, 1, 4) == 'ttl-' then rules[i].ttl = string.sub(rules[i].mode, 5) end
-  if shape == 'any' then
-    if not anyRule then anyRule = i end
-  elseif shape == 'exact' then
-    if not exact[text] then exact[text] = i end
-  elseif shape == 'prefix' then
-    index(prefixes, prefixLengths, text, i)
-  elseif shape == 'suffix' then
-    index(suffixes, suffixLengths, text, i)
-  else
-    globs[#globs + 1] = { i = i, pattern = text }
-  end
-end
-at = at + 6 * ruleCount
+--#include key-rules
+
+local at = read_guard(ARGV[8], 9)
+local rules, ruleCount
+rules, ruleCount, at = read_rules(at, function(b)
+  local rule = { mode = ARGV[b + 3], threshold = tonumber(ARGV[b + 4]) or 0, now = tonumber(ARGV[b + 5]) or 0, field = ARGV[b + 6] }
+  if string.sub(rule.mode, 1, 4) == 'ttl-' then rule.ttl = string.sub(rule.mode, 5) end
+  return rule
+end)
+
 -- Every rule sets TTLs on keys without one: a key that has a TTL is passed over before the guard
 -- and the rules are consulted (one PTTL, the cheapest test), so it is not counted per rule.
 local missingOnly = ruleCount > 0
@@ -246,46 +215,6 @@ local function expiry(rule, key)
   return ttl
 end
 
-local function guarded(key)
-  if required ~= '' and string.sub(key, 1, #required) ~= required then return 'outside' end
-  for _, p in ipairs(protected) do
-    if p.kind == 'e' then
-      if key == p.bytes then return 'own' end
-    elseif string.sub(key, 1, #p.bytes) == p.bytes then
-      return p.kind == 'q' and 'queue' or 'own'
-    end
-  end
-  return nil
-end
-
--- The first (lowest-numbered) rule the key matches, or nil.
-local function rule_of(key)
-  local best = anyRule
-  local e = exact[key]
-  if e and (not best or e < best) then best = e end
-  local len = #key
-  -- Redis globs never match the empty key (only the empty pattern does): prefixes, suffixes and
-  -- translated patterns would.
-  if len == 0 then return best end
-  for _, n in ipairs(prefixLengths) do
-    if n <= len then
-      local i = prefixes[n][string.sub(key, 1, n)]
-      if i and (not best or i < best) then best = i end
-    end
-  end
-  for _, n in ipairs(suffixLengths) do
-    if n <= len then
-      local i = suffixes[n][string.sub(key, len - n + 1)]
-      if i and (not best or i < best) then best = i end
-    end
-  end
-  for _, g in ipairs(globs) do
-    if best and g.i > best then break end
-    if string.find(key, g.pattern) then return g.i end
-  end
-  return best
-end
-
 local candidates
 local nextCursor = '0'
 if scanning then
@@ -303,7 +232,7 @@ elseif #KEYS > 0 then
   candidates = KEYS
 else
   candidates = {}
-  for i = at + 1, #ARGV do candidates[#candidates + 1] = ARGV[i] end
+  for i = at, #ARGV do candidates[#candidates + 1] = ARGV[i] end
 end
 
 local examined, pending, outside, queue, own, kept, undated = 0, 0, 0, 0, 0, 0, 0
@@ -323,7 +252,7 @@ for _, key in ipairs(candidates) do
   if missingOnly and redis.call('PTTL', key) ~= -1 then
     guard = 'skip'
   else
-    guard = guarded(key)
+    guard = guard_of(key)
   end
   if guard == 'skip' then
     -- has a TTL (or is gone): nothing to do
