@@ -11,6 +11,7 @@ import { describeTenantPolicy } from '../../core/tenant-policies.js';
 import type { FamilyStats, StatsProgress, StatsResult } from '../../core/stats/types.js';
 import type { CliContext } from '../context.js';
 import { safe, type Output } from '../output.js';
+import { QUEUE_COUNT_ALIGN, QUEUE_COUNT_HEADS, queueCountCells } from '../queue-columns.js';
 import { integerParser } from '../parsers.js';
 import { addOutputOption, addWatchOption, type WatchFlags } from '../view-options.js';
 import { watchable } from '../watch.js';
@@ -177,19 +178,9 @@ export function printStats(s: StatsResult, out: Output): void {
   }
   if (s.queues.length > 0) {
     out.table(
-      ['queue', 'wait', 'active', 'delayed', 'prioritized', 'waiting-children', 'paused', 'completed', 'failed'],
-      s.queues.map((q) => [
-        safe(q.key),
-        q.counts.wait,
-        q.counts.active,
-        q.counts.delayed,
-        q.counts.prioritized,
-        q.counts['waiting-children'],
-        q.counts.paused,
-        q.counts.completed,
-        q.counts.failed > 0 ? c.red(String(q.counts.failed)) : 0,
-      ]),
-      { align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'], fit: { shrink: [0], drop: [5, 6, 4, 7, 3] } },
+      QUEUE_COUNT_HEADS,
+      s.queues.map((q) => queueCountCells(q.key, q.counts, out)),
+      { align: QUEUE_COUNT_ALIGN, fit: { shrink: [0], drop: [5, 6, 4, 7, 3] } },
     );
   } else out.line('queues: none found');
   const sourceLine = queueSourceLine(s);

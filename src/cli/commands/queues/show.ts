@@ -9,6 +9,7 @@ import { listQueues, type QueueSummary } from '../../../core/queues/list.js';
 import { describeMalformed } from '../../../core/queues/shape.js';
 import type { CliContext } from '../../context.js';
 import { safe, type Output } from '../../output.js';
+import { QUEUE_COUNT_ALIGN, QUEUE_COUNT_HEADS, queueCountCells } from '../../queue-columns.js';
 import { integerParser } from '../../parsers.js';
 import type { WatchFlags } from '../../view-options.js';
 import { watchable } from '../../watch.js';
@@ -47,23 +48,15 @@ export function printList(result: QueueListResult, out: Output): void {
   }
   const c = out.color;
   out.table(
-    ['queue', 'wait', 'active', 'delayed', 'prioritized', 'waiting-children', 'paused', 'completed', 'failed', 'state', 'workers', 'oldest wait', 'events'],
+    [...QUEUE_COUNT_HEADS, 'state', 'workers', 'oldest wait', 'events'],
     result.queues.map((q) => [
-      safe(q.key),
-      q.counts.wait,
-      q.counts.active,
-      q.counts.delayed,
-      q.counts.prioritized,
-      q.counts['waiting-children'],
-      q.counts.paused,
-      q.counts.completed,
-      q.counts.failed > 0 ? c.red(String(q.counts.failed)) : 0,
+      ...queueCountCells(q.key, q.counts, out),
       q.isPaused ? c.yellow('paused') : 'running',
       q.workers === null ? 'unknown' : q.workers,
       formatAge(q.oldestWaitingAgeMs),
       q.eventsLength,
     ]),
-    { align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'right', 'right', 'right'], fit: LIST_FIT },
+    { align: [...QUEUE_COUNT_ALIGN, 'left', 'right', 'right', 'right'], fit: LIST_FIT },
   );
   if (result.queues.some((q) => q.workers === null)) out.hint('workers "unknown": CLIENT LIST is not permitted for this user');
   for (const q of result.queues) if (q.problem) out.warn(`${safe(q.key)}: ${safe(q.problem)} (use a hash-tagged prefix such as {bull})`);
