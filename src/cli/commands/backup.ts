@@ -8,6 +8,7 @@ import { appendAudit } from '../../core/safety/audit.js';
 import { backup, type BackupSummary } from '../../core/backup/backup.js';
 import { resolveTargets, type BackupTarget } from '../../core/backup/select.js';
 import type { FamilyValues } from '../../core/families.js';
+import { formatBytes } from '../../core/stats/format.js';
 import { UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { logFormatOption } from '../log-format.js';
@@ -113,16 +114,4 @@ export function printBackup(summary: BackupSummary, out: Output): void {
   out.line(`selection: ${summary.selection.join(', ')}`);
   if (summary.skipped > 0) out.line(`skipped: ${summary.skipped.toLocaleString('en-US')} keys deleted or expired during the backup`);
   out.line(`restore with: cachectl restore ${JSON.stringify(summary.file)}`);
-}
-
-/** 1536 → "1.5 KiB". */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }

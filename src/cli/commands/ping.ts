@@ -3,6 +3,7 @@
  */
 import { Command } from 'commander';
 import { collectPing, type PingResult } from '../../core/ping.js';
+import { shortDuration } from '../../core/stats/format.js';
 import type { CliContext } from '../context.js';
 import type { Output } from '../output.js';
 import { addOutputOption, addWatchOption, type WatchFlags } from '../view-options.js';
@@ -38,14 +39,7 @@ export function printPing(result: PingResult, out: Output): void {
   );
   out.table(
     ['master', 'server', 'keys', 'latency (ms)', 'uptime'],
-    result.masters.map((m) => [m.address, `${m.flavor} ${m.version}`, m.keys, m.latencyMs.toFixed(2), formatUptime(m.uptimeSeconds)]),
+    result.masters.map((m) => [m.address, `${m.flavor} ${m.version}`, m.keys, m.latencyMs.toFixed(2), shortDuration(m.uptimeSeconds)]),
     { align: ['left', 'left', 'right', 'right', 'right'], fit: { shrink: [0], drop: [4, 1] } },
   );
-}
-
-function formatUptime(seconds: number): string {
-  if (seconds < 60) return `${seconds}s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
-  if (seconds < 86400) return `${Math.floor(seconds / 3600)}h`;
-  return `${Math.floor(seconds / 86400)}d`;
 }

@@ -9,6 +9,7 @@ import { Pm2NotRunningError } from '../../core/pm2/errors.js';
 import { assertPm2Installed } from '../../core/pm2/installed.js';
 import { collectCacheSummary, collectPm2, type Pm2Status } from '../../core/pm2/status.js';
 import { ownKeys } from '../../core/records/own-keys.js';
+import { formatBytes, shortDuration } from '../../core/stats/format.js';
 import type { CliContext } from '../context.js';
 import type { Output } from '../output.js';
 
@@ -66,7 +67,7 @@ function printStatus(status: Pm2Status, out: Output): void {
         p.pmId,
         p.status === 'online' ? c.green(p.status) : p.status === 'errored' ? c.red(p.status) : p.status,
         p.pid || '-',
-        p.uptimeMs === undefined ? '-' : formatDuration(p.uptimeMs),
+        p.uptimeMs === undefined ? '-' : shortDuration(p.uptimeMs / 1000),
         p.restarts,
         formatBytes(p.memoryBytes),
         `${p.cpuPercent}%`,
@@ -89,18 +90,4 @@ function printStatus(status: Pm2Status, out: Output): void {
       : 'last maintenance: never recorded',
   );
   if (cache.maintenanceRunning) out.line(`maintenance running now: ${cache.maintenanceRunning}`);
-}
-
-export function formatDuration(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h`;
-  return `${Math.floor(s / 86400)}d`;
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }

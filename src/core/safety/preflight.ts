@@ -10,6 +10,7 @@ import { lstat, open, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { PreflightError, UsageError } from '../../errors.js';
 import { secureDir } from '../safe-file.js';
+import { formatBytes } from '../stats/format.js';
 import { AUDIT_FILE } from './audit.js';
 
 /** Make sure `dir` exists and each of `files` in it can be appended to (creating them if needed). */
@@ -88,15 +89,4 @@ export async function checkFreeSpace(dir: string, bytes: number, what: string): 
 export function fileError(message: string, error: unknown, hint: string): PreflightError {
   const code = (error as NodeJS.ErrnoException)?.code;
   return new PreflightError(`${message} (${code ?? (error as Error)?.message ?? 'error'})`, { cause: error, hint });
-}
-
-function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }

@@ -1,5 +1,5 @@
 /**
- * Human-readable sizes and durations, shared by the stats summary and the CLI tables.
+ * Human-readable sizes and durations, shared by the stats summary, messages and the CLI tables.
  */
 
 const UNITS = ['B', 'K', 'M', 'G', 'T'];
@@ -13,6 +13,27 @@ export function humanBytes(bytes: number): string {
     unit++;
   }
   return unit === 0 ? `${Math.round(value)}B` : `${value.toFixed(2)}${UNITS[unit]}`;
+}
+
+/** `1536` → `1.5 KiB` (a file, a free-space figure, a process's memory). */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** The largest whole unit only, for narrow columns (uptimes): `45s`, `12m`, `5h`, `3d`. */
+export function shortDuration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
 }
 
 /** `45s`, `12m`, `5h 3m`, `3d 4h`. */
