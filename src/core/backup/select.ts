@@ -4,6 +4,7 @@
  */
 import type { CachectlConfig } from '../../config/load.js';
 import { UsageError } from '../../errors.js';
+import { commonPrefix, uniqueBuffers } from '../buffers.js';
 import type { FamilyValues, Selection } from '../families.js';
 import { escapeGlob, globMatch, literalPrefix } from '../glob.js';
 import { plan } from '../plan.js';
@@ -53,7 +54,7 @@ export interface ReadPlan {
 
 export function planRead(selections: readonly Selection[]): ReadPlan {
   const labels = [...new Set(selections.map((s) => s.label))];
-  const patterns = dedupe(selections.flatMap((s) => (s.kind === 'pattern' ? [s.pattern] : [])));
+  const patterns = uniqueBuffers(selections.flatMap((s) => (s.kind === 'pattern' ? [s.pattern] : [])));
   const matchesPattern = (key: Buffer) => patterns.some((p) => globMatch(p, key));
   const seen = new Set<string>();
   const exact: Buffer[] = [];
@@ -72,24 +73,4 @@ export function planRead(selections: readonly Selection[]): ReadPlan {
   const prefix = commonPrefix(patterns.map((p) => literalPrefix(p)));
   const match = Buffer.concat([escapeGlob(prefix), Buffer.from('*')]);
   return { labels, exact, match, accept: matchesPattern };
-}
-
-function dedupe(patterns: Buffer[]): Buffer[] {
-  const seen = new Set<string>();
-  return patterns.filter((p) => {
-    const id = p.toString('latin1');
-    if (seen.has(id)) return false;
-    seen.add(id);
-    return true;
-  });
-}
-
-function commonPrefix(values: Buffer[]): Buffer {
-  let length = Math.min(...values.map((v) => v.length));
-  for (const value of values) {
-    let i = 0;
-    while (i < length && value[i] === values[0]![i]) i++;
-    length = i;
-  }
-  return values[0]!.subarray(0, length);
 }

@@ -7,6 +7,7 @@ import type { CachectlConfig } from '../../config/load.js';
 import { CachectlError } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import type { FamilyValues, Selection } from '../families.js';
+import { uniqueBuffers } from '../buffers.js';
 import { KeyGuard } from '../guard.js';
 import { getFamily, plan } from '../plan.js';
 import { checkEvent, type InvalidationEvent } from './event.js';
@@ -144,8 +145,8 @@ export class InvalidationEngine {
   private async run(selections: Selection[]): Promise<ApplyResult> {
     const exactSelections = selections.filter((s) => s.kind === 'exact');
     // One selection's keys are distinct already; only keys of several can repeat.
-    const exact = exactSelections.length === 1 ? exactSelections[0]!.keys : dedupe(exactSelections.flatMap((s) => s.keys));
-    const patterns = dedupe(selections.flatMap((s) => (s.kind === 'pattern' ? [s.pattern] : [])));
+    const exact = exactSelections.length === 1 ? exactSelections[0]!.keys : uniqueBuffers(exactSelections.flatMap((s) => s.keys));
+    const patterns = uniqueBuffers(selections.flatMap((s) => (s.kind === 'pattern' ? [s.pattern] : [])));
     try {
       const [direct, pass] =
         patterns.length === 0
@@ -166,14 +167,4 @@ export class InvalidationEngine {
   private deleteKeys(keys: Buffer[]): Promise<number> {
     return this.exact.delete(keys);
   }
-}
-
-function dedupe(keys: Buffer[]): Buffer[] {
-  const seen = new Set<string>();
-  return keys.filter((key) => {
-    const id = key.toString('latin1');
-    if (seen.has(id)) return false;
-    seen.add(id);
-    return true;
-  });
 }

@@ -3,6 +3,7 @@
  * the target it is credited to), compiled once into the SCAN MATCH filter the server applies
  * natively and the anchored Lua patterns the step script tests each key against (first rule wins).
  */
+import { commonPrefix } from '../buffers.js';
 import { compileGlob, escapeGlob, globToLua, isMatchAll, literalPrefix, tokenize, type GlobToken } from '../glob.js';
 import type { ScriptArg } from '../scripts/index.js';
 import type { Condition } from '../selection.js';
@@ -41,7 +42,7 @@ export function compileRules(input: readonly PassRule[], options: { native?: boo
     shapes = [['any', '']];
   } else {
     if (options.native !== false) {
-      const prefix = sharedPrefix(rules.map((rule) => literalPrefix(rule.pattern)));
+      const prefix = commonPrefix(rules.map((rule) => literalPrefix(rule.pattern)));
       match = prefix.length > 0 ? Buffer.concat([escapeGlob(prefix), Buffer.from('*')]) : undefined;
     }
     shapes = rules.map((rule) => shapeOf(rule.pattern));
@@ -73,15 +74,4 @@ export function conditionArgs(condition: Condition): [string, number, number, st
   if (condition.mode === 'idle') return ['idle', condition.seconds, 0, ''];
   if (condition.mode === 'ttl') return [`ttl-${condition.apply}`, Math.round(condition.ttlMs), Math.round(condition.jitter * 1_000_000), ''];
   return ['field', Math.round(condition.maxAgeMs), Math.round(condition.now), condition.field];
-}
-
-function sharedPrefix(values: Buffer[]): Buffer {
-  if (values.length === 0) return Buffer.alloc(0);
-  let length = Math.min(...values.map((v) => v.length));
-  for (const value of values) {
-    let i = 0;
-    while (i < length && value[i] === values[0]![i]) i++;
-    length = i;
-  }
-  return values[0]!.subarray(0, length);
 }

@@ -12,6 +12,7 @@ import type { RedisConnection } from '../../redis/connect.js';
 import { nodeFeatures } from '../../redis/features.js';
 import { createRouter, passMasters, slotsOfNode, UNCOVERED_HINT } from '../../redis/topology.js';
 import { ConnectionError } from '../../errors.js';
+import { uniqueBuffers } from '../buffers.js';
 import type { KeyGuard } from '../guard.js';
 import { isScriptDenied } from '../keyspace/given-keys.js';
 import { compileRules, type CompiledRules, type PassRule } from '../keyspace/rules.js';
@@ -47,7 +48,7 @@ const SIZE_SAMPLES = 50;
 
 /** Estimate what `plan` will touch on `connection` under `guard`. */
 export async function estimatePlan(connection: RedisConnection, guard: KeyGuard, plan: Plan, options: EstimateOptions = {}): Promise<Estimate> {
-  const exactKeys = uniqueKeys(plan.selections.flatMap((s) => (s.kind === 'exact' ? s.keys : []))).filter((key) => !guard.protects(key));
+  const exactKeys = uniqueBuffers(plan.selections.flatMap((s) => (s.kind === 'exact' ? s.keys : []))).filter((key) => !guard.protects(key));
   const rules: PassRule[] = plan.selections.flatMap((s) => (s.kind === 'pattern' ? [{ target: 0, pattern: s.pattern, condition: ALWAYS }] : []));
   const estimate: Estimate = { keys: exactKeys.length, method: 'named', sampled: 0, total: 0, upper: exactKeys.length };
   const samples: Buffer[] = exactKeys.slice(0, SIZE_SAMPLES);
@@ -167,14 +168,4 @@ async function sizesOf(connection: RedisConnection, keys: Buffer[]): Promise<num
 
 function averageBytes(sizes: number[]): number {
   return sizes.length === 0 ? 0 : sizes.reduce((a, b) => a + b, 0) / sizes.length;
-}
-
-function uniqueKeys(keys: Buffer[]): Buffer[] {
-  const seen = new Set<string>();
-  return keys.filter((key) => {
-    const id = key.toString('latin1');
-    if (seen.has(id)) return false;
-    seen.add(id);
-    return true;
-  });
 }
