@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cleanEnv, spawnCli } from '../helpers/cli.js';
 import { clearingFixture, setKeys, type ClearingFixture } from '../helpers/clearing-fixture.js';
+import { countOnNode } from '../helpers/count.js';
 import { startServer, type ServerHandle } from '../helpers/servers.js';
 import { serverTargets } from '../helpers/targets.js';
 
@@ -110,13 +111,6 @@ describe('cachectl binary: Ctrl-C in a large run', () => {
   });
 });
 
-async function countMatchingNode(client: Redis, pattern: string): Promise<number> {
-  let cursor = '0';
-  let n = 0;
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
-    cursor = next;
-    n += keys.length;
-  } while (cursor !== '0');
-  return n;
+function countMatchingNode(client: Redis, pattern: string): Promise<number> {
+  return countOnNode(client, pattern, 5000);
 }

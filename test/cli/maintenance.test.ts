@@ -11,6 +11,7 @@ const RUNS_STREAM = 'cachectl:maintenance:runs';
 const LOCK_KEY = 'cachectl:maintenance:lock';
 import { verifyBackup } from '../../src/core/backup/verify.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
+import { countMatching } from '../helpers/count.js';
 import { startServer, type ServerHandle } from '../helpers/servers.js';
 import { maintenanceLog, seedJobs, spawnStreaming, workDir } from '../helpers/unattended.js';
 
@@ -39,15 +40,8 @@ async function seedKeys(prefix: string, count: number): Promise<void> {
   await pipeline.exec();
 }
 
-async function countKeys(pattern: string): Promise<number> {
-  let n = 0;
-  let cursor = '0';
-  do {
-    const [next, keys] = await connection.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    n += keys.length;
-  } while (cursor !== '0');
-  return n;
+function countKeys(pattern: string): Promise<number> {
+  return countMatching(connection, pattern);
 }
 
 // Log lines are free-form JSON objects; tests read the fields they know.

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CacheManager, SafetyError, clearAllUserStates, clearOldUserStates, clearUserState, getMemoryStats, loadConfig } from '../../src/index.js';
 import { cleanEnv, ROOT, type CliResult } from '../helpers/cli.js';
+import { countOnNode } from '../helpers/count.js';
 import { startServer, type ServerHandle } from '../helpers/servers.js';
 
 let server: ServerHandle;
@@ -155,15 +156,8 @@ describe('CACHE_TTL / USER_STATE_TTL', () => {
   });
 });
 
-async function countUserStates(): Promise<number> {
-  let n = 0;
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', 'user:state:*', 'COUNT', 1000);
-    n += keys.length;
-    cursor = next;
-  } while (cursor !== '0');
-  return n;
+function countUserStates(): Promise<number> {
+  return countOnNode(redis, 'user:state:*');
 }
 
 function legacy(args: string[]): Promise<CliResult> {

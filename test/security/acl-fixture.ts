@@ -84,16 +84,16 @@ export async function seedCache(admin: Redis | AclAdmin): Promise<void> {
   await Promise.all(writes);
 }
 
-/** Keys matching `match` on one node (SCAN). */
+/** Keys matching `match` on one node (SCAN; a key it returns twice is listed once). */
 async function nodeKeys(node: Redis, match: string): Promise<string[]> {
   let cursor = '0';
-  const found: string[] = [];
+  const found = new Set<string>();
   do {
     const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-    found.push(...keys);
+    for (const key of keys) found.add(key);
     cursor = next;
   } while (cursor !== '0');
-  return found;
+  return [...found];
 }
 
 /** Keys matching `match` (SCAN of every node, as the admin). */
