@@ -64,11 +64,18 @@ export class BullHarness {
   }
 }
 
-/** Wait until `check()` is true (polling), or fail after `timeoutMs`. */
+/**
+ * Wait until `check()` is true (polling), or fail after `timeoutMs`, also when a check itself
+ * never settles (a wedged client): the failure then names what was awaited.
+ */
 export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
   const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(0, until - Date.now()))));
+    const result = await Promise.race([Promise.resolve(check()), late]).finally(() => clearTimeout(timer));
+    if (result === true) return;
+    if (result === 'late' || Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }

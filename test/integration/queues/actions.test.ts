@@ -60,14 +60,14 @@ describe.each(serverTargets())('queues pause / resume / retry / obliterate on $n
   it('retry moves failed jobs back to wait (all, or the oldest N)', async () => {
     const name = randomQueueName('retry');
     const queue = harness.queue(name);
-    let failing = true;
-    const worker = harness.worker(name, async () => {
-      if (failing) throw new Error('upstream down');
-      return 'ok';
+    const failer = harness.worker(name, async () => {
+      throw new Error('upstream down');
     });
     await queue.addBulk(Array.from({ length: 5 }, (_, i) => ({ name: 'call', data: { i } })));
     await waitFor(async () => (await queue.getFailedCount()) === 5, 10_000, 'jobs to fail');
-    await worker.pause();
+    // Closed, not paused: Worker.pause() reconnects its blocking connection, which on a loaded
+    // machine can wedge a cluster client for good (BullMQ issues 4065, 4138).
+    await failer.close(true);
     const oldest = (await queue.getJobs(['failed'], 0, 1, true)).map((j) => j.id).sort();
 
     const dry = await cli(target, harness.prefix, ['queues', 'retry', name, '--dry-run', '--json'], cwd);
@@ -85,8 +85,7 @@ describe.each(serverTargets())('queues pause / resume / retry / obliterate on $n
     expect(await queue.getFailedCount()).toBe(0);
     expect(await queue.getWaitingCount()).toBe(5);
 
-    failing = false;
-    void worker.resume();
+    harness.worker(name, async () => 'ok');
     await waitFor(async () => (await queue.getCompletedCount()) === 5, 10_000, 'retried jobs to complete');
     const again = await cli(target, harness.prefix, ['queues', 'retry', name, '--state', 'completed', '--limit', '1', '--json'], cwd);
     expect(JSON.parse(again.stdout)).toMatchObject({ state: 'completed', retried: 1 });
