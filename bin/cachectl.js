@@ -31,7 +31,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
  */
 async function printedHelp() {
   const last = args[args.length - 1];
-  // Only a line that can be a help request loads the pages' module.
+  // Only a line that can be a help request reads the pages.
   if (!(args.length === 0 || args[0] === 'help' || last === '--help' || last === '-h')) return false;
   let text;
   try {

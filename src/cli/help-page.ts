@@ -1,5 +1,5 @@
 /**
- * Help without the program: `cachectl`, `cachectl --help`, `cachectl help <command>` and
+ * Help without the program: `cachectl`, `cachectl --help`, `cachectl help <command…>` and
  * `cachectl <command…> --help` are printed from pages written at build time
  * (dist/cli/help-pages.json), laid out here for the terminal's width. This module imports nothing
  * of cachectl and no package: the executable loads it alone, before anything else.
@@ -62,14 +62,23 @@ export function helpText(args: readonly string[], columns?: number, file?: HelpP
   return page === undefined ? undefined : layOut(page, columns ?? 80);
 }
 
+const isWord = (arg: string) => arg.length > 0 && !arg.startsWith('-');
+
 /**
- * The command words of a plain help request: none, `--help`, `help [command]`,
+ * `cachectl help <command…>` is `cachectl <command…> --help`: the help of that (sub)command, and an
+ * unknown command is an error (exit 2), as with --help. Other lines are returned as they are.
+ */
+export function helpAsFlag(args: readonly string[]): string[] {
+  return args[0] === 'help' && args.slice(1).every(isWord) ? [...args.slice(1), '--help'] : [...args];
+}
+
+/**
+ * The command words of a plain help request: none, `--help`, `help <command…>`,
  * `<command…> --help`. Anything with another option in it is the program's to parse.
  */
-function helpWords(args: readonly string[]): string[] | undefined {
-  const isWord = (a: string) => a.length > 0 && !a.startsWith('-');
-  if (args.length === 0) return [];
-  if (args[0] === 'help') return args.length <= 2 && args.slice(1).every(isWord) ? args.slice(1) : undefined;
+function helpWords(given: readonly string[]): string[] | undefined {
+  if (given.length === 0) return [];
+  const args = helpAsFlag(given);
   const last = args[args.length - 1];
   const words = args.slice(0, -1);
   return (last === '--help' || last === '-h') && words.every(isWord) ? words : undefined;

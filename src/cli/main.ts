@@ -11,6 +11,7 @@ import { aclUserHint } from './acl-users.js';
 import { commandFromMeta, loadCommandMeta, RealCommandNeeded } from './command-meta.js';
 import { TENANT_COMMANDS } from './command-names.js';
 import { answeredByMetadata, entriesFor, helpSubject, unknownCommand, versionOnly, type CommandFactory } from './commands/index.js';
+import { helpAsFlag } from './help-page.js';
 import { rewriteLegacyHookFlags } from './legacy-flags.js';
 import { logFormatInArgv } from './log-format.js';
 import { registerArgvSecrets } from './process-title.js';
@@ -114,8 +115,9 @@ function overrideExitAndOutput(command: Command, program: Command): void {
  * `process.exit`. Streams, environment and abort signal can be injected for in-process tests.
  */
 export async function run(argv: string[], options: RunOptions = {}): Promise<number> {
-  // The earlier clear-cache.js flags (--pre-deploy, --deploy, --pm2-restart) are `hook <name>`.
-  argv = rewriteLegacyHookFlags(argv);
+  // The earlier clear-cache.js flags (--pre-deploy, --deploy, --pm2-restart) are `hook <name>`;
+  // `help <command…>` is `<command…> --help`.
+  argv = helpAsFlag(rewriteLegacyHookFlags(argv));
   registerArgvSecrets(argv, options.env ?? process.env);
   const ctx = new CliContext({
     streams: options.streams ?? { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin },

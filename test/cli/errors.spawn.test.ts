@@ -149,6 +149,7 @@ describe('cachectl binary: failures are fast, clear and documented', () => {
     for (const args of [
       ['nosuch', '--help'],
       ['--redis-url', 'redis://127.0.0.1:1', 'nosuch', '-h'],
+      ['help', 'nosuch'],
     ]) {
       const unknown = await spawnCli(args);
       expect(unknown.code, args.join(' ')).toBe(2);

@@ -64,6 +64,7 @@ describe('help pages', () => {
     [['-h'], ''],
     [['help'], ''],
     [['help', 'queues'], 'queues'],
+    [['help', 'queues', 'inspect'], 'queues inspect'],
     [['queues', 'inspect', '--help'], 'queues inspect'],
     [['config', 'contexts', '-h'], 'config contexts'],
   ])('cachectl %j is the page %j', (args, key) => {
@@ -83,7 +84,8 @@ describe('help pages', () => {
     [['--tenant', 'acme', 'clear-old', '--help']],
     [['ping', '--json', '--help']],
     [['clear-old', 'session:*', '--help']],
-    [['help', 'queues', 'inspect']],
+    [['help', 'nosuch']],
+    [['help', 'queues', 'nosuch']],
     [['help', '--json']],
     [['--help', 'ping']],
     [['ping']],
@@ -107,10 +109,16 @@ describe('the executable', () => {
     expect(run.output.replace(/\r\n/g, '\n')).toBe(printed(all.find(([k]) => k === 'clear-old')![1], 70));
   });
 
-  it('an unknown command with --help is still an error (exit 2)', async () => {
-    const result = await spawnCli(['nosuch', '--help']);
+  it.each([[['nosuch', '--help']], [['help', 'nosuch']]])('cachectl %j: an unknown command is still an error (exit 2, one line)', async (args) => {
+    const result = await spawnCli(args);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/unknown command 'nosuch'/);
+    expect(result.stderr).toMatch(/^error: unknown command 'nosuch'\nhint: /);
+  });
+
+  it("help <command> <subcommand> is the subcommand's help, as <command> <subcommand> --help", async () => {
+    const result = await spawnCli(['help', 'queues', 'inspect']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(printed(all.find(([k]) => k === 'queues inspect')![1], 80));
   });
 });

@@ -56,7 +56,6 @@ describe('modules a run loads', () => {
     expect(run.code).toBe(0);
     expect(run.packages).toContain('ioredis');
     expect(commandModules(run.sources)).toEqual(['src/cli/commands/ping']);
-    expect(run.sources).not.toContain('src/cli/help-page');
     for (const pkg of HEAVY) expect(run.packages).not.toContain(pkg);
     // The tenant rules load only with --tenant.
     expect(run.sources).not.toContain('src/core/tenant');
