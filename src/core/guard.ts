@@ -6,6 +6,7 @@
  * script arguments), exact deletes, restore, the invalidation listener and queue imports.
  */
 import type { CachectlConfig } from '../config/load.js';
+import { literalPrefix } from './glob.js';
 import { ownKeys } from './records/own-keys.js';
 import type { ScriptArg } from './scripts/index.js';
 import { tenantScope } from './tenant.js';
@@ -51,13 +52,22 @@ export class KeyGuard {
     return this.protection(key) !== undefined;
   }
 
-  /** The guard as keyspace-step arguments: required prefix, then P and P (kind, bytes) pairs. */
-  scriptArgs(): ScriptArg[] {
+  /**
+   * The guard as keyspace-step arguments: required prefix, then P and P (kind, bytes) pairs. With
+   * the SCAN MATCH filter of the step, only what can decide a key that filter lets through is
+   * sent: every such key starts with the filter's literal prefix, so a protected prefix that
+   * neither starts that prefix nor extends it never matches one, and a tenant prefix the filter
+   * already implies always does. The server then tests each key against nothing it cannot match.
+   */
+  scriptArgs(match?: Buffer): ScriptArg[] {
+    const within = match ? literalPrefix(match) : Buffer.alloc(0);
+    const overlaps = (prefix: Buffer) => startsWith(prefix, within) || startsWith(within, prefix);
     const entries: ScriptArg[] = [];
-    for (const prefix of this.queuePrefixes) entries.push('q', prefix);
-    entries.push('o', this.ownPrefix);
-    for (const exact of this.ownExact) entries.push('e', exact);
-    return [this.only ?? '', entries.length / 2, ...entries];
+    for (const prefix of this.queuePrefixes) if (overlaps(prefix)) entries.push('q', prefix);
+    if (overlaps(this.ownPrefix)) entries.push('o', this.ownPrefix);
+    for (const exact of this.ownExact) if (startsWith(exact, within)) entries.push('e', exact);
+    const only = this.only && !startsWith(within, this.only) ? this.only : '';
+    return [only, entries.length / 2, ...entries];
   }
 }
 

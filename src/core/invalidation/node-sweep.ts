@@ -96,7 +96,6 @@ export class NodeSweep<M extends SweepMember> {
     const features = await nodeFeatures(this.node);
     if (!features.scriptWritesAfterScan) return this.clientSweep();
     const action = deleteCommand(features);
-    const guard = run.guard.scriptArgs();
     let first = true;
     for (;;) {
       await this.ctx.yieldTo?.();
@@ -133,7 +132,7 @@ export class NodeSweep<M extends SweepMember> {
             budget: granted,
             action,
             capture: false,
-            guard,
+            guard: run.guard.scriptArgs(compiled.match),
             rules: compiled.args,
           },
           compiled.rules.length,

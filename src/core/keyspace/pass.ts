@@ -88,7 +88,7 @@ async function nodePass(
   const action: StepAction = dryRun ? 'COUNT' : deleteCommand(features);
   const tuner = new CountTuner(run.options.count ?? run.context.count);
   const coverage = run.coverage(name, counted ? size : 0, tuner.count, label);
-  const guard = run.guard.scriptArgs();
+  const guard = run.guard.scriptArgs(compiled.match);
   const conditional = compiled.rules.some((r) => r.condition.mode !== 'all');
   let cursor = '0';
   let first = true;

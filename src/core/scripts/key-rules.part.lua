@@ -14,6 +14,10 @@
   rule_of(key)              the first (lowest-numbered) rule the key matches, or nil. Exact,
                             prefix and suffix rules are looked up in tables, so a key costs the
                             same with one rule or thousands.
+  has_guard()               false when guard_of returns nil for every key (no required prefix,
+                            nothing protected): the caller may skip it per key.
+  every_key_rule()          the rule rule_of returns for every key, when it does not depend on
+                            the key (an "any" rule, and no other shape that could come first).
 ]=]
 local required, protected = '', {}
 local anyRule, globs = nil, {}
@@ -100,4 +104,14 @@ local function rule_of(key)
     if string.find(key, g.pattern) then return g.i end
   end
   return best
+end
+
+local function has_guard()
+  return required ~= '' or #protected > 0
+end
+
+local function every_key_rule()
+  if anyRule == 1 then return 1 end
+  if anyRule and next(exact) == nil and #prefixLengths == 0 and #suffixLengths == 0 and #globs == 0 then return anyRule end
+  return nil
 end

@@ -245,13 +245,17 @@ for i = 1, ruleCount do
 end
 local items, moved = {}, {}
 local done = 0
+-- Per-key work that does not depend on the key is decided once (most passes: one rule, no guard
+-- entry the MATCH filter lets a key reach).
+local guarded = has_guard()
+local keyRule = every_key_rule()
 
 for _, key in ipairs(candidates) do
   examined = examined + 1
   local guard = nil
   if missingOnly and redis.call('PTTL', key) ~= -1 then
     guard = 'skip'
-  else
+  elseif guarded then
     guard = guard_of(key)
   end
   if guard == 'skip' then
@@ -263,12 +267,17 @@ for _, key in ipairs(candidates) do
   elseif guard == 'own' then
     own = own + 1
   else
-    local r = rule_of(key)
+    local r = keyRule or rule_of(key)
     if r then
       if action ~= 'COUNT' and done >= budget then
         pending = pending + 1
       else
-        local v, err = verdict(rules[r], key)
+        local v, err
+        if scanning and rules[r].mode == 'all' then
+          v = 'yes'
+        else
+          v, err = verdict(rules[r], key)
+        end
         if err then
           if is_moved(err) then
             moved[#moved + 1] = key
