@@ -4,6 +4,7 @@
  * printing the result — also the partial result of a run that failed after its first change (exit
  * 5). Everything else (assess, preflight, execute, audit) happens in the core lifecycle.
  */
+import { formatCount } from '../core/stats/format.js';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { archiveFile, checkArchiveDir, type ArchiveLabel } from '../core/backup/archive.js';
@@ -128,7 +129,7 @@ function printOutcome<R extends RunSummary>(ctx: CliContext, outcome: Outcome<R>
   noteRun(outcome, out);
   noteTenant(outcome, out);
   if (outcome.backup?.written && op.incomplete(outcome)) {
-    out.warn(`the run stopped part-way: ${outcome.backup.file} holds the ${outcome.backup.keys.toLocaleString('en-US')} key(s) deleted so far (kept)`);
+    out.warn(`the run stopped part-way: ${outcome.backup.file} holds the ${formatCount(outcome.backup.keys)} key(s) deleted so far (kept)`);
   }
 }
 
@@ -166,10 +167,10 @@ function printBackupLine(backup: NonNullable<Outcome<RunSummary>['backup']>, dry
     out.line(`backup: dry run, no file written (a real run writes the deleted keys to ${backup.file})`);
   } else if (backup.written && backup.complete === false) {
     out.line(
-      `backup: ${backup.keys.toLocaleString('en-US')} key(s) in ${backup.file}, an incomplete file (restore with: cachectl restore --partial ${JSON.stringify(backup.file)})`,
+      `backup: ${formatCount(backup.keys)} key(s) in ${backup.file}, an incomplete file (restore with: cachectl restore --partial ${JSON.stringify(backup.file)})`,
     );
   } else if (backup.written) {
-    out.line(`backup: ${backup.keys.toLocaleString('en-US')} key(s) in ${backup.file} (restore with: cachectl restore ${JSON.stringify(backup.file)})`);
+    out.line(`backup: ${formatCount(backup.keys)} key(s) in ${backup.file} (restore with: cachectl restore ${JSON.stringify(backup.file)})`);
   } else {
     out.line(`backup: the run stopped before deleting anything, so no file was written (${backup.file})`);
   }

@@ -86,6 +86,10 @@ export class JsonLogOutput extends Output {
     this.errLine({ level: this.lastLevel, event: 'hint', msg: text.replace(/^hint:\s*/, '') });
   }
 
+  override get showsProgress(): boolean {
+    return false; // never in logs
+  }
+
   override progress(_text: string): void {
     // never in logs
   }

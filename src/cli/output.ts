@@ -155,9 +155,14 @@ export class Output {
     this.write(`${jsonSafe(text)}\n`);
   }
 
+  /** Whether `progress()` shows anything: callers need not build lines nobody sees. */
+  get showsProgress(): boolean {
+    return this.streams.stderr.isTTY === true && !this.quiet;
+  }
+
   /** A transient progress line on stderr; only on a terminal and not with --quiet. */
   progress(text: string): void {
-    if (!this.streams.stderr.isTTY || this.quiet) return;
+    if (!this.showsProgress) return;
     this.progressShown = true;
     const width = this.progressWidth();
     const line = width === undefined ? redact(text) : truncateEnd(redact(text), width);

@@ -4,6 +4,7 @@
  * ~10 updates/s, and never wider than the terminal: on a narrow one the target is shortened, then
  * the counts give way to the percentage.
  */
+import { formatCount } from '../core/stats/format.js';
 import type { ProgressEvent } from '../core/keyspace/run.js';
 import type { Output } from './output.js';
 import { cellWidth, truncateEnd, truncateMiddle } from './width.js';
@@ -14,6 +15,7 @@ const INTERVAL_MS = 100;
 export function progressReporter(out: Output, label: string, dryRun: boolean): { onProgress: (event: ProgressEvent) => void; done: () => void } {
   let last = 0;
   const onProgress = (event: ProgressEvent): void => {
+    if (!out.showsProgress) return;
     const now = performance.now();
     if (now - last < INTERVAL_MS) return;
     last = now;
@@ -26,11 +28,11 @@ export function progressReporter(out: Output, label: string, dryRun: boolean): {
 export function progressLine(event: ProgressEvent, label: string, dryRun: boolean, width?: number): string {
   const known = event.total > 0;
   const percent = known ? Math.min(100, Math.floor((event.scanned / event.total) * 100)) : undefined;
-  const scanned = known ? `scanned ${fmt(event.scanned)}/${fmt(event.total)} (${percent}%)` : '';
+  const scanned = known ? `scanned ${formatCount(event.scanned)}/${formatCount(event.total)} (${percent}%)` : '';
   const count = dryRun ? event.matched : event.deleted;
-  const done = dryRun ? `matched ${fmt(count)}` : `deleted ${fmt(count)}`;
+  const done = dryRun ? `matched ${formatCount(count)}` : `deleted ${formatCount(count)}`;
   const seconds = event.elapsedMs / 1000;
-  const rate = seconds > 0.2 ? `${fmt(Math.round(count / seconds))} keys/s` : '';
+  const rate = seconds > 0.2 ? `${formatCount(Math.round(count / seconds))} keys/s` : '';
   const eta = known && seconds > 0.2 && event.scanned > 0 ? `ETA ${clock(((event.total - event.scanned) * seconds) / event.scanned)}` : '';
   const tail = (parts: string[]) => parts.filter(Boolean).join(' · ');
   const full = `${label} ${event.target}: ${tail([scanned, done, rate, eta])}`;
@@ -50,9 +52,4 @@ export function clock(seconds: number): string {
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
-/** 1234567 → "1,234,567". */
-export function fmt(n: number): string {
-  return n.toLocaleString('en-US');
 }

@@ -1,6 +1,6 @@
 // Sizes and durations as people read them: one formatter per style, shared by every command.
 import { describe, expect, it } from 'vitest';
-import { formatBytes, humanBytes, humanDuration, shortDuration } from '../../src/core/stats/format.js';
+import { formatBytes, formatCount, humanBytes, humanDuration, shortDuration } from '../../src/core/stats/format.js';
 
 describe('human-readable sizes and durations', () => {
   it('formatBytes: IEC units, one decimal', () => {
@@ -9,6 +9,22 @@ describe('human-readable sizes and durations', () => {
     expect(formatBytes(1536)).toBe('1.5 KiB');
     expect(formatBytes(5 * 1024 * 1024)).toBe('5.0 MiB');
     expect(formatBytes(3 * 1024 ** 3)).toBe('3.0 GiB');
+  });
+
+  it('formatCount: what toLocaleString("en-US") prints, for counts, rates and the odd fraction', () => {
+    expect(formatCount(1234567)).toBe('1,234,567');
+    expect(formatCount(999)).toBe('999');
+    expect(formatCount(-1000)).toBe('-1,000');
+    // Random integers over every magnitude, negative ones, fractions of up to three decimals.
+    let seed = 20261203;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const values = [0, -0, 1, 10, 100, 1000, 1e6, 999999, 1000000.5, 0.0004, -0.0004, 12.3456, 2.0006, 2 ** 53, 1e20];
+    for (let i = 0; i < 2000; i++) {
+      const magnitude = 10 ** Math.floor(next() * 16);
+      const v = next() * magnitude;
+      values.push(Math.floor(v), -Math.floor(v), Math.floor(v % 1e6) + Math.floor(next() * 1000) / 1000);
+    }
+    for (const v of values) expect(formatCount(v), String(v)).toBe(v.toLocaleString('en-US'));
   });
 
   it('humanBytes: as INFO prints used_memory_human', () => {

@@ -8,7 +8,7 @@ import { appendAudit } from '../../core/safety/audit.js';
 import { backup, type BackupSummary } from '../../core/backup/backup.js';
 import { resolveTargets, type BackupTarget } from '../../core/backup/select.js';
 import type { FamilyValues } from '../../core/families.js';
-import { formatBytes } from '../../core/stats/format.js';
+import { formatBytes, formatCount } from '../../core/stats/format.js';
 import { UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { logFormatOption } from '../log-format.js';
@@ -58,7 +58,7 @@ Examples:
         overwrite: flags.force === true,
         signal: ctx.signal,
         ...(tenant !== undefined ? { tenant } : {}),
-        onProgress: (p) => out.progress(`backup: ${p.keys.toLocaleString('en-US')} keys written`),
+        onProgress: (p) => out.progress(`backup: ${formatCount(p.keys)} keys written`),
       });
       out.clearProgress();
       await appendAudit(path.resolve(ctx.environment.cwd, config.logs.dir), {
@@ -110,8 +110,8 @@ export function parseBackupTargets(tokens: readonly string[]): BackupTarget[] {
 export function printBackup(summary: BackupSummary, out: Output): void {
   const c = out.color;
   const seconds = (summary.durationMs / 1000).toFixed(2);
-  out.line(`${c.green('Backed up')} ${summary.keys.toLocaleString('en-US')} keys to ${summary.file} (${formatBytes(summary.bytes)}, ${seconds} s)`);
+  out.line(`${c.green('Backed up')} ${formatCount(summary.keys)} keys to ${summary.file} (${formatBytes(summary.bytes)}, ${seconds} s)`);
   out.line(`selection: ${summary.selection.join(', ')}`);
-  if (summary.skipped > 0) out.line(`skipped: ${summary.skipped.toLocaleString('en-US')} keys deleted or expired during the backup`);
+  if (summary.skipped > 0) out.line(`skipped: ${formatCount(summary.skipped)} keys deleted or expired during the backup`);
   out.line(`restore with: cachectl restore ${JSON.stringify(summary.file)}`);
 }

@@ -3,6 +3,7 @@
  * family describes only with `--include-unknown`; queues (finished jobs past retention, waiting
  * and delayed jobs exported then drained, never active ones) only with `--queue`.
  */
+import { formatCount } from '../../core/stats/format.js';
 import { Command } from 'commander';
 import { clearAllSpec, type ClearAllResult } from '../../core/operations/clear-all.js';
 import { keyspaceOperation } from '../../core/operations/keyspace.js';
@@ -11,7 +12,6 @@ import { UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { addDestructiveOptions, logsDir, runDestructive, type DestructiveFlags } from '../destructive.js';
 import type { Output } from '../output.js';
-import { fmt } from '../progress.js';
 import { printRunSummary } from '../run-summary.js';
 
 interface ClearAllFlags extends DestructiveFlags {
@@ -57,7 +57,7 @@ Examples:
             logsDir: logsDir(ctx),
             signal: ctx.signal,
             onProgress: (p: { queue: string; step: string; done: number; total?: number }) =>
-              out.progress(`clear-all --queue: ${p.queue} ${p.step} ${fmt(p.done)}${p.total !== undefined ? ` of ${fmt(p.total)}` : ''}`),
+              out.progress(`clear-all --queue: ${p.queue} ${p.step} ${formatCount(p.done)}${p.total !== undefined ? ` of ${formatCount(p.total)}` : ''}`),
           }
         : undefined;
       // The queue part loads BullMQ: only with --queue.
@@ -86,19 +86,19 @@ function printQueues(result: ClearQueuesResult, out: Output): void {
   const t = result.totals;
   const verb = result.dryRun ? 'would' : '';
   out.line(
-    `queues: ${result.queues.length} cleared${result.dryRun ? ' (dry run)' : ''}; ${fmt(t.cleaned)} finished job(s) ${verb ? 'would be ' : ''}cleaned, ` +
-      `${fmt(t.drained)} waiting/delayed job(s) ${verb ? 'would be ' : ''}drained` +
-      (result.dryRun ? '' : `, ${fmt(t.backedUp)} exported to ${result.backupDir}`) +
-      (t.skippedJobs > 0 ? `, ${fmt(t.skippedJobs)} skipped` : ''),
+    `queues: ${result.queues.length} cleared${result.dryRun ? ' (dry run)' : ''}; ${formatCount(t.cleaned)} finished job(s) ${verb ? 'would be ' : ''}cleaned, ` +
+      `${formatCount(t.drained)} waiting/delayed job(s) ${verb ? 'would be ' : ''}drained` +
+      (result.dryRun ? '' : `, ${formatCount(t.backedUp)} exported to ${result.backupDir}`) +
+      (t.skippedJobs > 0 ? `, ${formatCount(t.skippedJobs)} skipped` : ''),
   );
   if (result.queues.length > 0) {
     out.table(
       ['queue', 'completed', 'failed', 'drained', 'backup'],
       result.queues.map((q) => [
         q.queue,
-        fmt(result.dryRun ? q.completed.matched : q.completed.removed),
-        fmt(result.dryRun ? q.failed.matched : q.failed.removed),
-        fmt(result.dryRun ? Object.values(q.drain.byState).reduce<number>((a, b) => a + (b ?? 0), 0) : q.drain.removed),
+        formatCount(result.dryRun ? q.completed.matched : q.completed.removed),
+        formatCount(result.dryRun ? q.failed.matched : q.failed.removed),
+        formatCount(result.dryRun ? Object.values(q.drain.byState).reduce<number>((a, b) => a + (b ?? 0), 0) : q.drain.removed),
         q.drain.backup ?? '-',
       ]),
       { align: ['left', 'right', 'right', 'right', 'left'] },

@@ -2,12 +2,12 @@
  * `cachectl clear-user` (alias `user`, the earlier tool's command line): remove everything cached
  * about one user and print an erase report per family.
  */
+import { formatCount } from '../../core/stats/format.js';
 import { Command } from 'commander';
 import { clearUserOperation, clearUserSpec, type ClearUserSummary } from '../../core/operations/clear-user.js';
 import type { CliContext } from '../context.js';
 import { addDestructiveOptions, runDestructive, type DestructiveFlags } from '../destructive.js';
 import type { Output } from '../output.js';
-import { fmt } from '../progress.js';
 import { formatMs, printRunSummary } from '../run-summary.js';
 
 interface ClearUserFlags extends DestructiveFlags {
@@ -58,7 +58,14 @@ export function printErasure(summary: ClearUserSummary, out: Output): void {
   out.line(`completed ${summary.completedAt}${summary.interrupted ? ' (interrupted)' : ''}`);
   out.table(
     ['family', 'template', 'lookup', summary.dryRun ? 'keys found' : 'keys removed', 'failed', 'time'],
-    summary.erasure.map((e) => [e.family, e.template, e.kind === 'exact' ? 'exact keys' : 'scan', fmt(e.keysRemoved), fmt(e.failed), formatMs(e.durationMs)]),
+    summary.erasure.map((e) => [
+      e.family,
+      e.template,
+      e.kind === 'exact' ? 'exact keys' : 'scan',
+      formatCount(e.keysRemoved),
+      formatCount(e.failed),
+      formatMs(e.durationMs),
+    ]),
     { align: ['left', 'left', 'left', 'right', 'right', 'right'] },
   );
   printRunSummary({ ...summary, byTarget: [] }, out);

@@ -2,6 +2,7 @@
  * `cachectl keys`: list or count the keys a family selection or a glob matches — what
  * `invalidate` with the same arguments would remove. Read-only.
  */
+import { formatCount } from '../../core/stats/format.js';
 import { Command } from 'commander';
 import { displayKey } from '../../core/display.js';
 import { countKeys, listKeys } from '../../core/operations/keys.js';
@@ -10,7 +11,6 @@ import { ExitCode, UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { integerParser } from '../parsers.js';
 import { parsePlaceholderArgs } from '../placeholder-args.js';
-import { fmt } from '../progress.js';
 
 interface KeysFlags {
   count?: boolean;
@@ -68,7 +68,7 @@ Examples:
       }
       const limitReached = flags.limit !== undefined && count >= flags.limit;
       if (out.json) out.line(`],"count":${count},"limitReached":${limitReached},"interrupted":${ctx.signal.aborted}}`);
-      else out.info(`${fmt(count)} key(s)${limitReached ? ' (--limit reached)' : ''}`);
+      else out.info(`${formatCount(count)} key(s)${limitReached ? ' (--limit reached)' : ''}`);
       if (ctx.signal.aborted) ctx.fail(ExitCode.PARTIAL);
     });
 }

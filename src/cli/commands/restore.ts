@@ -2,6 +2,7 @@
  * `cachectl restore FILE`: verify a backup completely, then put its keys back with their
  * remaining TTLs (existing keys kept unless --replace).
  */
+import { formatCount } from '../../core/stats/format.js';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { restoreOperation } from '../../core/backup/operation.js';
@@ -73,7 +74,7 @@ Examples:
         partial: flags.partial === true,
         includeProtected: flags.includeProtected === true,
         signal: ctx.signal,
-        onProgress: (p) => out.progress(`restore: ${p.done.toLocaleString('en-US')} / ${p.total.toLocaleString('en-US')} keys`),
+        onProgress: (p) => out.progress(`restore: ${formatCount(p.done)} / ${formatCount(p.total)} keys`),
       });
       let result: RestoreResult;
       try {
@@ -92,7 +93,7 @@ Examples:
 
 export function printRestore(result: RestoreResult, out: Output): void {
   const c = out.color;
-  const n = (value: number) => value.toLocaleString('en-US');
+  const n = formatCount;
   const verb = result.dryRun ? 'Would restore' : 'Restored';
   const seconds = (result.durationMs / 1000).toFixed(2);
   out.line(

@@ -1,11 +1,11 @@
 /**
  * `stats --top N`: the biggest keys per family and of no family, and the size spread per family.
  */
-import { humanBytes } from '../../core/stats/format.js';
+import { formatCount, humanBytes } from '../../core/stats/format.js';
 import type { SizeSpread, TopKeys } from '../../core/stats/types.js';
 import type { Output } from '../output.js';
 
-const n = (value: number) => value.toLocaleString('en-US');
+const n = formatCount;
 
 /** Render `result.top` as two tables: the spread per group, then the biggest keys. */
 export function printTopKeys(top: TopKeys, out: Output): void {

@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { renderPrometheus } from '../../core/metrics/stats-metrics.js';
 import { collectStats, DEFAULT_NAMESPACE_DEPTH, DEFAULT_SAMPLE, DEFAULT_TOP_NAMESPACES } from '../../core/stats/collect.js';
-import { humanBytes, humanDuration } from '../../core/stats/format.js';
+import { formatCount, humanBytes, humanDuration } from '../../core/stats/format.js';
 import { describeTenantPolicy } from '../../core/tenant-policies.js';
 import type { FamilyStats, StatsProgress, StatsResult } from '../../core/stats/types.js';
 import type { CliContext } from '../context.js';
@@ -101,12 +101,12 @@ Examples:
 }
 
 function progressText(p: StatsProgress): string {
-  if (p.phase === 'scan') return `counting keys: ${p.done.toLocaleString('en-US')} / ${p.total.toLocaleString('en-US')}`;
-  if (p.phase === 'sample') return `sampling keys: ${p.done.toLocaleString('en-US')} / ${p.total.toLocaleString('en-US')}`;
+  if (p.phase === 'scan') return `counting keys: ${formatCount(p.done)} / ${formatCount(p.total)}`;
+  if (p.phase === 'sample') return `sampling keys: ${formatCount(p.done)} / ${formatCount(p.total)}`;
   return `reading ${p.phase}…`;
 }
 
-const n = (value: number) => value.toLocaleString('en-US');
+const n = formatCount;
 // A narrow terminal: the idle key shortened; oldest idle, TTL spread, memory, share left out.
 const FAMILY_FIT = { shrink: [0, 6], drop: [6, 4, 5, 2], short: { 4: 'TTL min/med/max', 5: 'memory' } };
 const pct = (value: number) => `${(value * 100).toFixed(1)}%`;

@@ -5,14 +5,13 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ttlApplyOperation, ttlApplySpec, type TtlApplySummary } from '../../core/operations/ttl.js';
-import { humanDuration } from '../../core/stats/format.js';
+import { formatCount, humanDuration } from '../../core/stats/format.js';
 import { ttlReport, type TtlCounts, type TtlReport } from '../../core/ttl/report.js';
 import type { CliContext } from '../context.js';
 import { logFormatOption } from '../log-format.js';
 import { runDestructive, type DestructiveFlags } from '../destructive.js';
 import type { Output } from '../output.js';
 import { integerParser } from '../parsers.js';
-import { fmt } from '../progress.js';
 import { formatMs } from '../run-summary.js';
 
 interface ApplyFlags extends DestructiveFlags {
@@ -53,7 +52,7 @@ Examples:
       });
       ctx.output.result(report, printReport);
       const missing = report.families.reduce((n, f) => n + f.noTtl, 0);
-      if (missing > 0) ctx.output.hint(`${fmt(missing)} key(s) have no TTL: "cachectl ttl apply --dry-run" shows what applying the policy would do`);
+      if (missing > 0) ctx.output.hint(`${formatCount(missing)} key(s) have no TTL: "cachectl ttl apply --dry-run" shows what applying the policy would do`);
     });
 
   const apply = new Command('apply')
@@ -105,18 +104,18 @@ function ttlText(seconds: number | null): string {
 
 function printReport(report: TtlReport, out: Output): void {
   out.line(
-    `TTL policy · ${report.families.length} famil${report.families.length === 1 ? 'y' : 'ies'} · scanned ${fmt(report.scanned)} · ${formatMs(report.durationMs)}`,
+    `TTL policy · ${report.families.length} famil${report.families.length === 1 ? 'y' : 'ies'} · scanned ${formatCount(report.scanned)} · ${formatMs(report.durationMs)}`,
   );
   const head = ['family', 'policy', 'keys', 'no TTL', 'above policy', 'min', 'max', ...report.spreadLabels];
   const row = (label: string, policy: string, c: TtlCounts) => [
     label,
     policy,
-    fmt(c.keys),
-    fmt(c.noTtl),
-    fmt(c.aboveTtl),
+    formatCount(c.keys),
+    formatCount(c.noTtl),
+    formatCount(c.aboveTtl),
     ttlText(c.minSeconds),
     ttlText(c.maxSeconds),
-    ...c.spread.map((n) => fmt(n)),
+    ...c.spread.map((n) => formatCount(n)),
   ];
   const rows: Array<Array<string | number>> = [];
   for (const family of report.families) {
@@ -133,23 +132,23 @@ function printApply(summary: TtlApplySummary, out: Output): void {
   const jitter = summary.jitter > 0 ? ` (jitter up to ${Math.round(summary.jitter * 1000) / 10}%)` : '';
   if (summary.dryRun)
     out.line(
-      `${c.bold('dry run')}: ${fmt(summary.applied)} key(s) ${what} would get the policy TTL (nothing was changed) · scanned ${fmt(summary.scanned)} · ${formatMs(summary.durationMs)}`,
+      `${c.bold('dry run')}: ${formatCount(summary.applied)} key(s) ${what} would get the policy TTL (nothing was changed) · scanned ${formatCount(summary.scanned)} · ${formatMs(summary.durationMs)}`,
     );
   else {
-    const failed = summary.failed > 0 ? ` · ${c.red(`${fmt(summary.failed)} failed`)}` : '';
+    const failed = summary.failed > 0 ? ` · ${c.red(`${formatCount(summary.failed)} failed`)}` : '';
     out.line(
-      `${c.green('TTL set')} on ${fmt(summary.applied)} key(s) ${what}${jitter}${failed} · scanned ${fmt(summary.scanned)} · ${formatMs(summary.durationMs)}`,
+      `${c.green('TTL set')} on ${formatCount(summary.applied)} key(s) ${what}${jitter}${failed} · scanned ${formatCount(summary.scanned)} · ${formatMs(summary.durationMs)}`,
     );
   }
   // Without --cap, keys that have a TTL are passed over before family matching: no "kept" column.
   const kept = summary.apply !== 'missing';
   out.table(
     ['family', 'policy', summary.dryRun ? 'would set' : 'set', ...(kept ? ['TTL within policy'] : [])],
-    summary.families.map((f) => [f.family, humanDuration(f.ttlSeconds), fmt(f.applied), ...(kept ? [fmt(f.kept)] : [])]),
+    summary.families.map((f) => [f.family, humanDuration(f.ttlSeconds), formatCount(f.applied), ...(kept ? [formatCount(f.kept)] : [])]),
     { align: ['left', 'right', 'right', 'right'] },
   );
   if (summary.dryRun && summary.sample && summary.sample.length > 0) {
-    out.line(`sample (${summary.sample.length} of ${fmt(summary.applied)}):`);
+    out.line(`sample (${summary.sample.length} of ${formatCount(summary.applied)}):`);
     for (const key of summary.sample) out.line(`  ${key}`);
   }
 }

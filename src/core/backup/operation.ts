@@ -3,6 +3,7 @@
  * damaged file), confirmation is asked to overwrite existing keys or above `safety.confirmAbove`,
  * the audit log is checked before the first write, and the result is audited.
  */
+import { formatCount } from '../stats/format.js';
 import path from 'node:path';
 import type { CachectlConfig } from '../../config/load.js';
 import type { RedisConnection } from '../../redis/connect.js';
@@ -25,7 +26,7 @@ export function restoreOperation(
     command: 'restore',
     // Known once the file is verified (assess): the prompt names the number of keys.
     get describe() {
-      const what = planned === undefined ? 'the keys' : `${planned.toLocaleString('en-US')} keys`;
+      const what = planned === undefined ? 'the keys' : `${formatCount(planned)} keys`;
       return `restore ${what} from ${path.basename(file)} into ${connection.target}${options.replace ? ', overwriting keys that exist' : ''}`;
     },
     targets: [file],
@@ -37,7 +38,7 @@ export function restoreOperation(
       const reasons: string[] = [];
       if (options.replace && keys > 0) reasons.push('--replace overwrites keys that exist');
       if (keys > config.safety.confirmAbove)
-        reasons.push(`${keys.toLocaleString('en-US')} keys, more than safety.confirmAbove (${config.safety.confirmAbove.toLocaleString('en-US')})`);
+        reasons.push(`${formatCount(keys)} keys, more than safety.confirmAbove (${formatCount(config.safety.confirmAbove)})`);
       return { confirm: reasons.length > 0, requireYes: false, reasons };
     },
     preflight: async () => {

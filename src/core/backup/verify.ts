@@ -5,6 +5,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BackupFormatError } from './errors.js';
+import { formatCount } from '../stats/format.js';
 import { NO_EXPIRY, type BackupHeader } from './format.js';
 import { BackupReader, type CutPoint } from './reader.js';
 
@@ -58,7 +59,7 @@ export async function verifyBackup(file: string, options: VerifyOptions = {}): P
 /** Refuse an interrupted backup unless `partial`: a cut file cannot say what it is missing. */
 export function requireComplete(info: BackupInfo, options: VerifyOptions): void {
   if (info.complete || options.partial) return;
-  const n = info.keys.toLocaleString('en-US');
+  const n = formatCount(info.keys);
   throw new BackupFormatError(
     `Backup file ${info.file} is an interrupted backup: ${n} complete records, the rest of the file is cut (${info.cut?.reason ?? 'no trailer'})`,
     {

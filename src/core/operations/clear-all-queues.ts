@@ -1,6 +1,7 @@
 /**
  * `clear-all --queue` as one lifecycle operation (loaded only when asked for: it needs BullMQ).
  */
+import { formatCount } from '../stats/format.js';
 import type { CachectlConfig } from '../../config/load.js';
 import { PartialError } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
@@ -38,7 +39,7 @@ export function clearAllOperation(
       const preview = await clearQueuesAfterCaches(connection, config, { ...queueOptions, dryRun: true }, await queuePlan());
       const t = preview.totals;
       assessment.reasons.push(
-        `then in ${preview.queues.length} queue(s) clean ${t.cleaned.toLocaleString('en-US')} finished job(s) past retention and back up then drain ${t.drained.toLocaleString('en-US')} waiting/delayed job(s)`,
+        `then in ${preview.queues.length} queue(s) clean ${formatCount(t.cleaned)} finished job(s) past retention and back up then drain ${formatCount(t.drained)} waiting/delayed job(s)`,
       );
       return { ...assessment, confirm: true };
     },

@@ -4,6 +4,7 @@
  * remove unprocessed jobs; the files the run will write must be creatable and must not clash; the
  * ACL must allow BullMQ's scripts on the queue's keys. Only then does anything change.
  */
+import { formatCount } from '../stats/format.js';
 import type { CachectlConfig } from '../../config/load.js';
 import { UsageError } from '../../errors.js';
 import type { RedisConnection } from '../../redis/connect.js';
@@ -61,7 +62,7 @@ export function queueOperation<R extends object>(connection: RedisConnection, co
 export function assessJobs(jobs: number, always: string | undefined, confirmAbove: number): Assessment {
   const reasons: string[] = [];
   if (always && jobs > 0) reasons.push(always);
-  if (jobs > confirmAbove) reasons.push(`${jobs.toLocaleString('en-US')} jobs, more than safety.confirmAbove (${confirmAbove.toLocaleString('en-US')})`);
+  if (jobs > confirmAbove) reasons.push(`${formatCount(jobs)} jobs, more than safety.confirmAbove (${formatCount(confirmAbove)})`);
   return { confirm: reasons.length > 0, requireYes: false, reasons };
 }
 

@@ -4,6 +4,7 @@
  * `safety.confirmAbove`. The CLI asks on a terminal (or wants `--yes`); the library throws a
  * `SafetyError` unless the caller passes `force`. Pure: the estimate is made elsewhere.
  */
+import { formatCount } from '../stats/format.js';
 import { literalPrefix, tokenize } from '../glob.js';
 import type { Plan } from '../plan.js';
 import type { Estimate } from './estimate.js';
@@ -59,14 +60,14 @@ export function assessPlan(plan: Plan, estimate: Estimate | undefined, options: 
     }
   }
   if (estimate && !options.policy && estimate.upper > options.confirmAbove) {
-    reasons.push(`${describeEstimate(estimate)}, more than safety.confirmAbove (${options.confirmAbove.toLocaleString('en-US')})`);
+    reasons.push(`${describeEstimate(estimate)}, more than safety.confirmAbove (${formatCount(options.confirmAbove)})`);
   }
   return { confirm: reasons.length > 0, requireYes, reasons, ...(estimate ? { estimate } : {}) };
 }
 
 /** "about 111,000 keys (estimated from 20,000 of 1,000,000 keys sampled)", "12 keys (named exactly)". */
 export function describeEstimate(estimate: Estimate): string {
-  const n = (v: number) => v.toLocaleString('en-US');
+  const n = (v: number) => formatCount(v);
   if (estimate.method === 'named') return `${n(estimate.keys)} key(s) named exactly`;
   if (estimate.method === 'counted') return `${n(estimate.keys)} matching key(s) (counted)`;
   return `about ${n(estimate.keys)} matching key(s) (estimated from ${n(estimate.sampled)} of ${n(estimate.total)} keys sampled)`;

@@ -10,6 +10,7 @@
  * nothing was touched; once the first change is made, any failure is a `PartialError` (exit 5)
  * carrying what was done, and the audit line is written either way.
  */
+import { formatCount } from '../stats/format.js';
 import path from 'node:path';
 import { Cluster } from 'ioredis';
 import type { CachectlConfig } from '../../config/load.js';
@@ -182,12 +183,9 @@ async function decide<R extends object>(env: LifecycleEnv, op: Operation<R>, ass
   const withinLimit =
     production === undefined && options.maxKeys !== undefined && assessment.estimate !== undefined && assessment.estimate.upper <= options.maxKeys;
   if (options.maxKeys !== undefined && assessment.estimate && !withinLimit && !options.force) {
-    throw new SafetyError(
-      `Refusing to ${op.describe}: ${describeEstimate(assessment.estimate)}, more than maxKeys (${options.maxKeys.toLocaleString('en-US')})`,
-      {
-        hint: 'raise maxKeys, pass force: true, or narrow the selection; nothing was changed',
-      },
-    );
+    throw new SafetyError(`Refusing to ${op.describe}: ${describeEstimate(assessment.estimate)}, more than maxKeys (${formatCount(options.maxKeys)})`, {
+      hint: 'raise maxKeys, pass force: true, or narrow the selection; nothing was changed',
+    });
   }
   if (!assessment.confirm || options.force || (withinLimit && !assessment.requireYes)) {
     if (assessment.requireYes && !options.force) throw refusal(op, assessment, 'a selection of every key');
@@ -218,7 +216,7 @@ async function preflight<R extends object>(env: LifecycleEnv, op: Operation<R>, 
   if (options.backup) {
     await checkNewFile(options.backup.file, { overwrite: options.backup.overwrite === true, what: 'Backup file' });
     if (estimate?.bytes !== undefined)
-      await checkFreeSpace(path.dirname(options.backup.file), estimate.bytes, `the backup of ${estimate.keys.toLocaleString('en-US')} key(s)`);
+      await checkFreeSpace(path.dirname(options.backup.file), estimate.bytes, `the backup of ${formatCount(estimate.keys)} key(s)`);
   }
   await op.preflight?.();
 }

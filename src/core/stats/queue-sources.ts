@@ -5,6 +5,7 @@
  * `<prefix>:<name>:meta`, one pipeline per master: a queue deleted since the record, or a wrong
  * guess at where a name ends (names may contain `:`), is dropped.
  */
+import { formatCount } from './format.js';
 import type { RedisConnection } from '../../redis/connect.js';
 import { createRouter, isRedirect } from '../../redis/topology.js';
 import type { QueueList } from '../records/runs.js';
@@ -114,10 +115,9 @@ export async function queuesFromRecordAndSample(
 
   const notes: string[] = [];
   if (!list) notes.push(problem ?? NO_RECORD_NOTE);
-  if (list?.truncated)
-    notes.push(`the maintenance record lists only ${list.keys.length.toLocaleString('en-US')} of ${list.total.toLocaleString('en-US')} queues`);
+  if (list?.truncated) notes.push(`the maintenance record lists only ${formatCount(list.keys.length)} of ${formatCount(list.total)} queues`);
   if (suggested.length > sampled.length)
-    notes.push(`only ${sampled.length.toLocaleString('en-US')} of ${suggested.length.toLocaleString('en-US')} queue names the sample suggests were checked`);
+    notes.push(`only ${formatCount(sampled.length)} of ${formatCount(suggested.length)} queue names the sample suggests were checked`);
   const gone = recorded.length - fromRecord.length;
   const discovery: QueueDiscovery = list
     ? { method: 'maintenance-record+sample', asOf: list.at, fromRecord: fromRecord.length, fromSample: fromSample.length, goneSinceRecord: gone }

@@ -1,6 +1,7 @@
 /**
  * `cachectl queues clean <name|--all> --state … --grace … [--limit N] [--max-time 60s]`.
  */
+import { formatCount } from '../../../core/stats/format.js';
 import { Command } from 'commander';
 import { assertOperable, clusterProblem, CLEANABLE_STATES, type CleanableState } from '../../../core/queues/bull.js';
 import { cleanQueue, DEFAULT_MAX_TIME_MS, type CleanResult } from '../../../core/queues/clean.js';
@@ -109,7 +110,7 @@ Examples:
             const done = await cleanQueue(connection, ref, {
               ...common,
               maxTimeMs: Math.max(0, left),
-              onProgress: ({ queue, removed }) => ctx.output.progress(`${queue}: ${removed.toLocaleString('en-US')} removed`),
+              onProgress: ({ queue, removed }) => ctx.output.progress(`${queue}: ${formatCount(removed)} removed`),
             });
             results.push(done);
             if (done.stoppedBy === 'signal' || done.stoppedBy === 'time') break;

@@ -2,6 +2,7 @@
  * What every `queues` subcommand shares: which prefixes, which queues, the lifecycle every action
  * runs, option parsers, and small formatters.
  */
+import { formatCount } from '../../../core/stats/format.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseState, resolveQueue } from '../../../core/queues/bull.js';
 import { discoverQueues, type QueueRef } from '../../../core/queues/discovery.js';
@@ -139,5 +140,5 @@ export function formatMs(ms: number): string {
 }
 
 export function plural(n: number, word: string): string {
-  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+  return `${formatCount(n)} ${word}${n === 1 ? '' : 's'}`;
 }
