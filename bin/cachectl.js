@@ -60,7 +60,10 @@ async function runCli() {
     throw error;
   }
   process.exitCode = await cli.run(args, { signal: controller.signal });
-  // Under PM2 stdin is a socket that is never closed; once opened it would keep a finished command
-  // alive (and PM2 would show a cron app as still online). The run is over: let it go.
-  if (!process.stdin.isTTY) process.stdin.unref?.();
+  // The run is over: leave now, not when the last handle lets go. Under PM2 stdin is a socket that
+  // is never closed and would keep a finished command alive (PM2 would show a cron app as still
+  // online); closing the connection and tearing the process down cost a few ms more. What was
+  // written to a pipe is flushed first.
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))));
+  process.exit();
 }
