@@ -5,6 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { ConnectionMode, RedisConnection } from '../redis/connect.js';
 import { identify, parseInfo, type ServerFlavor } from '../redis/server-info.js';
+import { compareNodeNames } from '../redis/node-order.js';
 
 export interface NodePing {
   /** `host:port` of the master. */
@@ -35,7 +36,7 @@ const SAMPLES = 5;
 export async function collectPing(connection: RedisConnection): Promise<PingResult> {
   try {
     const masters = await Promise.all(connection.masters().map((node) => pingNode(connection, node)));
-    masters.sort((a, b) => a.address.localeCompare(b.address));
+    masters.sort((a, b) => compareNodeNames(a.address, b.address));
     const first = masters[0];
     return {
       target: connection.target,

@@ -2,6 +2,7 @@
  * What every clearing run returns (and the CLI prints, and the audit log records): counts per
  * node and per target, how long it took, and whether it stopped early. Labels only, no values.
  */
+import { compareNodeNames } from '../../redis/node-order.js';
 
 /** Counts of one master node. */
 export interface NodeSummary {
@@ -134,7 +135,7 @@ export class SummaryBuilder {
   }
 
   finish(targets: string[], conditional = false): RunSummary {
-    const nodes = [...this.nodeMap.values()].sort((a, b) => a.node.localeCompare(b.node));
+    const nodes = [...this.nodeMap.values()].sort((a, b) => compareNodeNames(a.node, b.node));
     const summary: RunSummary = {
       command: this.command,
       targets,

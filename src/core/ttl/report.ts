@@ -13,6 +13,7 @@ import { compileRules, type PassRule } from '../keyspace/rules.js';
 import { int, runScript } from '../scripts/index.js';
 import { withTenantTtl } from '../tenant-policies.js';
 import { ttlPlan } from './plan.js';
+import { compareNodeNames } from '../../redis/node-order.js';
 
 /** Upper edges of the spread's ranges (seconds); the last range is "above the last edge". */
 export const SPREAD_EDGES_SECONDS = [60, 3600, 86_400, 7 * 86_400, 30 * 86_400] as const;
@@ -120,7 +121,7 @@ export async function ttlReport(connection: RedisConnection, config: CachectlCon
       });
     }),
   );
-  for (const family of families) family.nodes.sort((a, b) => a.node.localeCompare(b.node));
+  for (const family of families) family.nodes.sort((a, b) => compareNodeNames(a.node, b.node));
   return {
     timestamp: new Date().toISOString(),
     durationMs: Math.round(performance.now() - began),
