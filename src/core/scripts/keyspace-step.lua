@@ -251,8 +251,9 @@ local guarded = has_guard()
 local keyRule = every_key_rule()
 
 -- The common pass has nothing to decide per key: one rule acting on every key the filter lets
--- through, nothing guarded, no capture. Each key is only removed, in a loop of its own (the general
--- one below costs ~10% of the server's time on such a pass; this one ~1%).
+-- through, nothing guarded, no capture. Each key is only removed, in a loop of its own: on such a
+-- pass the general loop below took ~10% more server time than the floor's bare SCAN + UNLINK
+-- loop, this one 0-5% (bench/README.md).
 if scanning and keyRule and not guarded and not missingOnly and not capture and action ~= 'COUNT' and rules[keyRule].mode == 'all' then
   local r = keyRule
   for i, key in ipairs(candidates) do
